@@ -1,0 +1,81 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+VENDOR := qosyl/static/vendor
+export FLASK_APP := wsgi:app
+
+.PHONY: run test test-sqlite test-postgres install install-test vendor browser lint format seed clean
+
+run: install vendor
+	$(BIN)/flask db upgrade
+	$(BIN)/flask rerender --missing
+	$(BIN)/flask seed --if-empty
+	@echo "Qosyl is starting at http://127.0.0.1:$(PORT)"
+	PORT=$(PORT) $(BIN)/python wsgi.py
+
+# Under CI=true the suite runs on SQLite and again on PostgreSQL, and a missing
+# browser or service fails the run instead of skipping.
+test: install-test vendor browser
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory test-sqlite
+ifeq ($(CI),true)
+	$(MAKE) --no-print-directory test-postgres
+endif
+
+test-sqlite:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(VENV)/.stamp-app
+$(VENV)/.stamp-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+install-test: $(VENV)/.stamp-test
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.stamp-app $@
+
+# Front-end packages come from npm; only their built files are served.
+vendor: $(VENDOR)/.stamp
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io.min.js
+	cp node_modules/socket.io-client/dist/socket.io.min.js.map $(VENDOR)/socket.io.min.js.map
+	touch $@
+
+# Browser tests drive Debian's Chromium; install it when we may.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium from Debian's packages..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
+	fi
+
+seed: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache

@@ -1,0 +1,215 @@
+"""Qosyl: a social platform where people meet around topics."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from functools import cache
+from pathlib import Path
+
+from flask import Flask
+from flask import request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR
+from config import Config
+from config import config_for
+from config import development_secret_key
+from qosyl import extensions
+from qosyl import oncommit
+from qosyl.extensions import csrf
+from qosyl.extensions import db
+from qosyl.extensions import limiter
+from qosyl.extensions import login_manager
+from qosyl.extensions import migrate
+from qosyl.extensions import socketio
+from qosyl.htmx import add_vary
+from qosyl.models.base import include_in_migrations
+from qosyl.models.base import render_migration_item
+
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
+    """Build the app. `config` is a class or a name (development, testing, production)."""
+    app = Flask(__name__)
+    config_class = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    _settle_secret_key(app)
+    if not app.debug and not app.testing:
+        app.logger.setLevel(logging.INFO)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from qosyl.cli import register_cli
+    from qosyl.errors import register_error_handlers
+    from qosyl.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def _settle_secret_key(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY") or ""
+    if app.config.get("REQUIRE_SECRET_KEY") and len(key) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise RuntimeError(
+            "Production needs SECRET_KEY: a random string of at least "
+            f"{MIN_PRODUCTION_SECRET_LENGTH} characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if not key and app.config.get("USE_DEVELOPMENT_SECRET"):
+        app.config["SECRET_KEY"] = development_secret_key()
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY is not set")
+
+
+def _init_extensions(app: Flask) -> None:
+    from qosyl.models import User
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(BASE_DIR / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=render_migration_item,
+        include_object=include_in_migrations,
+    )
+    oncommit.install(db.session)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+    # "basic": a changed IP or browser marks the session non-fresh instead of dropping it.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        id_part, _, version = user_id.partition(".")
+        if not id_part.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(id_part))
+        if user is None or user.session_version != int(version) or not user.is_verified:
+            return None
+        return user
+
+    csrf.init_app(app)
+    # Not a bare `mail`: the qosyl.mail module takes that name in this package.
+    extensions.mail.init_app(app)
+    limiter.init_app(app)
+    # Handlers must be declared before init_app, which hands them to each new server.
+    import qosyl.blueprints.main.events  # noqa: F401
+    import qosyl.blueprints.rooms.events  # noqa: F401
+
+    # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
+    # states its own, so an app without a queue never inherits one.
+    socketio.server_options = {}
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        # Cookies only ever come from our own pages.
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+    )
+
+
+def _default_async_mode() -> str:
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    return "threading"
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith(("sqlite3", "pysqlite"))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, connection_record) -> None:
+    if not _is_sqlite(dbapi_connection):
+        return
+    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    # Readers do not wait for the writer (file databases only; memory ones ignore it).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from qosyl.blueprints.accounts.routes import bp as accounts_bp
+    from qosyl.blueprints.main.routes import bp as main_bp
+    from qosyl.blueprints.notifications.routes import bp as notifications_bp
+    from qosyl.blueprints.people.routes import bp as people_bp
+    from qosyl.blueprints.posts.routes import bp as posts_bp
+    from qosyl.blueprints.profiles.routes import bp as profiles_bp
+    from qosyl.blueprints.rooms.routes import bp as rooms_bp
+
+    blueprints = (
+        main_bp,
+        accounts_bp,
+        profiles_bp,
+        notifications_bp,
+        people_bp,
+        posts_bp,
+        rooms_bp,
+    )
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+
+
+@cache
+def _static_version(static_folder: str, filename: str) -> str | None:
+    path = Path(static_folder) / filename
+    if not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.url_defaults
+    def version_static_urls(endpoint: str, values: dict) -> None:
+        # A content hash in every static URL lets browsers cache assets for a year.
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = _static_version(app.static_folder, values["filename"])
+            if version:
+                values["v"] = version
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+        if app.config.get("HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint == "static" and request.args.get("v"):
+            response.cache_control.public = True
+            response.cache_control.max_age = 31536000
+            response.cache_control.immutable = True
+        return add_vary(response)

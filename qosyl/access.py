@@ -1,0 +1,145 @@
+"""Fetch and authorise in one step. "Not found" and "not yours to know about" look alike (404);
+403 only where the thing is visible but not yours to change."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from qosyl.extensions import db
+from qosyl.models import Block
+from qosyl.models import Comment
+from qosyl.models import Notification
+from qosyl.models import Post
+from qosyl.models import Room
+from qosyl.models import RoomMessage
+from qosyl.models import User
+from qosyl.queries import blocked_between
+
+
+def access_profile(viewer: User, username: str) -> User:
+    """A verified account that has not blocked the viewer.
+
+    Someone the viewer blocked stays reachable, so that they can be unblocked.
+    """
+    user = db.session.scalar(
+        select(User).where(
+            func.lower(User.username) == username.lower(),
+            User.email_verified_at.is_not(None),
+            ~exists().where(Block.blocker_id == User.id, Block.blocked_id == viewer.id),
+        )
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+def access_post(viewer: User, post_id: int) -> Post:
+    """A post, with its author, unless a block stands between its author and the viewer."""
+    post = db.session.scalar(
+        select(Post)
+        # Every use of a post shows or checks its author.
+        .options(joinedload(Post.author))
+        .where(Post.id == post_id, ~blocked_between(viewer.id, Post.author_id))
+    )
+    if post is None:
+        abort(404)
+    return post
+
+
+def access_own_post(viewer: User, post_id: int) -> Post:
+    post = access_post(viewer, post_id)
+    if post.author_id != viewer.id:
+        abort(403)
+    return post
+
+
+def access_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
+    """A comment and its post, both clear of blocks with the viewer."""
+    comment = db.session.scalar(
+        select(Comment)
+        # Rendering the comment again shows its author.
+        .options(joinedload(Comment.author))
+        .where(Comment.id == comment_id, ~blocked_between(viewer.id, Comment.author_id))
+    )
+    if comment is None:
+        abort(404)
+    return comment, access_post(viewer, comment.post_id)
+
+
+def access_own_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
+    comment, post = access_comment(viewer, comment_id)
+    if comment.author_id != viewer.id:
+        abort(403)
+    return comment, post
+
+
+def access_removable_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
+    """Its author may delete a comment, and so may the owner of the post it is on."""
+    comment, post = access_comment(viewer, comment_id)
+    if viewer.id not in (comment.author_id, post.author_id):
+        abort(403)
+    return comment, post
+
+
+def access_notification(user: User, notification_id: int) -> Notification:
+    # The item is rendered again after the change, actor and all.
+    notification = db.session.get(
+        Notification, notification_id, options=[joinedload(Notification.actor)]
+    )
+    if notification is None or notification.recipient_id != user.id:
+        abort(404)
+    return notification
+
+
+def access_room(viewer: User, room_id: int) -> Room:
+    """Any room: their names, topics and hosts are public to signed-in users."""
+    room = db.session.scalar(
+        select(Room)
+        # The room's header shows its topic and host.
+        .options(joinedload(Room.topic), joinedload(Room.host))
+        .where(Room.id == room_id)
+    )
+    if room is None:
+        abort(404)
+    return room
+
+
+def access_hosted_room(viewer: User, room_id: int) -> Room:
+    room = access_room(viewer, room_id)
+    if room.host_id != viewer.id:
+        abort(403)
+    return room
+
+
+def access_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
+    """A message of `room`, for someone who may read the room."""
+    from qosyl.actions.rooms import can_read
+
+    message = db.session.scalar(
+        select(RoomMessage)
+        # Rendered again after a change, with its author.
+        .options(joinedload(RoomMessage.author))
+        .where(RoomMessage.id == message_id, RoomMessage.room_id == room.id)
+    )
+    if message is None or not can_read(room, viewer.id):
+        abort(404)
+    return message
+
+
+def access_own_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
+    message = access_room_message(viewer, room, message_id)
+    if message.author_id != viewer.id:
+        abort(403)
+    return message
+
+
+def access_removable_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
+    """Its author may delete a message, and so may the room's host."""
+    message = access_room_message(viewer, room, message_id)
+    if viewer.id not in (message.author_id, room.host_id):
+        abort(403)
+    return message

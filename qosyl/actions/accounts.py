@@ -1,0 +1,311 @@
+"""Accounts: registration, verification, sign-in checks, passwords, email, deletion."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+
+from flask import current_app
+from flask import url_for
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from qosyl import media
+from qosyl.actions import ActionError
+from qosyl.actions.notifications import notify
+from qosyl.actions.rooms import hand_over
+from qosyl.extensions import db
+from qosyl.mail import send_email
+from qosyl.models import Comment
+from qosyl.models import Post
+from qosyl.models import PostLike
+from qosyl.models import Room
+from qosyl.models import User
+from qosyl.models.base import utcnow
+from qosyl.oncommit import on_commit
+from qosyl.passwords import hash_password
+from qosyl.passwords import verify_password
+from qosyl.realtime import publish_trigger
+from qosyl.tokens import make_token
+from qosyl.tokens import read_token
+from qosyl.tokens import TokenError
+
+VERIFY = "verify-email"
+RESET = "reset-password"
+SESSION_REVOKED_EVENT = "session-revoked"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def email_in_use(email: str, *, except_user: User | None = None) -> bool:
+    """True if an account has this address, or is waiting to switch to it."""
+    email = normalise_email(email)
+    query = select(User.id).where(
+        or_(func.lower(User.email) == email, func.lower(User.pending_email) == email)
+    )
+    if except_user is not None:
+        query = query.where(User.id != except_user.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def register_user(
+    *, first_name: str, last_name: str, username: str, email: str, password: str
+) -> User:
+    """Create an unverified account and mail its verification link.
+
+    Precondition: the form validated every field. A username or address taken
+    meanwhile (a race with another sign-up) raises ActionError on that field.
+    """
+    user = User(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        username=username.strip(),
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if user_by_username(username) is not None:
+            raise ActionError("This username is taken.", "username") from None
+        raise ActionError("An account with this email already exists.", "email") from None
+    send_verification_email(user)
+    db.session.commit()
+    return user
+
+
+def send_verification_email(user: User) -> None:
+    """Mail a link proving `user` owns their new (or pending) address. Caller commits."""
+    address = user.pending_email or user.email
+    token = make_token(VERIFY, {"uid": user.id, "email": address})
+    send_email(
+        address,
+        "confirm your email address",
+        "verify_email",
+        user=user,
+        link=url_for("accounts.verify_email", token=token, _external=True),
+        hours=int(current_app.config["VERIFY_TOKEN_MAX_AGE"].total_seconds() // 3600),
+        changing=user.pending_email is not None,
+    )
+
+
+def resend_verification(email: str) -> None:
+    """Mail a fresh link if an unverified account (or a pending change) has this address.
+
+    Says nothing either way, so the form cannot be used to probe for accounts.
+    """
+    email = normalise_email(email)
+    user = db.session.scalar(
+        select(User).where(
+            or_(
+                (func.lower(User.email) == email) & User.email_verified_at.is_(None),
+                func.lower(User.pending_email) == email,
+            )
+        )
+    )
+    if user is not None:
+        send_verification_email(user)
+    db.session.commit()
+
+
+class Verified(Enum):
+    FIRST_TIME = "first-time"  # a new account: go on to profile setup
+    EMAIL_CHANGED = "email-changed"
+    ALREADY = "already"  # the link was opened before
+
+
+@dataclass
+class VerifyResult:
+    user: User
+    outcome: Verified
+
+
+def verify_email(token: str) -> VerifyResult:
+    """Confirm an address from a mailed link. Raises ActionError for bad or stale links."""
+    payload, error = read_token(VERIFY, token, current_app.config["VERIFY_TOKEN_MAX_AGE"])
+    if error is TokenError.EXPIRED:
+        raise ActionError("This link has expired. Ask for a new one below.")
+    user = db.session.get(User, payload.get("uid")) if payload else None
+    if user is None:
+        raise ActionError("This link is not valid. Ask for a new one below.")
+    email = payload.get("email")
+    if user.pending_email and user.pending_email == email:
+        owner = user_by_email(email)
+        if owner is not None and owner.id != user.id:
+            raise ActionError("Another account now uses this address.")
+        user.email, user.pending_email = email, None
+        db.session.commit()
+        return VerifyResult(user, Verified.EMAIL_CHANGED)
+    if user.email != email:
+        raise ActionError("This link is for an address the account no longer uses.")
+    if user.is_verified:
+        return VerifyResult(user, Verified.ALREADY)
+    user.email_verified_at = utcnow()
+    db.session.commit()
+    return VerifyResult(user, Verified.FIRST_TIME)
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The account matching a username or email and password, or None."""
+    login = login.strip()
+    user = user_by_email(login) if "@" in login else user_by_username(login)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    return user
+
+
+def complete_onboarding(user: User) -> None:
+    """Mark profile setup done; the first time, send the welcome notification."""
+    if user.onboarded_at is not None:
+        return
+    user.onboarded_at = utcnow()
+    notify(user, "welcome", target_url=url_for("main.home"))
+    db.session.commit()
+
+
+def _revoke_other_sessions(user: User) -> None:
+    # Sessions carry the version in their user id; old cookies stop matching.
+    user.session_version += 1
+    publish_trigger(user.id, SESSION_REVOKED_EVENT)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise ActionError("Your current password is not correct.", "current_password")
+    user.password_hash = hash_password(new_password)
+    _revoke_other_sessions(user)
+    send_email(user.email, "your password was changed", "password_changed", user=user)
+    db.session.commit()
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the reset token: once the password changes, the link is spent.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an account has this address; silent either way."""
+    user = user_by_email(email)
+    if user is not None:
+        token = make_token(RESET, {"uid": user.id, "pw": _password_fingerprint(user)})
+        send_email(
+            user.email,
+            "reset your password",
+            "reset_password",
+            user=user,
+            link=url_for("accounts.reset_password", token=token, _external=True),
+            minutes=int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds() // 60),
+        )
+    db.session.commit()
+
+
+def user_for_reset_token(token: str) -> User:
+    payload, error = read_token(RESET, token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    if error is TokenError.EXPIRED:
+        raise ActionError("This reset link has expired. Ask for a new one.")
+    user = db.session.get(User, payload.get("uid")) if payload else None
+    if user is None or payload.get("pw") != _password_fingerprint(user):
+        raise ActionError("This reset link is not valid or was already used. Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    user.password_hash = hash_password(new_password)
+    # The link reached the mailbox, which proves the address as well as a verification would.
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    _revoke_other_sessions(user)
+    send_email(user.email, "your password was changed", "password_changed", user=user)
+    db.session.commit()
+    return user
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    """Keep the old address until the new one is confirmed from its own mailbox."""
+    if not verify_password(user.password_hash, password):
+        raise ActionError("Your password is not correct.", "password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise ActionError("This is already your email address.", "email")
+    if email_in_use(new_email, except_user=user):
+        raise ActionError("An account with this email already exists.", "email")
+    user.pending_email = new_email
+    send_verification_email(user)
+    send_email(
+        user.email,
+        "your email address is changing",
+        "email_change_notice",
+        user=user,
+        new_email=new_email,
+    )
+    db.session.commit()
+
+
+def cancel_email_change(user: User) -> None:
+    user.pending_email = None
+    db.session.commit()
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete the account and everything it owns.
+
+    Rooms it hosted pass to their longest-standing member, or go if they have
+    none. Like and comment counters of other people's posts are recounted.
+    """
+    if not verify_password(user.password_hash, password):
+        raise ActionError("Your password is not correct.", "password")
+
+    touched_posts = set(
+        db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user.id))
+    ) | set(db.session.scalars(select(Comment.post_id).where(Comment.author_id == user.id)))
+
+    for room in db.session.scalars(select(Room).where(Room.host_id == user.id)):
+        if not hand_over(room, user.id):
+            db.session.delete(room)
+
+    images = [("avatar", user.avatar_key), ("cover", user.cover_key)] + [
+        ("post", key)
+        for key in db.session.scalars(
+            select(Post.image_key).where(Post.author_id == user.id, Post.image_key.is_not(None))
+        )
+    ]
+    user_id = user.id
+    db.session.delete(user)
+    db.session.flush()
+    if touched_posts:
+        recount_post_counters(touched_posts)
+    publish_trigger(user_id, SESSION_REVOKED_EVENT)
+    on_commit(lambda: [media.delete_stored(kind, key) for kind, key in images])
+    db.session.commit()
+
+
+def recount_post_counters(post_ids: set[int]) -> None:
+    likes = (
+        select(func.count()).where(PostLike.post_id == Post.id).correlate(Post).scalar_subquery()
+    )
+    comments = (
+        select(func.count()).where(Comment.post_id == Post.id).correlate(Post).scalar_subquery()
+    )
+    db.session.execute(
+        update(Post)
+        .where(Post.id.in_(post_ids))
+        .values(like_count=likes, comment_count=comments)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,166 @@
+"""The notifications service: every feature notifies through `notify`."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from qosyl.actions import unproxy
+from qosyl.extensions import db
+from qosyl.models import Notification
+from qosyl.models import NotificationMute
+from qosyl.models import User
+from qosyl.models.base import utcnow
+from qosyl.notification_kinds import KINDS
+from qosyl.notification_kinds import sentence_text
+from qosyl.queries import blocked_between
+from qosyl.realtime import publish
+from qosyl.realtime import publish_trigger
+from qosyl.realtime import user_room
+
+CHANGED_EVENT = "notifications-changed"
+
+
+def notify(
+    recipient: User,
+    kind: str,
+    *,
+    actor: User | None = None,
+    target_url: str = "",
+    excerpt: str = "",
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Store a notification and push it to every open tab of `recipient`.
+
+    The caller commits; the push leaves after that commit. Returns None when the
+    notification is suppressed: acting on your own things, a block between the two
+    people (either way), a kind the recipient muted, or already notified of the same
+    event (`dedupe_key`).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if actor is not None and actor.id == recipient.id:
+        return None
+    if db.session.scalar(select(_suppressed(recipient.id, kind, actor, dedupe_key))):
+        return None
+    notification = Notification(
+        recipient_id=recipient.id,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        target_url=target_url,
+        excerpt=excerpt[:200],
+        dedupe_key=dedupe_key,
+    )
+    try:
+        # A savepoint, so a concurrent duplicate only loses this row, not the caller's work.
+        with db.session.begin_nested():
+            db.session.add(notification)
+    except IntegrityError:
+        return None
+    # Hand over the loaded actor: callers may render the row without another query.
+    set_committed_value(notification, "actor", unproxy(actor))
+    actor_name = actor.full_name if actor else None
+    publish(
+        "notification",
+        {
+            "id": notification.id,
+            "kind": kind,
+            "text": sentence_text(kind, actor_name),
+            "url": target_url,
+            # No HTML: list items carry forms with the recipient's own CSRF token, so
+            # tabs refetch the list over HTTP when they hear of the change.
+        },
+        user_room(recipient.id),
+    )
+    return notification
+
+
+def _suppressed(recipient_id: int, kind: str, actor: User | None, dedupe_key: str | None):
+    """One EXISTS query for every reason not to notify."""
+    reasons = [
+        exists().where(NotificationMute.user_id == recipient_id, NotificationMute.kind == kind)
+    ]
+    if actor is not None:
+        reasons.append(blocked_between(recipient_id, actor.id))
+    if dedupe_key is not None:
+        reasons.append(
+            exists().where(
+                Notification.recipient_id == recipient_id, Notification.dedupe_key == dedupe_key
+            )
+        )
+    return or_(*reasons)
+
+
+def withdraw(recipient_id: int, dedupe_key: str) -> None:
+    """Remove a notification whose cause is gone (a cancelled friend request). Caller commits."""
+    result = db.session.execute(
+        delete(Notification).where(
+            Notification.recipient_id == recipient_id, Notification.dedupe_key == dedupe_key
+        )
+    )
+    if result.rowcount:
+        publish_trigger(recipient_id, CHANGED_EVENT)
+
+
+def withdraw_about(target_url: str) -> None:
+    """Remove every notification pointing at something deleted (a post). Caller commits."""
+    recipients = db.session.scalars(
+        delete(Notification)
+        .where(
+            or_(
+                Notification.target_url == target_url,
+                Notification.target_url.startswith(target_url + "#", autoescape=True),
+            )
+        )
+        .returning(Notification.recipient_id)
+    ).all()
+    for recipient_id in set(recipients):
+        publish_trigger(recipient_id, CHANGED_EVENT)
+
+
+def set_muted_kinds(user: User, muted: set[str]) -> None:
+    """Receive every kind but `muted` from now on (NOTE-3)."""
+    unknown = muted - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown notification kinds {sorted(unknown)}")
+    db.session.execute(delete(NotificationMute).where(NotificationMute.user_id == user.id))
+    db.session.add_all(NotificationMute(user_id=user.id, kind=kind) for kind in sorted(muted))
+    db.session.commit()
+
+
+def muted_kinds(user_id: int) -> set[str]:
+    return set(
+        db.session.scalars(select(NotificationMute.kind).where(NotificationMute.user_id == user_id))
+    )
+
+
+def mark_read(user: User, notification: Notification) -> None:
+    """Precondition: `notification` belongs to `user` (see access.access_notification)."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        publish_trigger(user.id, CHANGED_EVENT)
+    db.session.commit()
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    if result.rowcount:
+        publish_trigger(user.id, CHANGED_EVENT)
+    db.session.commit()
+    return result.rowcount
+
+
+def delete_notification(user: User, notification: Notification) -> None:
+    """Precondition: `notification` belongs to `user`."""
+    db.session.execute(delete(Notification).where(Notification.id == notification.id))
+    publish_trigger(user.id, CHANGED_EVENT)
+    db.session.commit()

@@ -1,0 +1,58 @@
+"""Profile fields and images."""
+
+from __future__ import annotations
+
+from qosyl import media
+from qosyl.extensions import db
+from qosyl.models import User
+from qosyl.models.user import SOCIAL_LINKS
+from qosyl.oncommit import on_commit
+from qosyl.oncommit import on_rollback
+
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "bio",
+    "about",
+    "address",
+    "country",
+    *(name for name, _, _ in SOCIAL_LINKS),
+)
+
+
+def _replace_image(
+    user: User, attribute: str, kind: str, new: media.ProcessedImage | None, remove: bool
+) -> None:
+    old_key = getattr(user, attribute)
+    if new is not None:
+        key = media.store(new)
+        # Written before commit: if the commit fails, the new files go again.
+        on_rollback(lambda: media.delete_stored(kind, key))
+        setattr(user, attribute, key)
+    elif remove:
+        setattr(user, attribute, None)
+    else:
+        return
+    on_commit(lambda: media.delete_stored(kind, old_key))
+
+
+def update_profile(
+    user: User,
+    fields: dict[str, str],
+    *,
+    avatar: media.ProcessedImage | None = None,
+    cover: media.ProcessedImage | None = None,
+    remove_avatar: bool = False,
+    remove_cover: bool = False,
+) -> None:
+    """Save profile fields (an empty string clears one) and images.
+
+    Precondition: the form validated the values and processed the images.
+    """
+    for name, value in fields.items():
+        if name not in TEXT_FIELDS:
+            raise ValueError(f"{name} is not a profile field")
+        setattr(user, name, value.strip())
+    _replace_image(user, "avatar_key", "avatar", avatar, remove_avatar)
+    _replace_image(user, "cover_key", "cover", cover, remove_cover)
+    db.session.commit()

@@ -1,0 +1,303 @@
+"""Rooms and their live chat (ROOM-1 to ROOM-7, MSG-6)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from qosyl import markup
+from qosyl.actions import ActionError
+from qosyl.actions import unproxy
+from qosyl.extensions import db
+from qosyl.extensions import socketio
+from qosyl.models import Room
+from qosyl.models import RoomMember
+from qosyl.models import RoomMessage
+from qosyl.models import Topic
+from qosyl.models import User
+from qosyl.models.base import utcnow
+from qosyl.oncommit import on_commit
+from qosyl.ratelimits import allow_chat_message
+from qosyl.realtime import publish
+from qosyl.realtime import user_room
+
+MAX_MESSAGE_LENGTH = 4000
+EDIT_WINDOW = timedelta(minutes=15)
+NAME_LENGTH = 80
+TOPIC_LENGTH = 50
+
+
+def member_room(room_id: int, user_id: int) -> str:
+    """The Socket.IO room one member's tabs join for one chat room.
+
+    Broadcasts go to the members' rooms as the database lists them at that moment, so
+    someone removed never receives another message, whatever their tabs still hold.
+    """
+    return f"room:{room_id}:user:{user_id}"
+
+
+def lobby_room(room_id: int) -> str:
+    """The lobby is open to everyone signed in: its tabs share one Socket.IO room."""
+    return f"room:{room_id}"
+
+
+# Reading
+
+
+def membership(room: Room, user_id: int) -> RoomMember | None:
+    return db.session.get(RoomMember, (room.id, user_id))
+
+
+def can_read(room: Room, user_id: int) -> bool:
+    """Members may read and write; the lobby is open to every signed-in user."""
+    if room.is_lobby:
+        return True
+    member = membership(room, user_id)
+    return member is not None and member.removed_at is None
+
+
+def audience(room: Room) -> str | list[str]:
+    """Who hears a room's messages now, as Socket.IO rooms."""
+    if room.is_lobby:
+        return lobby_room(room.id)
+    member_ids = db.session.scalars(
+        select(RoomMember.user_id).where(
+            RoomMember.room_id == room.id, RoomMember.removed_at.is_(None)
+        )
+    )
+    return [member_room(room.id, member_id) for member_id in member_ids]
+
+
+def subscription(room: Room, user_id: int) -> str:
+    return lobby_room(room.id) if room.is_lobby else member_room(room.id, user_id)
+
+
+# Rooms and topics
+
+
+def topic_named(name: str) -> Topic:
+    """The topic of this name in any case, created if new. Caller commits."""
+    name = " ".join(name.split())
+    topic = db.session.scalar(select(Topic).where(func.lower(Topic.name) == name.lower()))
+    if topic is not None:
+        return topic
+    try:
+        with db.session.begin_nested():
+            topic = Topic(name=name)
+            db.session.add(topic)
+        return topic
+    except IntegrityError:  # created by someone else a moment ago
+        return db.session.scalar(select(Topic).where(func.lower(Topic.name) == name.lower()))
+
+
+def _check_room_fields(name: str, topic: str) -> tuple[str, str]:
+    name, topic = " ".join(name.split()), " ".join(topic.split())
+    if not name:
+        raise ActionError("Give the room a name.", "name")
+    if len(name) > NAME_LENGTH:
+        raise ActionError(f"Use at most {NAME_LENGTH} characters.", "name")
+    if not topic:
+        raise ActionError("Pick a topic or type a new one.", "topic")
+    if len(topic) > TOPIC_LENGTH:
+        raise ActionError(f"Use at most {TOPIC_LENGTH} characters.", "topic")
+    return name, topic
+
+
+def create_room(host: User, name: str, topic: str, description: str = "") -> Room:
+    """A new room; its creator hosts it and is its first member."""
+    name, topic = _check_room_fields(name, topic)
+    room = Room(
+        name=name, topic=topic_named(topic), host_id=host.id, description=description.strip()
+    )
+    db.session.add(room)
+    db.session.flush()
+    db.session.add(RoomMember(room_id=room.id, user_id=host.id))
+    db.session.commit()
+    return room
+
+
+def edit_room(room: Room, name: str, topic: str, description: str) -> Room:
+    """Precondition: the caller hosts the room."""
+    name, topic = _check_room_fields(name, topic)
+    room.name, room.description = name, description.strip()
+    room.topic = topic_named(topic)
+    db.session.commit()
+    return room
+
+
+def delete_room(room: Room) -> None:
+    """Delete a room with its messages. Precondition: the caller hosts it; not the lobby."""
+    if room.is_lobby:
+        raise ActionError("The lobby cannot be deleted.")
+    publish("room:closed", {"room_id": room.id}, audience(room))
+    db.session.execute(delete(Room).where(Room.id == room.id))
+    db.session.commit()
+
+
+def hand_over(room: Room, leaving_id: int) -> bool:
+    """Give the room to its longest-standing other member; False if there is none.
+
+    Caller commits.
+    """
+    heir = db.session.scalar(
+        select(RoomMember.user_id)
+        .where(
+            RoomMember.room_id == room.id,
+            RoomMember.user_id != leaving_id,
+            RoomMember.removed_at.is_(None),
+        )
+        .order_by(RoomMember.joined_at, RoomMember.user_id)
+        .limit(1)
+    )
+    if heir is None:
+        return False
+    room.host_id = heir
+    return True
+
+
+# Membership
+
+
+def join(user: User, room: Room) -> None:
+    if room.is_lobby:
+        return
+    member = membership(room, user.id)
+    if member is not None and member.removed_at is not None:
+        raise ActionError("The host removed you from this room.")
+    if member is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(RoomMember(room_id=room.id, user_id=user.id))
+        except IntegrityError:  # joined from another tab a moment ago
+            pass
+    db.session.commit()
+
+
+def leave(user: User, room: Room) -> None:
+    """Leave a room; a host leaving hands it over, or deletes it when alone in it."""
+    if room.is_lobby:
+        return
+    if room.host_id == user.id and not hand_over(room, user.id):
+        delete_room(room)
+        return
+    db.session.execute(
+        delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
+    )
+    _drop_tabs(room, user.id)
+    db.session.commit()
+
+
+def _drop_tabs(room: Room, user_id: int) -> None:
+    """After commit, take every tab of the user out of the room (in any process)."""
+    name = member_room(room.id, user_id)
+    on_commit(lambda: socketio.close_room(name))
+
+
+def remove_member(room: Room, member: User) -> None:
+    """The host removes a member, who is refused until let back in.
+
+    Precondition: the caller hosts the room and `member` is not the host.
+    """
+    if member.id == room.host_id:
+        raise ActionError("You host this room: hand it over or delete it instead.")
+    row = membership(room, member.id)
+    if row is None:
+        row = RoomMember(room_id=room.id, user_id=member.id)
+        db.session.add(row)
+    row.removed_at = utcnow()
+    _drop_tabs(room, member.id)
+    publish("room:removed", {"room_id": room.id, "name": room.name}, user_room(member.id))
+    db.session.commit()
+
+
+def readmit_member(room: Room, member: User) -> None:
+    """Let a removed member back: they are a member again. Precondition: caller hosts."""
+    row = membership(room, member.id)
+    if row is not None:
+        row.removed_at = None
+    db.session.commit()
+
+
+# Messages
+
+
+def render_message(message: RoomMessage) -> str:
+    """The same markup for every recipient; per-viewer controls come from data attributes."""
+    return render_template("components/_message.html", message=message)
+
+
+def _message_push(event: str, message: RoomMessage, room: Room, **extra) -> None:
+    publish(event, {"room_id": room.id, "id": message.id, **extra}, audience(room))
+
+
+def send_message(author: User, room: Room, body: str, client_id: str | None = None) -> RoomMessage:
+    """Store a message, then (after commit) broadcast it to every member's tabs.
+
+    Raises ActionError when the author may not write here, the text is empty or too
+    long, or they send too often. A `client_id` sent again returns the stored message.
+    """
+    if not can_read(room, author.id):
+        raise ActionError("Join the room to write in it.")
+    body = body.strip()
+    if not body:
+        raise ActionError("Write a message first.", "body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise ActionError(
+            f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters; this one has {len(body):,}.",
+            "body",
+        )
+    client_id = (client_id or "").strip()[:64] or None
+    if client_id is not None:
+        sent = db.session.scalar(
+            select(RoomMessage).where(
+                RoomMessage.author_id == author.id, RoomMessage.client_id == client_id
+            )
+        )
+        if sent is not None:
+            set_committed_value(sent, "author", unproxy(author))
+            return sent
+    if not allow_chat_message(author.id):
+        raise ActionError("You are sending messages too fast. Wait a few seconds.", "body")
+    message = RoomMessage(
+        room_id=room.id,
+        author_id=author.id,
+        body=body,
+        body_html=str(markup.render(body)),
+        client_id=client_id,
+    )
+    db.session.add(message)
+    db.session.flush()
+    set_committed_value(message, "author", unproxy(author))
+    _message_push("room:message", message, room, html=render_message(message))
+    db.session.commit()
+    return message
+
+
+def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
+    """Precondition: the caller wrote the message. Only within 15 minutes of sending."""
+    if utcnow() - message.created_at > EDIT_WINDOW:
+        raise ActionError("Messages can be edited for 15 minutes after sending.", "body")
+    body = body.strip()
+    if not body:
+        raise ActionError("A message cannot be empty. Delete it instead.", "body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise ActionError(f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.", "body")
+    message.body, message.body_html = body, str(markup.render(body))
+    message.edited_at = utcnow()
+    db.session.flush()
+    _message_push("room:message-updated", message, room, html=render_message(message))
+    db.session.commit()
+    return message
+
+
+def delete_message(message: RoomMessage, room: Room) -> None:
+    """Precondition: the caller wrote the message or hosts the room."""
+    db.session.execute(delete(RoomMessage).where(RoomMessage.id == message.id))
+    _message_push("room:message-deleted", message, room)
+    db.session.commit()

@@ -1,0 +1,275 @@
+"""Sign-up, verification, sign-in, password reset and account settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+
+from qosyl.actions import accounts
+from qosyl.actions import ActionError
+from qosyl.blueprints.accounts.forms import ChangeEmailForm
+from qosyl.blueprints.accounts.forms import ChangePasswordForm
+from qosyl.blueprints.accounts.forms import DeleteAccountForm
+from qosyl.blueprints.accounts.forms import EmailRequestForm
+from qosyl.blueprints.accounts.forms import LoginForm
+from qosyl.blueprints.accounts.forms import RegisterForm
+from qosyl.blueprints.accounts.forms import ResetPasswordForm
+from qosyl.extensions import limiter
+from qosyl.forms import apply_action_error
+from qosyl.forms import form_status
+from qosyl.htmx import render
+
+bp = Blueprint("accounts", __name__)
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _login_account_key() -> str:
+    return "login-account:" + (request.form.get("login") or "").strip().lower()
+
+
+def _email_key() -> str:
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed_sign_in(response) -> bool:
+    # Only failed attempts count towards the per-account limit.
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str | None:
+    """A local path to return to after sign-in; anything pointing elsewhere is dropped."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def _after_sign_in_path(user) -> str:
+    if user.onboarded_at is None:
+        return url_for("profiles.setup")
+    return url_for("main.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                username=form.username.data,
+                email=form.email.data,
+                password=form.password.data,
+            )
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            return redirect(url_for("accounts.check_inbox", email=user.email))
+    return render("accounts/register.html", status=form_status(form), form=form)
+
+
+@bp.get("/register/check-inbox")
+def check_inbox():
+    form = EmailRequestForm(email=request.args.get("email", ""))
+    return render("accounts/check_inbox.html", form=form, email=request.args.get("email", ""))
+
+
+@bp.route("/verify/resend", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL_REQUESTS"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL_REQUESTS"), key_func=_email_key, methods=["POST"])
+def resend_verification():
+    form = EmailRequestForm()
+    if form.validate_on_submit():
+        accounts.resend_verification(form.email.data)
+        flash(
+            f"If {form.email.data} is waiting for verification, a new link is on its way.",
+            "success",
+        )
+        return redirect(url_for("accounts.check_inbox", email=form.email.data))
+    return render("accounts/resend.html", status=form_status(form), form=form)
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        result = accounts.verify_email(token)
+    except ActionError as error:
+        return render(
+            "accounts/verify_failed.html",
+            status=400,
+            message=error.message,
+            form=EmailRequestForm(),
+        )
+    user = result.user
+    if result.outcome is accounts.Verified.FIRST_TIME:
+        # Opening the link proves the mailbox: sign the new user in and go to profile setup.
+        login_user(user)
+        flash("Your email address is verified. Welcome to Qosyl!", "success")
+        return redirect(url_for("profiles.setup"))
+    if result.outcome is accounts.Verified.EMAIL_CHANGED:
+        flash(f"Your email address is now {user.email}.", "success")
+        if current_user.is_authenticated:
+            return redirect(url_for("accounts.change_email"))
+        return redirect(url_for("accounts.login"))
+    flash("This address is already verified.", "info")
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"), methods=["POST"])
+@limiter.limit(
+    _limit("RATELIMIT_LOGIN_PER_ACCOUNT"),
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    unverified_email = None
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.login.data, form.password.data)
+        if user is None:
+            form.form_errors.append("The username, email or password is not correct.")
+        elif not user.is_verified:
+            unverified_email = user.email
+            form.form_errors.append(
+                "Verify your email address before signing in: open the link we mailed you."
+            )
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or _after_sign_in_path(user))
+    resend_form = EmailRequestForm(email=unverified_email) if unverified_email else None
+    return render(
+        "accounts/login.html", status=form_status(form), form=form, resend_form=resend_form
+    )
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL_REQUESTS"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL_REQUESTS"), key_func=_email_key, methods=["POST"])
+def forgot_password():
+    form = EmailRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(
+            f"If an account uses {form.email.data}, a link to reset its password is on its way.",
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render("accounts/forgot_password.html", status=form_status(form), form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = accounts.user_for_reset_token(token)
+    except ActionError as error:
+        return render("accounts/reset_failed.html", status=400, message=error.message)
+    form = ResetPasswordForm(user=user)
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except ActionError as error:
+            return render("accounts/reset_failed.html", status=400, message=error.message)
+        logout_user()
+        flash("Your password is changed. Sign in with your new password.", "success")
+        return redirect(url_for("accounts.login"))
+    return render("accounts/reset_password.html", status=form_status(form), form=form, token=token)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(user=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            # The session version moved on; sign this browser in again with it,
+            # renewing the remember-me cookie if it had one.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(
+                current_user._get_current_object(),
+                remember=remembered in request.cookies,
+                fresh=True,
+            )
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("accounts.change_password"))
+    return render("accounts/change_password.html", status=form_status(form), form=form)
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@login_required
+def change_email():
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.request_email_change(current_user, form.email.data, form.password.data)
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            flash(
+                f"Open the link we sent to {current_user.pending_email} to confirm it. "
+                f"Until then, {current_user.email} stays your address.",
+                "success",
+            )
+            return redirect(url_for("accounts.change_email"))
+    return render("accounts/change_email.html", status=form_status(form), form=form)
+
+
+@bp.post("/settings/email/cancel")
+@login_required
+def cancel_email_change():
+    accounts.cancel_email_change(current_user)
+    flash("The email change is cancelled.", "info")
+    return redirect(url_for("accounts.change_email"))
+
+
+@bp.route("/settings/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            accounts.delete_account(current_user, form.password.data)
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            logout_user()
+            flash("Your account is deleted. Goodbye!", "info")
+            return redirect(url_for("main.home"))
+    return render("accounts/delete_account.html", status=form_status(form), form=form)

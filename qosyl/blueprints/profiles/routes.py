@@ -1,0 +1,94 @@
+"""Profile pages, profile editing and the first-run profile setup."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from qosyl.access import access_profile
+from qosyl.actions import accounts
+from qosyl.actions import profiles
+from qosyl.blueprints.profiles.forms import ProfileForm
+from qosyl.blueprints.profiles.forms import ProfileSetupForm
+from qosyl.forms import form_status
+from qosyl.htmx import render
+from qosyl.htmx import wants_fragment
+from qosyl.queries import liked_post_ids
+from qosyl.queries import posts_by
+from qosyl.queries import profile_counts
+from qosyl.queries import relation
+
+bp = Blueprint("profiles", __name__)
+
+
+@bp.get("/u/<username>")
+@login_required
+def show(username: str):
+    user = access_profile(current_user, username)
+    rel = relation(current_user.id, user.id)
+    before = request.args.get("before", type=int)
+    posts, cursor = ([], None) if rel.blocking else posts_by(user.id, current_user.id, before)
+    next_url = url_for("profiles.show", username=user.username, before=cursor) if cursor else None
+    liked = liked_post_ids(current_user.id, [post.id for post in posts])
+    if before and wants_fragment():
+        return render_template(
+            "components/_post_page.html", posts=posts, liked=liked, next_url=next_url
+        )
+    return render(
+        "profiles/show.html",
+        user=user,
+        is_self=rel.is_self,
+        rel=rel,
+        counts=profile_counts(user.id),
+        posts=posts,
+        liked=liked,
+        next_url=next_url,
+    )
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@login_required
+def setup():
+    """Profile setup after the first verification; saved in place, then the welcome arrives."""
+    form = ProfileSetupForm(obj=current_user)
+    if form.validate_on_submit():
+        profiles.update_profile(
+            current_user,
+            form.profile_fields(),
+            avatar=form.avatar.processed,
+            cover=form.cover.processed,
+        )
+        accounts.complete_onboarding(current_user)
+        return render("profiles/setup.html", "setup", done=True, form=form)
+    return render("profiles/setup.html", "setup", form_status(form), done=False, form=form)
+
+
+@bp.post("/welcome/skip")
+@login_required
+def skip_setup():
+    accounts.complete_onboarding(current_user)
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def edit():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        profiles.update_profile(
+            current_user,
+            form.profile_fields(),
+            avatar=form.avatar.processed,
+            cover=form.cover.processed,
+            remove_avatar=form.remove_avatar.data,
+            remove_cover=form.remove_cover.data,
+        )
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("profiles.show", username=current_user.username))
+    return render("profiles/edit.html", status=form_status(form), form=form)

@@ -1,0 +1,104 @@
+"""The chat's Socket.IO side: subscribing to a room (and catching up), sending, deleting.
+
+Every event checks who is asking against the database, as the HTTP routes do, and
+answers with an acknowledgement: {"ok": True, ...} or {"error": "..."} for the sender.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_socketio import join_room
+from flask_socketio import leave_room
+
+from qosyl.actions import ActionError
+from qosyl.actions import rooms as actions
+from qosyl.extensions import db
+from qosyl.extensions import socketio
+from qosyl.models import Room
+from qosyl.models import RoomMessage
+from qosyl.queries import room_messages_after
+
+# A tab that missed more than this reloads the page instead of catching up message by message.
+CATCH_UP_LIMIT = 200
+NOT_ALLOWED = {"error": "You cannot read this room."}
+SIGNED_OUT = {"error": "You are signed out. Reload the page."}
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _readable_room(data) -> Room | None:
+    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    room = db.session.get(Room, room_id) if room_id is not None else None
+    if room is None or not actions.can_read(room, current_user.id):
+        return None
+    return room
+
+
+@socketio.on("room:subscribe")
+def subscribe(data):
+    """Start hearing a room; with `after_id`, first receive what was missed since it."""
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    room = _readable_room(data)
+    if room is None:
+        return NOT_ALLOWED
+    # Join before reading the missed messages: one sent in between comes both ways,
+    # and the tab keeps one copy of each id.
+    join_room(actions.subscription(room, current_user.id))
+    after_id = _int(data.get("after_id"))
+    if after_id is None:
+        return {"ok": True, "messages": []}
+    missed = room_messages_after(room.id, after_id, CATCH_UP_LIMIT)
+    if len(missed) > CATCH_UP_LIMIT:
+        return {"ok": True, "reload": True}
+    return {
+        "ok": True,
+        "messages": [{"id": m.id, "html": actions.render_message(m)} for m in missed],
+    }
+
+
+@socketio.on("room:unsubscribe")
+def unsubscribe(data):
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    room = db.session.get(Room, room_id) if room_id is not None else None
+    if room is not None:
+        leave_room(actions.subscription(room, current_user.id))
+    return {"ok": True}
+
+
+@socketio.on("room:send")
+def send(data):
+    """Send a message as the HTTP form does: same checks, same limits, same broadcast."""
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    room = _readable_room(data)
+    if room is None:
+        return NOT_ALLOWED
+    body = data.get("body")
+    client_id = data.get("client_id")
+    if not isinstance(body, str) or (client_id is not None and not isinstance(client_id, str)):
+        return {"error": "A message is text."}
+    try:
+        message = actions.send_message(current_user, room, body, client_id)
+    except ActionError as error:
+        return {"error": error.message}
+    return {"ok": True, "id": message.id}
+
+
+@socketio.on("room:delete")
+def delete(data):
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    message_id = _int(data.get("message_id")) if isinstance(data, dict) else None
+    message = db.session.get(RoomMessage, message_id) if message_id is not None else None
+    room = db.session.get(Room, message.room_id) if message is not None else None
+    if room is None or not actions.can_read(room, current_user.id):
+        return {"error": "There is no such message."}
+    if current_user.id not in (message.author_id, room.host_id):
+        return {"error": "Only its author or the room's host can delete a message."}
+    actions.delete_message(message, room)
+    return {"ok": True}

@@ -1,0 +1,58 @@
+"""Command-line tasks: `flask seed`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import select
+
+from qosyl.extensions import db
+from qosyl.models import User
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+    @click.option(
+        "--users",
+        default=50,
+        show_default=True,
+        type=click.IntRange(1, 5000),
+        help="How many demo users.",
+    )
+    @click.option("--random-seed", default=2026, show_default=True, help="Same seed, same demo.")
+    def seed(if_empty: bool, users: int, random_seed: int) -> None:
+        """Fill the database with a demo: people, friendships, rooms, posts."""
+        from qosyl.demo import seed_demo
+
+        existing = db.session.scalar(select(func.count()).select_from(User))
+        if existing and if_empty:
+            click.echo(f"The database has {existing} users already; not seeding.")
+            return
+        from qosyl.actions.posts import rerender as rerender_rows
+
+        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+            summary = seed_demo(users=users, random_seed=random_seed, progress=_progress)
+            # The demo writes markdown; render it, tags and mentions as posting would.
+            rerender_rows(missing_only=True, progress=_progress)
+        click.echo(
+            "Seeded " + ", ".join(f"{count} {name}" for name, count in summary.items()) + "."
+        )
+        password = current_app.config["DEMO_PASSWORD"]
+        click.echo(f"Sign in as any demo user, e.g. 'aigerim', with the password '{password}'.")
+
+    @app.cli.command("rerender")
+    @click.option("--missing", is_flag=True, help="Only rows never rendered (e.g. after 0002).")
+    def rerender(missing: bool) -> None:
+        """Render posts, comments and chat messages again; re-index tags and mentions."""
+        from qosyl.actions.posts import rerender as rerender_rows
+
+        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+            count = rerender_rows(missing_only=missing, progress=_progress)
+        click.echo(f"Rendered {count} posts, comments and messages.")
+
+
+def _progress(items, label: str):
+    return click.progressbar(items, label=label.ljust(22), show_pos=True)

@@ -1,0 +1,53 @@
+"""Error pages, and short messages for HTMX requests (shown as a toast by app.js)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from qosyl.extensions import db
+from qosyl.htmx import is_htmx
+from qosyl.media import limit_text
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here.",
+    405: "That action is not available here.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Wait a minute, then try again.",
+    500: "Something went wrong on our side. Try again in a moment.",
+}
+CSRF_MESSAGE = "This form has expired or came from elsewhere. Reload the page and try again."
+
+
+def _respond(status: int, message: str):
+    if is_htmx():
+        # app.js shows the header as a toast; the body is for anything else reading it.
+        return message, status, {"X-Qosyl-Message": message, "Content-Type": "text/plain"}
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _respond(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        if error.code == 413:
+            limit = limit_text(app.config["MAX_CONTENT_LENGTH"])
+            return _respond(413, f"The upload is too large: the limit is {limit} in all.")
+        return _respond(error.code, MESSAGES.get(error.code, error.description))
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if app.testing:
+            raise error
+        return _respond(500, MESSAGES[500])

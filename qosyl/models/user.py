@@ -1,0 +1,95 @@
+"""Accounts and the profile fields shown on a user's page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import func
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from qosyl.models.base import db
+from qosyl.models.base import utcnow
+
+# Social links a profile may carry: (column, label, allowed hosts; empty = any host).
+SOCIAL_LINKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("website", "Website", ()),
+    ("github", "GitHub", ("github.com",)),
+    ("twitter", "X (Twitter)", ("x.com", "twitter.com")),
+    ("linkedin", "LinkedIn", ("linkedin.com",)),
+    ("instagram", "Instagram", ("instagram.com",)),
+    ("facebook", "Facebook", ("facebook.com",)),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    # Stored lower-cased; the unique index on lower() guards against old rows too.
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    first_name: Mapped[str] = mapped_column(String(50))
+    last_name: Mapped[str] = mapped_column(String(50))
+
+    email_verified_at: Mapped[datetime | None]
+    # A new address waiting for its verification link to be opened.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    # Set when the profile-setup step is finished or skipped.
+    onboarded_at: Mapped[datetime | None]
+    # Bumped on password change or reset: every other session and remember cookie dies.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    bio: Mapped[str] = mapped_column(String(160), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(120), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    website: Mapped[str] = mapped_column(String(255), default="")
+    github: Mapped[str] = mapped_column(String(255), default="")
+    twitter: Mapped[str] = mapped_column(String(255), default="")
+    linkedin: Mapped[str] = mapped_column(String(255), default="")
+    instagram: Mapped[str] = mapped_column(String(255), default="")
+    facebook: Mapped[str] = mapped_column(String(255), default="")
+    # Random names of the stored image sets (see media.py); None = no image.
+    avatar_key: Mapped[str | None] = mapped_column(String(64))
+    cover_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        Index("uq_users_email_lower", func.lower(email), unique=True),
+        # The people list orders by sign-up time.
+        Index("ix_users_created_at", "created_at"),
+    )
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        return (self.first_name[:1] + self.last_name[:1]).upper() or self.username[:1].upper()
+
+    @property
+    def social_links(self) -> list[tuple[str, str]]:
+        """(label, url) of every link the user filled in, in display order."""
+        return [
+            (label, getattr(self, name)) for name, label, _ in SOCIAL_LINKS if getattr(self, name)
+        ]
+
+    def get_id(self) -> str:
+        # The version makes sessions and remember cookies die with a password change.
+        return f"{self.id}.{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} @{self.username}>"

@@ -1,0 +1,194 @@
+// Live room chat: subscribe each chat box on the page to its room, catch up after a drop,
+// keep one copy of each message in id order, and show the controls the viewer may use
+// (the server checks every action again).
+(() => {
+  "use strict";
+  const EDIT_WINDOW_MS = 15 * 60 * 1000;
+  const me = document.body.dataset.userId;
+  const socket = window.qosyl && window.qosyl.socket;
+  if (!me || !socket) return;
+
+  const boxes = () => document.querySelectorAll("[data-chat-room]");
+  const boxFor = (roomId) => document.querySelector(`[data-chat-room="${roomId}"]`);
+  const list = (box) => box.querySelector(".chat__messages");
+  const scroller = (box) => box.querySelector(".chat__scroll");
+  const status = (box, text) => { box.querySelector("[data-chat-status]").textContent = text; };
+
+  function lastId(box) {
+    let last = 0;
+    for (const item of list(box).querySelectorAll(".message[data-message-id]")) {
+      last = Math.max(last, Number(item.dataset.messageId));
+    }
+    return last;
+  }
+
+  function localTime(root) {
+    for (const time of root.querySelectorAll("time[data-local-time]")) {
+      const when = new Date(time.dateTime);
+      const today = new Date().toDateString() === when.toDateString();
+      time.textContent = today
+        ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+        : when.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    }
+  }
+
+  function applyControls(item, box) {
+    const mine = item.dataset.authorId === me;
+    const hosting = box.dataset.hostId === me;
+    const fresh = Date.now() - Number(item.dataset.sent) * 1000 < EDIT_WINDOW_MS;
+    for (const button of item.querySelectorAll("[data-for]")) {
+      const roles = button.dataset.for.split(" ");
+      let allowed = (roles.includes("author") && mine) || (roles.includes("host") && hosting);
+      if (button.hasAttribute("data-edit")) allowed = allowed && fresh;
+      button.hidden = !allowed;
+    }
+  }
+
+  function prepare(root, box) {
+    for (const item of root.querySelectorAll ? root.querySelectorAll(".message") : []) {
+      applyControls(item, box);
+    }
+    if (root.classList && root.classList.contains("message")) applyControls(root, box);
+    localTime(root);
+  }
+
+  function nearBottom(box) {
+    const el = scroller(box);
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  }
+
+  function scrollToEnd(box) {
+    const el = scroller(box);
+    el.scrollTop = el.scrollHeight;
+  }
+
+  // Put a message in its place by id; a second copy (broadcast and reply both) is dropped.
+  function insertMessage(box, html, { own = false } = {}) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    const item = holder.content.firstElementChild;
+    if (!item) return;
+    const id = Number(item.dataset.messageId);
+    if (list(box).querySelector(`.message[data-message-id="${id}"]`)) return;
+    const follow = own || nearBottom(box);
+    let after = null;
+    for (const other of list(box).querySelectorAll(".message[data-message-id]")) {
+      if (Number(other.dataset.messageId) < id) after = other;
+    }
+    if (after) after.after(item);
+    else {
+      const older = list(box).querySelector(".chat__older");
+      if (older) older.after(item); else list(box).prepend(item);
+    }
+    htmx.process(item);
+    prepare(item, box);
+    if (follow) scrollToEnd(box);
+  }
+
+  function subscribe(box) {
+    const roomId = Number(box.dataset.chatRoom);
+    socket.emit("room:subscribe", { room_id: roomId, after_id: lastId(box) }, (reply) => {
+      if (!reply || reply.error) {
+        status(box, (reply && reply.error) || "Could not connect to the room.");
+        return;
+      }
+      if (reply.reload) { window.location.reload(); return; }
+      for (const message of reply.messages) insertMessage(box, message.html);
+      status(box, "");
+    });
+  }
+
+  function setUp(box) {
+    if (box.dataset.chatReady) return;
+    box.dataset.chatReady = "1";
+    prepare(box, box);
+    scrollToEnd(box);
+    if (socket.connected) subscribe(box);
+  }
+
+  socket.on("connect", () => boxes().forEach(subscribe));
+  socket.on("disconnect", () => boxes().forEach((box) => status(box, "Connection lost. Reconnecting…")));
+
+  socket.on("room:message", ({ room_id, html }) => {
+    const box = boxFor(room_id);
+    if (box) insertMessage(box, html);
+  });
+  socket.on("room:message-updated", ({ room_id, id, html }) => {
+    const box = boxFor(room_id);
+    const old = box && list(box).querySelector(`.message[data-message-id="${id}"]`);
+    if (!old || old.classList.contains("message--editing")) return;
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    const item = holder.content.firstElementChild;
+    old.replaceWith(item);
+    htmx.process(item);
+    prepare(item, box);
+  });
+  socket.on("room:message-deleted", ({ room_id, id }) => {
+    const box = boxFor(room_id);
+    const item = box && list(box).querySelector(`.message[data-message-id="${id}"]`);
+    if (item) item.remove();
+  });
+  for (const [event, text] of [
+    ["room:removed", "The host removed you from this room."],
+    ["room:closed", "This room was deleted."],
+  ]) {
+    socket.on(event, ({ room_id }) => {
+      const box = boxFor(room_id);
+      if (!box) return;
+      status(box, text);
+      const composer = box.querySelector("[data-chat-composer]");
+      if (composer) composer.remove();
+    });
+  }
+
+  // Boxes arriving with a page (boosted navigation) or older history scrolled in.
+  htmx.onLoad((root) => {
+    if (root.matches && root.matches("[data-chat-room]")) setUp(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-chat-room]").forEach(setUp);
+    const box = root.closest && root.closest("[data-chat-room]");
+    if (box && box.dataset.chatReady) prepare(root, box);
+    // The composer came back from a send: move the sent message into the list.
+    const sent = root.querySelector && root.querySelector("template.chat__sent");
+    if (sent && box) {
+      insertMessage(box, sent.innerHTML, { own: true });
+      sent.remove();
+      const field = root.querySelector("textarea");
+      if (field) field.focus();
+    }
+  });
+
+  // Leaving a page with a chat: stop hearing its room.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target !== document.body) return;
+    for (const box of boxes()) socket.emit("room:unsubscribe", { room_id: Number(box.dataset.chatRoom) });
+  });
+
+  // Each message gets a fresh id, so a resend after a drop is stored once.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt.closest && event.detail.elt.closest("[data-chat-composer]");
+    if (!form) return;
+    const name = Object.keys(event.detail.parameters).find((key) => key.endsWith("client_id"));
+    if (name) {
+      event.detail.parameters[name] = (crypto.randomUUID && crypto.randomUUID())
+        || `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    }
+  });
+
+  // Enter sends, Shift+Enter starts a new line.
+  document.addEventListener("keydown", (event) => {
+    const form = event.target.closest && event.target.closest("[data-chat-composer]");
+    if (!form || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
+
+  // A deleted message leaves this tab even if the broadcast is slow to come back.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const button = event.detail.elt;
+    if (button.hasAttribute && button.hasAttribute("data-delete") && event.detail.successful) {
+      const item = button.closest(".message");
+      if (item) item.remove();
+    }
+  });
+})();

@@ -1,0 +1,107 @@
+"""Helpers templates call: image URLs, times, the bell count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import UTC
+from functools import lru_cache
+from urllib.parse import quote
+
+import pycountry
+from flask import Flask
+from flask import g
+from flask_login import current_user
+from markupsafe import escape
+from markupsafe import Markup
+
+from qosyl import media
+from qosyl.notification_kinds import sentence_html
+from qosyl.queries import unread_notification_count
+
+
+def avatar_url(user, variant: str = "thumb") -> str | None:
+    return media.image_url("avatar", user.avatar_key, variant)
+
+
+# Background colours for avatars without a photo, picked by user id.
+AVATAR_COLOURS = (
+    "#0f766e",
+    "#7c3aed",
+    "#b45309",
+    "#be185d",
+    "#1d4ed8",
+    "#15803d",
+    "#9f1239",
+    "#4338ca",
+)
+
+
+@lru_cache(maxsize=4096)
+def _initials_svg(initials: str, colour: str) -> str:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96">'
+        f'<rect width="96" height="96" fill="{colour}"/>'
+        '<text x="48" y="50" dy=".35em" text-anchor="middle" fill="#fff" '
+        'font-family="system-ui,sans-serif" font-size="40" font-weight="700">'
+        f"{escape(initials)}</text></svg>"
+    )
+    return "data:image/svg+xml," + quote(svg)
+
+
+def initials_avatar(user) -> str:
+    """A picture of the user's initials, as an image: no text in the page to misread."""
+    return _initials_svg(user.initials, AVATAR_COLOURS[user.id % len(AVATAR_COLOURS)])
+
+
+def cover_url(user, variant: str = "display") -> str | None:
+    return media.image_url("cover", user.cover_key, variant)
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    return country.name if country else ""
+
+
+def bell_count() -> int:
+    """Unread notifications of the signed-in user, counted once per request."""
+    if "bell_count" not in g:
+        g.bell_count = unread_notification_count(current_user.id)
+    return g.bell_count
+
+
+def ago(moment: datetime) -> str:
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 45:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 30:
+                return moment.strftime("%-d %b %Y")
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def time_tag(moment: datetime) -> Markup:
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        moment.isoformat(), moment.strftime("%Y-%m-%d %H:%M UTC"), ago(moment)
+    )
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        # A global, not only the context processor's: imported macros see it too.
+        current_user=current_user,
+        avatar_url=avatar_url,
+        initials_avatar=initials_avatar,
+        cover_url=cover_url,
+        country_name=country_name,
+        bell_count=bell_count,
+        notification_sentence=lambda n: sentence_html(
+            n.kind, n.actor.full_name if n.actor else None
+        ),
+        image_url=media.image_url,
+        limit_text=media.limit_text,
+    )
+    app.jinja_env.filters["time_tag"] = time_tag
+    app.jinja_env.filters["ago"] = ago

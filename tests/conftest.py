@@ -1,0 +1,146 @@
+"""Shared fixtures: an app on a migrated database, clients, mail outbox, captured pushes.
+
+The database is SQLite unless DATABASE_URL points elsewhere (PostgreSQL in CI).
+The schema is built once per session by the real migrations; every test then
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import text
+
+from qosyl import create_app
+from qosyl.extensions import db
+from qosyl.extensions import mail
+from tests import factories
+from tests.helpers import require_service
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A database migrated to the newest revision, shared by the session."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        require_service("PostgreSQL", url)
+        from config import normalise_database_url
+
+        url = normalise_database_url(url)
+        # Start from nothing: the previous run may have left tables behind.
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(request, database_url: str, tmp_path) -> Iterator[Flask]:
+    """The app on empty tables. `@pytest.mark.app_config(NAME=value)` changes settings."""
+    marker = request.node.get_closest_marker("app_config")
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        **(marker.kwargs if marker else {}),
+    )
+    yield app
+    _truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app: Flask):
+    """Mail the app sends during the test (Flask-Mail does not deliver when testing)."""
+    with mail.record_messages() as messages:
+        yield messages
+
+
+@pytest.fixture
+def pushes(monkeypatch) -> list:
+    """Every push emitted to Socket.IO during the test, in order."""
+    import qosyl.realtime
+
+    emitted: list = []
+    original = qosyl.realtime.emit
+
+    def record(push):
+        emitted.append(push)
+        original(push)
+
+    monkeypatch.setattr(qosyl.realtime, "emit", record)
+    return emitted
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Create users through the factory, inside an app context."""
+
+    def make(**fields):
+        with app.app_context():
+            return factories.user(**fields)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user(username="alice", first_name="Alice", last_name="Archer")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user(username="bob", first_name="Bob", last_name="Baker")
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, user) -> FlaskClient:
+    factories.login(client, user)
+    return client
+
+
+def link_from(message, path_prefix: str) -> str:
+    """The app-relative link in a mail whose path starts with `path_prefix`."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", message.body)
+    assert match, f"no {path_prefix} link in mail:\n{message.body}"
+    return match.group(1)

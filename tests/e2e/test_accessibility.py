@@ -1,0 +1,98 @@
+"""axe-core finds no accessibility violations on the pages of the foundation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import sign_in
+
+ANONYMOUS_PAGES = ["/", "/register", "/login", "/offline", "/password/forgot"]
+SIGNED_IN_PAGES = [
+    "/", "/u/{username}", "/settings/profile", "/notifications", "/welcome", "/settings/password",
+    "/people", "/people?q=ax", "/u/{username}/followers", "/friends/requests",
+    "/settings/notifications", "/settings/blocked", "/search?q=pasta", "/tags/cooking",
+    "/p/{post}", "/p/{post}/edit", "/about", "/rooms", "/rooms/new", "/rooms/{room}",
+    "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
+    "/activity",
+]  # fmt: skip
+
+
+def violations(page, axe_source: str) -> list[dict]:
+    page.evaluate(axe_source)  # the context bypasses CSP only to let axe in
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme_context(request, browser, base_url):
+    context = browser.new_context(base_url=base_url, bypass_csp=True, color_scheme=request.param)
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+def test_anonymous_pages(scheme_context, axe_source):
+    page = scheme_context.new_page()
+    for url in ANONYMOUS_PAGES:
+        page.goto(url)
+        found = violations(page, axe_source)
+        assert found == [], f"{url}: {json.dumps(found, indent=1)}"
+
+
+def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server):
+    username = make_live_user(first_name="Axe", last_name="Checker", bio="Reads pages aloud.")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions.accounts import user_by_username
+        from qosyl.actions.notifications import notify
+        from qosyl.actions.posts import add_comment
+        from qosyl.actions.posts import create_post
+        from qosyl.extensions import db
+
+        author = user_by_username(username)
+        notify(author, "welcome", target_url="/")
+        db.session.commit()
+        post = create_post(
+            author,
+            "## Fresh pasta\n\nFlour, eggs, time. #cooking\n\n```python\ndef knead(minutes=10):\n"
+            "    return 'smooth'\n```\n\n> quoted\n\n- a list\n- [a link](https://example.com)",
+        )
+        first = add_comment(author, post, "Looks **great**")
+        add_comment(author, post, "Thanks!", first)
+        post_id = post.id
+        from qosyl.actions.rooms import create_room
+        from qosyl.actions.rooms import send_message
+
+        room = create_room(author, "Tea hour", "Tea", "Oolong, puerh and gear")
+        message = send_message(author, room, "Steep **twice**\n\n```python\nsteeps = [20, 25]\n```")
+        room_id, message_id = room.id, message.id
+    page = scheme_context.new_page()
+    sign_in(page, username)
+    for url in SIGNED_IN_PAGES:
+        page.goto(url.format(username=username, post=post_id, room=room_id, message=message_id))
+        found = violations(page, axe_source)
+        assert found == [], f"{url}: {json.dumps(found, indent=1)}"
+    page.goto("/settings/profile")
+    page.get_by_label("Website").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Save profile").click()
+    page.locator("#website-error").wait_for()
+    assert violations(page, axe_source) == []
+    page.goto("/")
+    page.get_by_label("Account menu").click()
+    assert violations(page, axe_source) == []
+    page.goto(f"/p/{post_id}")
+    page.get_by_role("button", name="Reply").first.click()
+    page.get_by_role("button", name="Delete").first.click()
+    assert violations(page, axe_source) == []
+
+
+def test_the_check_finds_a_real_violation(scheme_context, axe_source):
+    page = scheme_context.new_page()
+    page.goto("/offline")
+    page.evaluate("document.querySelector('img').removeAttribute('alt')")
+    assert [v["id"] for v in violations(page, axe_source)] == ["image-alt"]

@@ -1,0 +1,49 @@
+"""Test data. Users get a password hashed once per session: hashing is slow on purpose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import UTC
+from functools import cache
+from itertools import count
+
+from flask.testing import FlaskClient
+
+from qosyl.extensions import db
+from qosyl.models import User
+from qosyl.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+_serial = count(1)
+
+
+@cache
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def user(*, verified: bool = True, onboarded: bool = True, **fields) -> User:
+    """A committed account; verified and past profile setup unless told otherwise."""
+    n = next(_serial)
+    username = fields.pop("username", f"user{n}")
+    now = datetime.now(UTC)
+    account = User(
+        username=username,
+        email=fields.pop("email", f"{username.lower()}@example.com"),
+        first_name=fields.pop("first_name", "Test"),
+        last_name=fields.pop("last_name", f"User{n}"),
+        password_hash=password_hash(),
+        email_verified_at=now if verified else None,
+        onboarded_at=now if onboarded else None,
+        **fields,
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def login(client: FlaskClient, account: User) -> None:
+    """Sign the client in without the form (the form has its own tests)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = account.get_id()
+        session["_fresh"] = True

@@ -1,0 +1,198 @@
+"""The chat's Socket.IO events, with Flask-SocketIO's test client: who may subscribe, send
+and delete, what a removed member stops hearing, and catching up after a drop."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from qosyl.actions import rooms as room_actions
+from qosyl.extensions import db
+from qosyl.extensions import socketio
+from qosyl.models import RoomMessage
+from qosyl.models import User
+from tests import factories
+from tests.helpers import post
+from tests.test_rooms import make_room
+from tests.test_rooms import say
+from tests.test_rooms import with_room
+
+
+def tab(app, person):
+    client = app.test_client()
+    factories.login(client, person)
+    socket = socketio.test_client(app, flask_test_client=client)
+    assert socket.is_connected()
+    return client, socket
+
+
+def chat_events(socket) -> list[tuple[str, dict]]:
+    return [
+        (e["name"], e["args"][0]) for e in socket.get_received() if e["name"].startswith("room")
+    ]
+
+
+def messages(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(RoomMessage))
+
+
+@pytest.fixture
+def room_id(app, user, other_user):
+    """Alice hosts it, Bob is a member."""
+    room = make_room(app, user)
+    with_room(app, room, room_actions.join, other_user)
+    return room
+
+
+def test_members_hear_messages_once_per_tab_and_others_nothing(
+    app, user, other_user, make_user, room_id
+):
+    _, alice = tab(app, user)
+    _, bob1 = tab(app, other_user)
+    _, bob2 = tab(app, other_user)
+    _, carol = tab(app, make_user(username="carol"))
+    for socket in (alice, bob1, bob2):
+        assert socket.emit("room:subscribe", {"room_id": room_id}, callback=True)["ok"]
+    assert carol.emit("room:subscribe", {"room_id": room_id}, callback=True) == {
+        "error": "You cannot read this room."
+    }
+    reply = alice.emit("room:send", {"room_id": room_id, "body": "tea time"}, callback=True)
+    assert reply["ok"]
+    for socket in (alice, bob1, bob2):
+        [(name, data)] = chat_events(socket)
+        assert name == "room:message" and data["id"] == reply["id"] and "tea time" in data["html"]
+    assert chat_events(carol) == []
+
+
+@pytest.mark.parametrize("event", ["room:subscribe", "room:send"])
+def test_a_non_member_can_neither_listen_nor_send(app, make_user, room_id, event):
+    _, carol = tab(app, make_user(username="carol"))
+    reply = carol.emit(event, {"room_id": room_id, "body": "hi"}, callback=True)
+    assert reply == {"error": "You cannot read this room."}
+    assert messages(app) == 0
+
+
+@pytest.mark.parametrize("data", [None, "x", {"room_id": "1"}, {"room_id": True}, {}])
+def test_malformed_events_are_refused(app, user, room_id, data):
+    _, alice = tab(app, user)
+    assert alice.emit("room:subscribe", data, callback=True)["error"]
+    assert alice.emit("room:send", data, callback=True)["error"]
+    assert alice.emit("room:delete", data, callback=True)["error"]
+
+
+def test_events_of_a_session_that_ended_are_refused(app, user, room_id):
+    _, alice = tab(app, user)
+    with app.app_context():  # a password change elsewhere
+        db.session.get(User, user.id).session_version += 1
+        db.session.commit()
+    for event in ("room:subscribe", "room:send", "room:delete", "room:unsubscribe"):
+        reply = alice.emit(event, {"room_id": room_id, "body": "x", "message_id": 1}, callback=True)
+        assert reply == {"error": "You are signed out. Reload the page."}
+    assert messages(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("", "Write a message first."),
+        ("  \n ", "Write a message first."),
+        ("x" * 4001, "Messages are at most 4,000 characters"),
+        (42, "A message is text."),
+    ],
+)
+def test_empty_oversized_or_odd_messages_are_refused(app, user, room_id, body, error):
+    _, alice = tab(app, user)
+    alice.emit("room:subscribe", {"room_id": room_id}, callback=True)
+    reply = alice.emit("room:send", {"room_id": room_id, "body": body}, callback=True)
+    assert error in reply["error"]
+    assert messages(app) == 0
+    assert chat_events(alice) == []
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_CHAT="2 per minute")
+def test_the_same_limit_counts_socket_and_http_sends(app, user, room_id):
+    client, alice = tab(app, user)
+    assert alice.emit("room:send", {"room_id": room_id, "body": "one"}, callback=True)["ok"]
+    post(client, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": "two"}, htmx=True)
+    reply = alice.emit("room:send", {"room_id": room_id, "body": "three"}, callback=True)
+    assert reply == {"error": "You are sending messages too fast. Wait a few seconds."}
+    assert messages(app) == 2
+
+
+def test_another_user_cannot_delete_a_message(app, user, other_user, room_id):
+    message_id = say(app, user, room_id, "alice's")
+    _, bob = tab(app, other_user)
+    reply = bob.emit("room:delete", {"message_id": message_id}, callback=True)
+    assert reply == {"error": "Only its author or the room's host can delete a message."}
+    assert messages(app) == 1
+
+
+def test_author_and_host_delete_and_every_tab_hears_it(app, user, other_user, room_id):
+    bobs = say(app, other_user, room_id, "bob's")
+    _, alice = tab(app, user)
+    _, bob = tab(app, other_user)
+    for socket in (alice, bob):
+        socket.emit("room:subscribe", {"room_id": room_id}, callback=True)
+    assert alice.emit("room:delete", {"message_id": bobs}, callback=True) == {"ok": True}
+    for socket in (alice, bob):
+        assert chat_events(socket) == [("room:message-deleted", {"room_id": room_id, "id": bobs})]
+    assert messages(app) == 0
+
+
+def test_a_removed_member_stops_hearing_at_once(app, user, other_user, room_id):
+    host_client, alice = tab(app, user)
+    _, bob = tab(app, other_user)
+    bob.emit("room:subscribe", {"room_id": room_id}, callback=True)
+    post(host_client, f"/rooms/{room_id}/participants/bob/remove")
+    assert [e["name"] for e in bob.get_received()] == ["room:removed"]
+
+    alice.emit("room:send", {"room_id": room_id, "body": "after bob left"}, callback=True)
+    assert chat_events(bob) == []
+    assert bob.emit("room:subscribe", {"room_id": room_id}, callback=True)["error"]
+    assert bob.emit("room:send", {"room_id": room_id, "body": "x"}, callback=True)["error"]
+
+
+def test_a_returning_tab_gets_exactly_what_it_missed_in_order(app, user, other_user, room_id):
+    first = say(app, user, room_id, "before the drop")
+    missed = [say(app, user, room_id, f"missed {n}") for n in range(3)]
+    _, bob = tab(app, other_user)
+    reply = bob.emit("room:subscribe", {"room_id": room_id, "after_id": first}, callback=True)
+    assert [m["id"] for m in reply["messages"]] == missed
+    assert "missed 0" in reply["messages"][0]["html"]
+    up_to_date = bob.emit(
+        "room:subscribe", {"room_id": room_id, "after_id": missed[-1]}, callback=True
+    )
+    assert up_to_date == {"ok": True, "messages": []}
+
+
+def test_a_tab_that_missed_too_much_is_told_to_reload(app, user, other_user, room_id, monkeypatch):
+    import qosyl.blueprints.rooms.events as events
+
+    monkeypatch.setattr(events, "CATCH_UP_LIMIT", 2)
+    for n in range(4):
+        say(app, user, room_id, f"m{n}")
+    _, bob = tab(app, other_user)
+    reply = bob.emit("room:subscribe", {"room_id": room_id, "after_id": 0}, callback=True)
+    assert reply == {"ok": True, "reload": True}
+
+
+def test_the_lobby_is_heard_by_everyone_who_opens_it(app, user, make_user):
+    from qosyl.models import Room
+    from qosyl.models import Topic
+
+    with app.app_context():
+        topic = Topic(name="General")
+        db.session.add(topic)
+        db.session.flush()
+        lobby = Room(name="Lobby", topic_id=topic.id, host_id=user.id, is_lobby=True)
+        db.session.add(lobby)
+        db.session.commit()
+        lobby_id = lobby.id
+    _, stranger = tab(app, make_user(username="stranger"))
+    assert stranger.emit("room:subscribe", {"room_id": lobby_id}, callback=True)["ok"]
+    _, alice = tab(app, user)
+    alice.emit("room:send", {"room_id": lobby_id, "body": "welcome!"}, callback=True)
+    [(name, data)] = chat_events(stranger)
+    assert name == "room:message" and "welcome!" in data["html"]

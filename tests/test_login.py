@@ -1,0 +1,141 @@
+"""Sign-in and sign-out (ACC-3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.helpers import csrf_token
+from tests.helpers import post
+
+
+def sign_in(client, login, password=PASSWORD, **extra):
+    return post(client, "/login", {"login": login, "password": password, **extra})
+
+
+@pytest.mark.parametrize("login", ["alice", "ALICE", "alice@example.com", "Alice@Example.COM"])
+def test_sign_in_by_username_or_email_in_any_case(client, user, login):
+    response = sign_in(client, login)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert client.get("/notifications").status_code == 200
+
+
+def test_wrong_password_or_unknown_user_gets_one_message(client, user):
+    for login, password in (("alice", "wrong password here"), ("nobody", PASSWORD)):
+        response = sign_in(client, login, password)
+        assert response.status_code == 422
+        assert b"The username, email or password is not correct." in response.data
+    assert client.get("/notifications").status_code == 302
+
+
+def test_unverified_account_cannot_sign_in_and_is_offered_a_new_link(client, make_user):
+    make_user(username="newbie", verified=False)
+    response = sign_in(client, "newbie")
+    assert response.status_code == 422
+    assert b"Verify your email address before signing in" in response.data
+    assert b"Send the verification link again" in response.data
+    assert client.get("/notifications").status_code == 302
+
+
+def test_a_forged_session_of_an_unverified_account_is_anonymous(client, make_user):
+    newbie = make_user(username="newbie", verified=False)
+    with client.session_transaction() as session:
+        session["_user_id"] = newbie.get_id()
+    assert client.get("/notifications").status_code == 302
+
+
+def test_new_accounts_go_to_profile_setup_until_it_is_done(client, make_user):
+    make_user(username="fresh", onboarded=False)
+    assert sign_in(client, "fresh").headers["Location"] == "/welcome"
+
+
+def test_next_is_followed_only_within_the_site(client, user):
+    response = post(client, "/login?next=/notifications", {"login": "alice", "password": PASSWORD})
+    assert response.headers["Location"] == "/notifications"
+    post(client, "/logout")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
+        response = post(client, f"/login?next={evil}", {"login": "alice", "password": PASSWORD})
+        assert response.headers["Location"] == "/", evil
+        post(client, "/logout")
+
+
+def test_remember_me_sets_a_hardened_lasting_cookie(client, user):
+    response = sign_in(client, "alice", remember="y")
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    assert "HttpOnly" in remember
+    assert "SameSite=Lax" in remember
+    assert "Expires=" in remember
+    session = next(c for c in cookies if c.startswith("session="))
+    assert "HttpOnly" in session
+
+
+def test_without_remember_me_no_remember_cookie(client, user):
+    response = sign_in(client, "alice")
+    assert not any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_sign_out_needs_post_and_csrf(logged_in):
+    assert logged_in.get("/logout").status_code == 405
+    assert post(logged_in, "/logout", csrf=False).status_code == 400
+    assert logged_in.get("/notifications").status_code == 200
+    response = post(logged_in, "/logout")
+    assert response.status_code == 302
+    assert logged_in.get("/notifications").status_code == 302
+
+
+def test_sign_in_without_csrf_is_refused(client, user):
+    response = post(client, "/login", {"login": "alice", "password": PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert client.get("/notifications").status_code == 302
+
+
+limited = pytest.mark.app_config(RATELIMIT_ENABLED=True)
+
+
+@limited
+def test_failed_sign_ins_are_limited_per_account(client, user, other_user):
+    for _ in range(5):
+        assert sign_in(client, "alice", "wrong password here").status_code == 422
+    blocked = sign_in(client, "alice", "wrong password here")
+    assert blocked.status_code == 429
+    assert b"Too many attempts" in blocked.data
+    # Even the right password waits now; another account from the same place does not.
+    assert sign_in(client, "alice").status_code == 429
+    assert sign_in(client, "bob").status_code == 302
+
+
+@limited
+def test_successful_sign_ins_do_not_count_against_the_account(client, user):
+    for _ in range(8):
+        assert sign_in(client, "alice").status_code == 302
+        post(client, "/logout")
+
+
+@limited
+def test_sign_ins_are_limited_per_address(app, client):
+    app.config["RATELIMIT_LOGIN_PER_IP"] = "3 per minute"
+    token = csrf_token(client)
+    codes = [
+        client.post(
+            "/login", data={"login": f"user{n}", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(4)
+    ]
+    assert codes == [422, 422, 422, 429]
+
+
+@limited
+def test_mail_requests_are_limited(app, client):
+    app.config["RATELIMIT_EMAIL_REQUESTS"] = "2 per minute"
+    for url in ("/password/forgot", "/verify/resend"):
+        codes = [post(client, url, {"email": "a@example.com"}).status_code for _ in range(3)]
+        assert codes == [302, 302, 429], url
+
+
+@limited
+def test_registrations_are_limited(app, client):
+    app.config["RATELIMIT_REGISTER"] = "2 per minute"
+    codes = [post(client, "/register", {"username": "x"}).status_code for _ in range(3)]
+    assert codes == [422, 422, 429]

@@ -1,0 +1,29 @@
+"""Entry point. `python wsgi.py` serves Qosyl with Socket.IO on eventlet.
+
+Under another server, import `app` from here (one eventlet worker per process).
+"""
+
+import os
+
+# psycopg 3 must wait through select() to let eventlet's hub run other greenlets;
+# it reads this before its first import.
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+if __name__ == "__main__":
+    import warnings
+
+    # The design card picks eventlet; its deprecation banner says nothing new at each start.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
+
+from qosyl import create_app  # noqa: E402
+from qosyl.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1")
