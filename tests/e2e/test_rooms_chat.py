@@ -60,7 +60,10 @@ def test_create_find_join_and_talk_live(browser, base_url, make_live_user):
     c.get_by_role("button", name="Join the room").click()
     open_room(c, room_url)
 
+    send(a, "   ")
+    expect(a.get_by_text("Write a message first.")).to_be_visible()
     send(a, "Welcome! What are you **drinking** today?")
+    expect(a.get_by_text("Write a message first.")).to_be_hidden()
     for page in (a, b, c):
         expect(chat(page)).to_contain_text("What are you drinking today?")
     expect(a.get_by_label("Message")).to_have_value("")

@@ -144,12 +144,7 @@ def send(room_id: int):
                 return redirect(
                     url_for("rooms.show", room_id=room.id, _anchor=f"message-{message.id}")
                 )
-            return render_template(
-                "components/_composer_chat.html",
-                room=room,
-                form=message_form(room.id),
-                sent=message,
-            )
+            return render_template("components/_message.html", message=message)
     if wants_fragment():
         return render_template("components/_composer_chat.html", room=room, form=form), INVALID_FORM
     flash(" ".join(form.body.errors or form.form_errors), "error")

@@ -148,14 +148,6 @@
     if (root.querySelectorAll) root.querySelectorAll("[data-chat-room]").forEach(setUp);
     const box = root.closest && root.closest("[data-chat-room]");
     if (box && box.dataset.chatReady) prepare(root, box);
-    // The composer came back from a send: move the sent message into the list.
-    const sent = root.querySelector && root.querySelector("template.chat__sent");
-    if (sent && box) {
-      insertMessage(box, sent.innerHTML, { own: true });
-      sent.remove();
-      const field = root.querySelector("textarea");
-      if (field) field.focus();
-    }
   });
 
   // Leaving a page with a chat: stop hearing its room.
@@ -164,15 +156,71 @@
     for (const box of boxes()) socket.emit("room:unsubscribe", { room_id: Number(box.dataset.chatRoom) });
   });
 
-  // Each message gets a fresh id, so a resend after a drop is stored once.
-  document.addEventListener("htmx:configRequest", (event) => {
-    const form = event.detail.elt.closest && event.detail.elt.closest("[data-chat-composer]");
-    if (!form) return;
-    const name = Object.keys(event.detail.parameters).find((key) => key.endsWith("client_id"));
-    if (name) {
-      event.detail.parameters[name] = (crypto.randomUUID && crypto.randomUUID())
-        || `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const newClientId = () => (crypto.randomUUID && crypto.randomUUID())
+    || `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+
+  // A refused message: show the server's errors by the field, and give the text back unless
+  // the writer has started the next one.
+  function showRefusal(form, html, text) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    const fresh = holder.content.querySelector("[data-chat-composer]");
+    if (!fresh) return;
+    const typed = form.querySelector("textarea").value;
+    form.replaceWith(fresh);
+    const field = fresh.querySelector("textarea");
+    field.value = typed || text;
+    field.focus();
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field__errors, .form-errors").forEach((node) => node.remove());
+    const field = form.querySelector("textarea");
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-describedby");
+    field.closest(".field").classList.remove("field--invalid");
+  }
+
+  // Sending does not wait for the previous message: the box empties at once, each send
+  // carries its own client id (a retried one is stored once), and replies may come back in
+  // any order since messages are placed by id.
+  async function sendFrom(form) {
+    const box = form.closest("[data-chat-room]");
+    const field = form.querySelector("textarea");
+    const text = field.value;
+    const data = new FormData(form);
+    const idName = [...data.keys()].find((key) => key.endsWith("client_id"));
+    if (idName) data.set(idName, newClientId());
+    clearErrors(form);
+    field.value = "";
+    field.focus();
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: data,
+        headers: { "HX-Request": "true" },
+        credentials: "same-origin",
+      });
+    } catch (_) {
+      if (!field.value) field.value = text;
+      status(box, "Not sent: you are offline. Press Send again when the connection is back.");
+      return;
     }
+    const html = await response.text();
+    if (response.ok) insertMessage(box, html, { own: true });
+    else if (response.status === 422) showRefusal(form, html, text);
+    else {
+      if (!field.value) field.value = text;
+      status(box, response.status === 404 ? "This room is no longer open to you." : "Not sent: please try again.");
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest && event.target.closest("[data-chat-composer]");
+    if (!form) return;
+    event.preventDefault();
+    sendFrom(form);
   });
 
   // Enter sends, Shift+Enter starts a new line.
