@@ -3,6 +3,7 @@
 Under another server, import `app` from here (one eventlet worker per process).
 """
 
+import gc
 import os
 
 # psycopg 3 must wait through select() to let eventlet's hub run other greenlets;
@@ -22,6 +23,13 @@ from qosyl import create_app  # noqa: E402
 from qosyl.extensions import socketio  # noqa: E402
 
 app = create_app()
+
+# Everything loaded so far (modules, templates, SQLAlchemy's caches) lives as long as the
+# process: kept out of the cyclic collector, its full passes stay short. Without this they
+# stalled every green thread for tens of milliseconds, the chat's worst latencies
+# (bench/chat_fanout.py: steady p99 218 ms -> 61 ms).
+gc.collect()
+gc.freeze()
 
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")

@@ -8,6 +8,8 @@ from flask import render_template
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +33,10 @@ MAX_MESSAGE_LENGTH = 4000
 EDIT_WINDOW = timedelta(minutes=15)
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
+
+
+class NotAMember(ActionError):
+    """The user may not read or write in this room (never joined, left or removed)."""
 
 
 def member_room(room_id: int, user_id: int) -> str:
@@ -241,9 +247,16 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
 
     Raises ActionError when the author may not write here, the text is empty or too
     long, or they send too often. A `client_id` sent again returns the stored message.
+    Kept to four statements (members, insert, and a commit; the caller loaded the room):
+    on PostgreSQL each is a round trip the sender waits for.
     """
-    if not can_read(room, author.id):
-        raise ActionError("Join the room to write in it.")
+    if room.is_lobby:
+        listeners: str | list[str] = lobby_room(room.id)
+    else:
+        member_ids = _active_member_ids(room)
+        if author.id not in member_ids:
+            raise NotAMember("Join the room to write in it.")
+        listeners = [member_room(room.id, member_id) for member_id in member_ids]
     body = body.strip()
     if not body:
         raise ActionError("Write a message first.", "body")
@@ -253,30 +266,65 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
             "body",
         )
     client_id = (client_id or "").strip()[:64] or None
-    if client_id is not None:
-        sent = db.session.scalar(
-            select(RoomMessage).where(
-                RoomMessage.author_id == author.id, RoomMessage.client_id == client_id
-            )
-        )
-        if sent is not None:
-            set_committed_value(sent, "author", unproxy(author))
-            return sent
     if not allow_chat_message(author.id):
-        raise ActionError("You are sending messages too fast. Wait a few seconds.", "body")
-    message = RoomMessage(
+        # A resend of a message stored before is not refused: it was sent in time.
+        stored = _sent_before(author, client_id)
+        if stored is None:
+            raise ActionError("You are sending messages too fast. Wait a few seconds.", "body")
+        return stored
+    message = _insert_once(
         room_id=room.id,
         author_id=author.id,
         body=body,
         body_html=str(markup.render(body)),
         client_id=client_id,
     )
-    db.session.add(message)
-    db.session.flush()
+    if message is None:  # this client id was stored before: no second copy, no broadcast
+        return _sent_before(author, client_id)
     set_committed_value(message, "author", unproxy(author))
-    _message_push("room:message", message, room, html=render_message(message))
+    publish(
+        "room:message",
+        {"room_id": room.id, "id": message.id, "html": render_message(message)},
+        listeners,
+    )
     db.session.commit()
     return message
+
+
+def _active_member_ids(room: Room) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(RoomMember.user_id).where(
+                RoomMember.room_id == room.id, RoomMember.removed_at.is_(None)
+            )
+        )
+    )
+
+
+def _insert_once(**values) -> RoomMessage | None:
+    """INSERT ... ON CONFLICT DO NOTHING: None when this author already sent this client id."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(RoomMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["author_id", "client_id"])
+        .returning(RoomMessage)
+    )
+    return db.session.scalars(statement).first()
+
+
+def _sent_before(author: User, client_id: str | None) -> RoomMessage | None:
+    if client_id is None:
+        return None
+    sent = db.session.scalar(
+        select(RoomMessage).where(
+            RoomMessage.author_id == author.id, RoomMessage.client_id == client_id
+        )
+    )
+    if sent is not None:
+        set_committed_value(sent, "author", unproxy(author))
+    return sent
 
 
 def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:

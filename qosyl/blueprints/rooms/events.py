@@ -75,7 +75,11 @@ def send(data):
     """Send a message as the HTTP form does: same checks, same limits, same broadcast."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    room = _readable_room(data)
+    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    if room_id is None:
+        return NOT_ALLOWED
+    # send_message checks membership itself, with the query that finds the listeners.
+    room = db.session.get(Room, room_id)
     if room is None:
         return NOT_ALLOWED
     body = data.get("body")
@@ -84,6 +88,8 @@ def send(data):
         return {"error": "A message is text."}
     try:
         message = actions.send_message(current_user, room, body, client_id)
+    except actions.NotAMember:
+        return NOT_ALLOWED
     except ActionError as error:
         return {"error": error.message}
     return {"ok": True, "id": message.id}
