@@ -243,6 +243,24 @@ def test_a_resent_client_id_is_stored_once(app, user):
     assert first == again and count(app, RoomMessage) == 1
 
 
+def test_a_resend_is_broadcast_once(app, user, pushes):
+    room_id = make_room(app, user)
+    say(app, user, room_id, "hello", client_id="tab-1:42")
+    say(app, user, room_id, "hello", client_id="tab-1:42")
+    assert len([p for p in pushes if p.event == "room:message"]) == 1
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_CHAT="2 per minute")
+def test_a_resend_over_the_limit_returns_the_stored_message(app, user):
+    room_id = make_room(app, user)
+    first = say(app, user, room_id, "one", client_id="c1")
+    say(app, user, room_id, "two", client_id="c2")
+    assert say(app, user, room_id, "one", client_id="c1") == first
+    with pytest.raises(ActionError, match="too fast"):
+        say(app, user, room_id, "three", client_id="c3")
+    assert count(app, RoomMessage) == 2
+
+
 def test_edit_within_15_minutes_and_marked(app, client, user, other_user, pushes):
     room_id = make_room(app, user)
     message_id = say(app, user, room_id, "first")
