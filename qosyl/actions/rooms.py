@@ -8,14 +8,18 @@ from flask import render_template
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import markup
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
+from qosyl.actions.chat import client_id_of
+from qosyl.actions.chat import insert_once
+from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+from qosyl.actions.chat import message_body
+from qosyl.actions.chat import sent_before
+from qosyl.actions.chat import TOO_FAST
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import Room
@@ -29,7 +33,6 @@ from qosyl.ratelimits import allow_chat_message
 from qosyl.realtime import publish
 from qosyl.realtime import user_room
 
-MAX_MESSAGE_LENGTH = 4000
 EDIT_WINDOW = timedelta(minutes=15)
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
@@ -257,22 +260,16 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
         if author.id not in member_ids:
             raise NotAMember("Join the room to write in it.")
         listeners = [member_room(room.id, member_id) for member_id in member_ids]
-    body = body.strip()
-    if not body:
-        raise ActionError("Write a message first.", "body")
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise ActionError(
-            f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters; this one has {len(body):,}.",
-            "body",
-        )
-    client_id = (client_id or "").strip()[:64] or None
+    body = message_body(body)
+    client_id = client_id_of(client_id)
     if not allow_chat_message(author.id):
         # A resend of a message stored before is not refused: it was sent in time.
-        stored = _sent_before(author, client_id)
+        stored = sent_before(RoomMessage, author, client_id)
         if stored is None:
-            raise ActionError("You are sending messages too fast. Wait a few seconds.", "body")
+            raise ActionError(TOO_FAST, "body")
         return stored
-    message = _insert_once(
+    message = insert_once(
+        RoomMessage,
         room_id=room.id,
         author_id=author.id,
         body=body,
@@ -280,7 +277,7 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
         client_id=client_id,
     )
     if message is None:  # this client id was stored before: no second copy, no broadcast
-        return _sent_before(author, client_id)
+        return sent_before(RoomMessage, author, client_id)
     set_committed_value(message, "author", unproxy(author))
     publish(
         "room:message",
@@ -299,32 +296,6 @@ def _active_member_ids(room: Room) -> list[int]:
             )
         )
     )
-
-
-def _insert_once(**values) -> RoomMessage | None:
-    """INSERT ... ON CONFLICT DO NOTHING: None when this author already sent this client id."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(RoomMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["author_id", "client_id"])
-        .returning(RoomMessage)
-    )
-    return db.session.scalars(statement).first()
-
-
-def _sent_before(author: User, client_id: str | None) -> RoomMessage | None:
-    if client_id is None:
-        return None
-    sent = db.session.scalar(
-        select(RoomMessage).where(
-            RoomMessage.author_id == author.id, RoomMessage.client_id == client_id
-        )
-    )
-    if sent is not None:
-        set_committed_value(sent, "author", unproxy(author))
-    return sent
 
 
 def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:

@@ -1,5 +1,11 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from qosyl.models.message import Attachment
+from qosyl.models.message import Conversation
+from qosyl.models.message import ConversationKind
+from qosyl.models.message import ConversationMember
+from qosyl.models.message import MemberStatus
+from qosyl.models.message import Message
 from qosyl.models.notification import Notification
 from qosyl.models.notification import NotificationMute
 from qosyl.models.post import Comment
@@ -19,12 +25,18 @@ from qosyl.models.social import Friendship
 from qosyl.models.user import User
 
 __all__ = [
+    "Attachment",
     "Block",
     "Comment",
+    "Conversation",
+    "ConversationKind",
+    "ConversationMember",
     "Follow",
     "FriendRequest",
     "Friendship",
     "Hashtag",
+    "MemberStatus",
+    "Message",
     "Notification",
     "NotificationMute",
     "Post",

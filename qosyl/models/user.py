@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -44,6 +45,8 @@ class User(UserMixin, db.Model):
     onboarded_at: Mapped[datetime | None]
     # Bumped on password change or reset: every other session and remember cookie dies.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Settings: only friends may start a conversation with this user (MSG-2).
+    messages_from_friends_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

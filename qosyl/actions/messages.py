@@ -1,0 +1,191 @@
+"""Private conversations (MSG-1, MSG-2, MSG-5, MSG-6): who may write to whom, sending,
+and read positions. Pushes go to each member's own `user:<id>` room after commit, so every
+open tab of a member hears the conversation whether or not it shows it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from qosyl import markup
+from qosyl.actions import ActionError
+from qosyl.actions import unproxy
+from qosyl.actions.chat import client_id_of
+from qosyl.actions.chat import insert_once
+from qosyl.actions.chat import message_body
+from qosyl.actions.chat import sent_before
+from qosyl.actions.chat import TOO_FAST
+from qosyl.extensions import db
+from qosyl.models import Conversation
+from qosyl.models import ConversationKind
+from qosyl.models import ConversationMember
+from qosyl.models import Friendship
+from qosyl.models import MemberStatus
+from qosyl.models import Message
+from qosyl.models import User
+from qosyl.queries import blocked_between
+from qosyl.ratelimits import allow_chat_message
+from qosyl.realtime import publish
+from qosyl.realtime import user_room
+
+
+class NotAParticipant(ActionError):
+    """The user is not an active member of the conversation."""
+
+
+# Who may message whom
+
+
+def refusal(sender: User, recipient: User) -> str | None:
+    """Why `sender` may not write to `recipient`, or None when they may (MSG-2)."""
+    if sender.id == recipient.id:
+        return "You cannot start a conversation with yourself."
+    if not recipient.is_verified:
+        return "This person cannot receive messages yet."
+    blocked, friends = db.session.execute(
+        select(
+            blocked_between(sender.id, recipient.id),
+            exists().where(Friendship.user_id == sender.id, Friendship.friend_id == recipient.id),
+        )
+    ).one()
+    if blocked:
+        return "You cannot message this person."
+    if recipient.messages_from_friends_only and not friends:
+        return f"{recipient.first_name} only takes messages from friends."
+    return None
+
+
+def direct_key(a_id: int, b_id: int) -> str:
+    low, high = sorted((a_id, b_id))
+    return f"{low}:{high}"
+
+
+def direct_conversation(sender: User, recipient: User) -> Conversation:
+    """The one-to-one conversation of the two, started if new. Raises ActionError if refused."""
+    reason = refusal(sender, recipient)
+    if reason:
+        raise ActionError(reason)
+    key = direct_key(sender.id, recipient.id)
+    conversation = db.session.scalar(select(Conversation).where(Conversation.direct_key == key))
+    if conversation is not None:
+        return conversation
+    try:
+        with db.session.begin_nested():
+            conversation = Conversation(kind=ConversationKind.DIRECT, direct_key=key)
+            db.session.add(conversation)
+            db.session.flush()
+            for person in (sender, recipient):
+                db.session.add(
+                    ConversationMember(
+                        conversation_id=conversation.id,
+                        user_id=person.id,
+                        status=MemberStatus.ACTIVE,
+                    )
+                )
+    except IntegrityError:  # the other person started it a moment ago
+        conversation = db.session.scalar(select(Conversation).where(Conversation.direct_key == key))
+    db.session.commit()
+    return conversation
+
+
+# Reading
+
+
+def active_member_ids(conversation: Conversation) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ConversationMember.user_id).where(
+                ConversationMember.conversation_id == conversation.id,
+                ConversationMember.status == MemberStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def can_read(conversation: Conversation, user_id: int) -> bool:
+    member = db.session.get(ConversationMember, (conversation.id, user_id))
+    return member is not None and member.status == MemberStatus.ACTIVE
+
+
+# Writing
+
+
+def send_message(
+    author: User, conversation: Conversation, body: str, client_id: str | None = None
+) -> Message:
+    """Store a message, then (after commit) push it to every member's tabs.
+
+    Raises NotAParticipant for a non-member, ActionError for empty, oversized or too
+    frequent messages and for a one-to-one conversation that a block now stands in.
+    A `client_id` sent again returns the stored message and pushes nothing.
+    """
+    member_ids = active_member_ids(conversation)
+    if author.id not in member_ids:
+        raise NotAParticipant("You are not in this conversation.")
+    if conversation.kind == ConversationKind.DIRECT:
+        other_id = next((i for i in member_ids if i != author.id), None)
+        if other_id is None or db.session.scalar(select(blocked_between(author.id, other_id))):
+            raise ActionError("You cannot message this person.")
+    body = message_body(body)
+    client_id = client_id_of(client_id)
+    if not allow_chat_message(author.id):
+        stored = sent_before(Message, author, client_id)
+        if stored is None:
+            raise ActionError(TOO_FAST, "body")
+        return stored
+    message = insert_once(
+        Message,
+        conversation_id=conversation.id,
+        author_id=author.id,
+        body=body,
+        body_html=str(markup.render(body)),
+        client_id=client_id,
+    )
+    if message is None:  # stored before under this client id: no second copy, no push
+        return sent_before(Message, author, client_id)
+    set_committed_value(message, "author", unproxy(author))
+    conversation.last_message_at = message.created_at
+    # The author has seen what they wrote.
+    db.session.execute(
+        update(ConversationMember)
+        .where(
+            ConversationMember.conversation_id == conversation.id,
+            ConversationMember.user_id == author.id,
+        )
+        .values(last_read_id=message.id)
+    )
+    publish(
+        "conversation:message",
+        {"conversation_id": conversation.id, "id": message.id, "author_id": author.id},
+        [user_room(member_id) for member_id in member_ids],
+    )
+    db.session.commit()
+    return message
+
+
+def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
+    """Move the reader's read position forward (never back) to `up_to_id`, capped at the
+    newest message; tell every member's tabs. Returns the position."""
+    member = db.session.get(ConversationMember, (conversation.id, reader.id))
+    if member is None or member.status != MemberStatus.ACTIVE:
+        raise NotAParticipant("You are not in this conversation.")
+    newest = db.session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id, Message.id <= up_to_id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if newest is None or newest <= member.last_read_id:
+        return member.last_read_id
+    member.last_read_id = newest
+    publish(
+        "conversation:read",
+        {"conversation_id": conversation.id, "reader_id": reader.id, "up_to_id": newest},
+        [user_room(member_id) for member_id in active_member_ids(conversation)],
+    )
+    db.session.commit()
+    return newest
