@@ -129,6 +129,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
     import qosyl.blueprints.main.events  # noqa: F401
+    import qosyl.blueprints.messages.events  # noqa: F401
     import qosyl.blueprints.rooms.events  # noqa: F401
 
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
@@ -183,6 +184,7 @@ def _sqlite_begin(connection) -> None:
 def _register_blueprints(app: Flask) -> None:
     from qosyl.blueprints.accounts.routes import bp as accounts_bp
     from qosyl.blueprints.main.routes import bp as main_bp
+    from qosyl.blueprints.messages.routes import bp as messages_bp
     from qosyl.blueprints.notifications.routes import bp as notifications_bp
     from qosyl.blueprints.people.routes import bp as people_bp
     from qosyl.blueprints.posts.routes import bp as posts_bp
@@ -197,6 +199,7 @@ def _register_blueprints(app: Flask) -> None:
         people_bp,
         posts_bp,
         rooms_bp,
+        messages_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -12,6 +12,9 @@ from sqlalchemy.orm import joinedload
 from qosyl.extensions import db
 from qosyl.models import Block
 from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import ConversationMember
+from qosyl.models import MemberStatus
 from qosyl.models import Notification
 from qosyl.models import Post
 from qosyl.models import Room
@@ -143,3 +146,20 @@ def access_removable_room_message(viewer: User, room: Room, message_id: int) -> 
     if viewer.id not in (message.author_id, room.host_id):
         abort(403)
     return message
+
+
+def access_conversation(viewer: User, conversation_id: int) -> Conversation:
+    """A conversation the viewer is an active member of; 404 for anyone else, who may not
+    know it exists."""
+    conversation = db.session.scalar(
+        select(Conversation)
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .where(
+            Conversation.id == conversation_id,
+            ConversationMember.user_id == viewer.id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+    )
+    if conversation is None:
+        abort(404)
+    return conversation

@@ -19,10 +19,14 @@ from sqlalchemy.orm import joinedload
 from qosyl.extensions import db
 from qosyl.models import Block
 from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import ConversationMember
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
 from qosyl.models import Friendship
 from qosyl.models import Hashtag
+from qosyl.models import MemberStatus
+from qosyl.models import Message
 from qosyl.models import Notification
 from qosyl.models import Post
 from qosyl.models import PostHashtag
@@ -54,12 +58,24 @@ def notifications_page(
     return rows, (rows[-1].id if more else None)
 
 
-def unread_notification_count(user_id: int) -> int:
-    return db.session.scalar(
+def header_counts(user_id: int) -> tuple[int, int]:
+    """Unread notifications and unread messages, for the header of every page: one query."""
+    notifications = (
         select(func.count())
         .select_from(Notification)
         .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+    messages = (
+        select(func.coalesce(func.sum(_unread_count(user_id)), 0))
+        .where(
+            ConversationMember.user_id == user_id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(notifications, messages)).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 # People
@@ -573,3 +589,123 @@ def activity_page(
         query = query.where(RoomMessage.id < before)
     rows = list(db.session.scalars(query))
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+# Conversations
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One line of the Messages page."""
+
+    conversation: Conversation
+    others: list[User]  # the other active members, by name
+    last_message: Message | None
+    unread: int
+
+
+def _unread_count(user_id: int):
+    """SQL per conversation row: messages by others after the viewer's read position."""
+    return (
+        select(func.count(Message.id))
+        .where(
+            Message.conversation_id == ConversationMember.conversation_id,
+            Message.id > ConversationMember.last_read_id,
+            Message.author_id != user_id,
+        )
+        .scalar_subquery()
+    )
+
+
+def conversation_rows(user_id: int, limit: int = 100) -> list[ConversationRow]:
+    """The viewer's conversations, most recent first, in three queries whatever their number."""
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id == Conversation.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Conversation, newest, _unread_count(user_id))
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .where(
+            ConversationMember.user_id == user_id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    conversation_ids = [conversation.id for conversation, _, _ in rows]
+    last_ids = [last_id for _, last_id, _ in rows if last_id is not None]
+    last_messages = {
+        message.id: message
+        for message in db.session.scalars(
+            # Each line shows who wrote the last message.
+            select(Message).options(joinedload(Message.author)).where(Message.id.in_(last_ids))
+        )
+    }
+    others: dict[int, list[User]] = {conversation_id: [] for conversation_id in conversation_ids}
+    for conversation_id, person in db.session.execute(
+        select(ConversationMember.conversation_id, User)
+        .join(User, User.id == ConversationMember.user_id)
+        .where(
+            ConversationMember.conversation_id.in_(conversation_ids),
+            ConversationMember.status == MemberStatus.ACTIVE,
+            ConversationMember.user_id != user_id,
+        )
+        .order_by(User.first_name, User.last_name)
+    ):
+        others[conversation_id].append(person)
+    return [
+        ConversationRow(conversation, others[conversation.id], last_messages.get(last_id), unread)
+        for conversation, last_id, unread in rows
+    ]
+
+
+def conversation_members(conversation_id: int) -> list[tuple[ConversationMember, User]]:
+    """Everyone active in a conversation with their read position, by name."""
+    return list(
+        db.session.execute(
+            select(ConversationMember, User)
+            .join(User, User.id == ConversationMember.user_id)
+            .where(
+                ConversationMember.conversation_id == conversation_id,
+                ConversationMember.status == MemberStatus.ACTIVE,
+            )
+            .order_by(User.first_name, User.last_name)
+        )
+    )
+
+
+def conversation_messages_page(
+    conversation_id: int, before: int | None = None, limit: int = 50
+) -> tuple[list[Message], int | None]:
+    """The latest messages (before `before`), oldest first, and the cursor for older ones."""
+    query = (
+        select(Message)
+        # Every message shows its author.
+        .options(joinedload(Message.author))
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = list(db.session.scalars(query))
+    older = rows[limit - 1].id if len(rows) > limit else None
+    return list(reversed(rows[:limit])), older
+
+
+def conversation_messages_after(conversation_id: int, after_id: int, limit: int) -> list[Message]:
+    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
+    return list(
+        db.session.scalars(
+            select(Message)
+            # Each message is rendered with its author.
+            .options(joinedload(Message.author))
+            .where(Message.conversation_id == conversation_id, Message.id > after_id)
+            .order_by(Message.id)
+            .limit(limit + 1)
+        )
+    )

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from qosyl import media
 from qosyl.notification_kinds import sentence_html
-from qosyl.queries import unread_notification_count
+from qosyl.queries import header_counts
 
 
 def avatar_url(user, variant: str = "thumb") -> str | None:
@@ -62,11 +62,19 @@ def country_name(code: str) -> str:
     return country.name if country else ""
 
 
+def _header_counts() -> tuple[int, int]:
+    """Unread notifications and messages of the signed-in user, counted once per request."""
+    if "header_counts" not in g:
+        g.header_counts = header_counts(current_user.id)
+    return g.header_counts
+
+
 def bell_count() -> int:
-    """Unread notifications of the signed-in user, counted once per request."""
-    if "bell_count" not in g:
-        g.bell_count = unread_notification_count(current_user.id)
-    return g.bell_count
+    return _header_counts()[0]
+
+
+def unread_messages() -> int:
+    return _header_counts()[1]
 
 
 def ago(moment: datetime) -> str:
@@ -97,6 +105,7 @@ def register_template_helpers(app: Flask) -> None:
         cover_url=cover_url,
         country_name=country_name,
         bell_count=bell_count,
+        unread_messages=unread_messages,
         notification_sentence=lambda n: sentence_html(
             n.kind, n.actor.full_name if n.actor else None
         ),

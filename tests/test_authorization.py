@@ -11,7 +11,12 @@ from sqlalchemy import select
 from qosyl.extensions import db
 from qosyl.models import Block
 from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import ConversationKind
+from qosyl.models import ConversationMember
 from qosyl.models import Follow
+from qosyl.models import MemberStatus
+from qosyl.models import Message
 from qosyl.models import Notification
 from qosyl.models import Post
 from qosyl.models import Room
@@ -61,6 +66,9 @@ MUTATING_ROUTES = {
     "rooms.edit": ("/rooms/{room}/edit", "room-host"),
     "rooms.delete": ("/rooms/{room}/delete", "room-host"),
     "rooms.change_participant": ("/rooms/{room}/participants/bob/remove", "room-host"),
+    "messages.start": ("/messages/with/alice", "viewer"),
+    "messages.send": ("/messages/{conversation}", "conversation-member"),
+    "messages.read": ("/messages/{conversation}/read", "conversation-member"),
 }
 PROTECTED = [e for e, (_, who) in MUTATING_ROUTES.items() if who != "public"]
 OWNED = [e for e, (_, who) in MUTATING_ROUTES.items() if who == "owner"]
@@ -68,6 +76,9 @@ AUTHORED = [e for e, (_, who) in MUTATING_ROUTES.items() if who == "author"]
 ABOUT_ALICE = [e for e, (_, who) in MUTATING_ROUTES.items() if who in ("owner", "author", "viewer")]
 ROOM_READERS = [
     e for e, (_, who) in MUTATING_ROUTES.items() if who.startswith("room-") and who != "room-host"
+]
+CONVERSATION_MEMBERS = [
+    e for e, (_, who) in MUTATING_ROUTES.items() if who == "conversation-member"
 ]
 ROOM_MEMBERS_REFUSED = [
     e for e, (_, who) in MUTATING_ROUTES.items() if who in ("room-author", "room-host")
@@ -110,6 +121,20 @@ def world(app, user, other_user):
         )
         message = RoomMessage(room_id=room.id, author_id=user.id, body="hi", body_html="<p>hi</p>")
         db.session.add(message)
+        conversation = Conversation(
+            kind=ConversationKind.DIRECT, direct_key=f"{user.id}:{other_user.id}"
+        )
+        db.session.add(conversation)
+        db.session.flush()
+        db.session.add_all(
+            [
+                ConversationMember(
+                    conversation_id=conversation.id, user_id=person.id, status=MemberStatus.ACTIVE
+                )
+                for person in (user, other_user)
+            ]
+            + [Message(conversation_id=conversation.id, author_id=user.id, body="psst")]
+        )
         db.session.commit()
         from qosyl.actions.accounts import RESET
         from qosyl.tokens import make_token
@@ -121,6 +146,7 @@ def world(app, user, other_user):
             "comment": comment.id,
             "room": room.id,
             "message": message.id,
+            "conversation": conversation.id,
             "token": token,
             "carol": carol,
         }
@@ -157,7 +183,24 @@ def snapshot(app) -> tuple:
             select(RoomMember.room_id, RoomMember.user_id, RoomMember.removed_at)
         ).all()
         messages = db.session.execute(select(RoomMessage.id, RoomMessage.body)).all()
-        return users, notes, posts, comments, follows, rooms, members, messages
+        private = db.session.execute(select(Message.id, Message.body)).all()
+        read = db.session.execute(
+            select(ConversationMember.user_id, ConversationMember.last_read_id)
+        ).all()
+        conversations = db.session.execute(select(Conversation.id)).all()
+        return (
+            users,
+            notes,
+            posts,
+            comments,
+            follows,
+            rooms,
+            members,
+            messages,
+            private,
+            read,
+            conversations,
+        )
 
 
 @pytest.mark.parametrize("endpoint", sorted(MUTATING_ROUTES))
@@ -231,4 +274,17 @@ def test_another_member_cannot_change_alices_things(app, client, other_user, wor
     before = snapshot(app)
     response = post(client, url_of(endpoint, world), {"name": "Mine", "topic": "Tea"})
     assert response.status_code == 403
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("endpoint", CONVERSATION_MEMBERS)
+def test_someone_outside_the_conversation_finds_nothing_in_it(app, client, world, endpoint):
+    factories.login(client, world["carol"])
+    before = snapshot(app)
+    response = post(
+        client,
+        url_of(endpoint, world),
+        {f"conversation-{world['conversation']}-body": "x", "up_to_id": "1"},
+    )
+    assert response.status_code == 404
     assert snapshot(app) == before

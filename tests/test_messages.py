@@ -96,11 +96,11 @@ def test_a_message_is_stored_rendered_and_pushed_to_every_member(app, user, othe
         assert (mine.last_read_id, theirs.last_read_id) == (message_id, 0)
     [push] = [p for p in pushes if p.event == "conversation:message"]
     assert sorted(push.to) == sorted([f"user:{user.id}", f"user:{other_user.id}"])
-    assert push.data == {
-        "conversation_id": conversation_id,
-        "id": message_id,
-        "author_id": user.id,
-    }
+    assert (push.data["conversation_id"], push.data["id"]) == (conversation_id, message_id)
+    assert f'data-author-id="{user.id}"' in push.data["html"]  # rendered once, for everyone
+    assert "<strong>you</strong>" in push.data["html"] and "csrf" not in push.data["html"]
+    triggered = sorted(p.to for p in pushes if p.event == "trigger")
+    assert triggered == sorted([f"user:{user.id}", f"user:{other_user.id}"])
 
 
 def test_a_resend_is_stored_and_pushed_once(app, user, other_user, pushes):

@@ -16,7 +16,7 @@ PAGES_SIGNED_IN = [
     "/u/alice/followers", "/friends/requests", "/settings/blocked", "/settings/notifications",
     "/search?q=hello", "/tags/hello", "/p/1", "/p/1/edit", "/about", "/rooms", "/rooms?q=tea",
     "/rooms?topic=Tea", "/rooms/new", "/rooms/1", "/rooms/1/participants", "/rooms/1/edit",
-    "/rooms/1/messages/1/edit", "/activity",
+    "/rooms/1/messages/1/edit", "/activity", "/messages", "/messages?q=bo", "/messages/1",
 ]  # fmt: skip
 
 
@@ -91,6 +91,12 @@ def test_signed_in_pages_have_no_inline_code(app, logged_in, user, url):
 
         room = create_room(alice, "Tea", "Tea", "Oolong")
         send_message(alice, room, "hello `room`\n\n```python\nprint(1)\n```")
+        from qosyl.actions import messages
+        from tests import factories
+
+        bob = factories.user(username="bob", first_name="Bob")
+        conversation = messages.direct_conversation(alice, bob)
+        messages.send_message(bob, conversation, "psst `code`\n\n```python\nprint(2)\n```")
     check_page(logged_in.get(url))
 
 

@@ -5,6 +5,7 @@ open tab of a member hears the conversation whether or not it shows it.
 
 from __future__ import annotations
 
+from flask import render_template
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
@@ -30,7 +31,11 @@ from qosyl.models import User
 from qosyl.queries import blocked_between
 from qosyl.ratelimits import allow_chat_message
 from qosyl.realtime import publish
+from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
+
+# The body event that makes conversation lists and unread badges refetch.
+MESSAGES_CHANGED = "messages-changed"
 
 
 class NotAParticipant(ActionError):
@@ -114,6 +119,11 @@ def can_read(conversation: Conversation, user_id: int) -> bool:
 # Writing
 
 
+def render_message(message: Message) -> str:
+    """The same markup for every member; whose it is comes from data attributes."""
+    return render_template("components/_conversation_message.html", message=message)
+
+
 def send_message(
     author: User, conversation: Conversation, body: str, client_id: str | None = None
 ) -> Message:
@@ -160,9 +170,16 @@ def send_message(
     )
     publish(
         "conversation:message",
-        {"conversation_id": conversation.id, "id": message.id, "author_id": author.id},
+        {
+            "conversation_id": conversation.id,
+            "id": message.id,
+            "author_id": author.id,
+            "html": render_message(message),
+        },
         [user_room(member_id) for member_id in member_ids],
     )
+    for member_id in member_ids:  # conversation lists and unread counts refetch
+        publish_trigger(member_id, MESSAGES_CHANGED)
     db.session.commit()
     return message
 
@@ -182,6 +199,7 @@ def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
     if newest is None or newest <= member.last_read_id:
         return member.last_read_id
     member.last_read_id = newest
+    publish_trigger(reader.id, MESSAGES_CHANGED)
     publish(
         "conversation:read",
         {"conversation_id": conversation.id, "reader_id": reader.id, "up_to_id": newest},

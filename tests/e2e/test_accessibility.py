@@ -15,7 +15,7 @@ SIGNED_IN_PAGES = [
     "/settings/notifications", "/settings/blocked", "/search?q=pasta", "/tags/cooking",
     "/p/{post}", "/p/{post}/edit", "/about", "/rooms", "/rooms/new", "/rooms/{room}",
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
-    "/activity",
+    "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",
 ]  # fmt: skip
 
 
@@ -71,10 +71,25 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
         room = create_room(author, "Tea hour", "Tea", "Oolong, puerh and gear")
         message = send_message(author, room, "Steep **twice**\n\n```python\nsteeps = [20, 25]\n```")
         room_id, message_id = room.id, message.id
+        from qosyl.actions import messages
+
+        friend = user_by_username(make_live_user(first_name="Pen", last_name="Pal"))
+        conversation = messages.direct_conversation(author, friend)
+        messages.send_message(friend, conversation, "Hello `there`")
+        messages.send_message(author, conversation, "Hi!")
+        conversation_id = conversation.id
     page = scheme_context.new_page()
     sign_in(page, username)
     for url in SIGNED_IN_PAGES:
-        page.goto(url.format(username=username, post=post_id, room=room_id, message=message_id))
+        page.goto(
+            url.format(
+                username=username,
+                post=post_id,
+                room=room_id,
+                message=message_id,
+                conversation=conversation_id,
+            )
+        )
         found = violations(page, axe_source)
         assert found == [], f"{url}: {json.dumps(found, indent=1)}"
     page.goto("/settings/profile")

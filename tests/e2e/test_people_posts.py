@@ -204,9 +204,15 @@ def test_user_text_never_runs_as_script_in_the_real_app(
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page, name)
     page.goto(f"/u/{name}")
-    while page.locator(".load-more").count():
-        page.locator(".load-more").scroll_into_view_if_needed()
+    # Scroll until every page has loaded. Each "load more" swaps itself out when revealed,
+    # so scroll the window rather than an element that may be gone a moment later.
+    for _ in range(100):
+        if not page.locator(".load-more").count():
+            break
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         page.wait_for_timeout(200)
+    else:
+        raise AssertionError("the profile kept loading more posts")
     page.goto(f"/p/{post.id}")
     page.wait_for_timeout(500)
     assert dialogs == []

@@ -1,6 +1,7 @@
-// Live room chat: subscribe each chat box on the page to its room, catch up after a drop,
-// keep one copy of each message in id order, and show the controls the viewer may use
-// (the server checks every action again).
+// Live chat for rooms and private conversations alike: subscribe each chat box on the page,
+// catch up after a drop, keep one copy of each message in id order, show the controls the
+// viewer may use (the server checks every action again), and in conversations report what
+// the viewer has read and show who has seen the viewer's latest message.
 (() => {
   "use strict";
   const EDIT_WINDOW_MS = 15 * 60 * 1000;
@@ -8,8 +9,11 @@
   const socket = window.qosyl && window.qosyl.socket;
   if (!me || !socket) return;
 
-  const boxes = () => document.querySelectorAll("[data-chat-room]");
-  const boxFor = (roomId) => document.querySelector(`[data-chat-room="${roomId}"]`);
+  const KINDS = { room: "data-chat-room", conversation: "data-chat-conversation" };
+  const boxes = () => document.querySelectorAll("[data-chat-room], [data-chat-conversation]");
+  const boxFor = (kind, id) => document.querySelector(`[${KINDS[kind]}="${id}"]`);
+  const kindOf = (box) => (box.hasAttribute(KINDS.room) ? "room" : "conversation");
+  const idOf = (box) => Number(box.getAttribute(KINDS[kindOf(box)]));
   const list = (box) => box.querySelector(".chat__messages");
   const scroller = (box) => box.querySelector(".chat__scroll");
   const status = (box, text) => { box.querySelector("[data-chat-status]").textContent = text; };
@@ -86,8 +90,9 @@
   }
 
   function subscribe(box) {
-    const roomId = Number(box.dataset.chatRoom);
-    socket.emit("room:subscribe", { room_id: roomId, after_id: lastId(box) }, (reply) => {
+    const kind = kindOf(box);
+    const request = { [`${kind}_id`]: idOf(box), after_id: lastId(box) };
+    socket.emit(`${kind}:subscribe`, request, (reply) => {
       if (!reply || reply.error) {
         status(box, (reply && reply.error) || "Could not connect to the room.");
         return;
@@ -95,6 +100,7 @@
       if (reply.reload) { window.location.reload(); return; }
       for (const message of reply.messages) insertMessage(box, message.html);
       status(box, "");
+      if (kind === "conversation") { markRead(box); showSeen(box); }
     });
   }
 
@@ -103,6 +109,7 @@
     box.dataset.chatReady = "1";
     prepare(box, box);
     scrollToEnd(box);
+    if (kindOf(box) === "conversation") { markRead(box); showSeen(box); }
     if (socket.connected) subscribe(box);
   }
 
@@ -110,11 +117,11 @@
   socket.on("disconnect", () => boxes().forEach((box) => status(box, "Connection lost. Reconnecting…")));
 
   socket.on("room:message", ({ room_id, html }) => {
-    const box = boxFor(room_id);
+    const box = boxFor("room", room_id);
     if (box) insertMessage(box, html);
   });
   socket.on("room:message-updated", ({ room_id, id, html }) => {
-    const box = boxFor(room_id);
+    const box = boxFor("room", room_id);
     const old = box && list(box).querySelector(`.message[data-message-id="${id}"]`);
     if (!old || old.classList.contains("message--editing")) return;
     const holder = document.createElement("template");
@@ -125,7 +132,7 @@
     prepare(item, box);
   });
   socket.on("room:message-deleted", ({ room_id, id }) => {
-    const box = boxFor(room_id);
+    const box = boxFor("room", room_id);
     const item = box && list(box).querySelector(`.message[data-message-id="${id}"]`);
     if (item) item.remove();
   });
@@ -134,7 +141,7 @@
     ["room:closed", "This room was deleted."],
   ]) {
     socket.on(event, ({ room_id }) => {
-      const box = boxFor(room_id);
+      const box = boxFor("room", room_id);
       if (!box) return;
       status(box, text);
       const composer = box.querySelector("[data-chat-composer]");
@@ -142,18 +149,72 @@
     });
   }
 
+  // Conversations: read positions and "seen".
+  const csrfToken = () => JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+
+  function markRead(box) {
+    if (document.visibilityState !== "visible") return;
+    const last = lastId(box);
+    if (!last || last <= Number(box.dataset.reportedRead || 0)) return;
+    box.dataset.reportedRead = String(last);
+    const data = new FormData();
+    data.set("up_to_id", String(last));
+    fetch(box.dataset.readUrl, {
+      method: "POST",
+      body: data,
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+      credentials: "same-origin",
+    }).catch(() => { box.dataset.reportedRead = "0"; });
+  }
+
+  // Under the viewer's latest message: "Seen" (one-to-one) or "Seen by Ana, Bo" (groups).
+  function showSeen(box) {
+    const line = box.querySelector("[data-chat-seen]");
+    if (!line) return;
+    const mine = [...list(box).querySelectorAll(`.message[data-author-id="${me}"]`)];
+    const latest = mine.length ? Number(mine[mine.length - 1].dataset.messageId) : 0;
+    const positions = JSON.parse(box.dataset.readPositions || "{}");
+    const names = JSON.parse(box.dataset.memberNames || "{}");
+    const seenBy = Object.keys(positions).filter((id) => latest && positions[id] >= latest);
+    if (!seenBy.length) line.textContent = "";
+    else if (box.dataset.group === "true") line.textContent = `Seen by ${seenBy.map((id) => names[id]).join(", ")}`;
+    else line.textContent = "Seen";
+  }
+
+  socket.on("conversation:message", ({ conversation_id, html }) => {
+    const box = boxFor("conversation", conversation_id);
+    if (!box) return;
+    insertMessage(box, html);
+    markRead(box);
+    showSeen(box);
+  });
+  socket.on("conversation:read", ({ conversation_id, reader_id, up_to_id }) => {
+    const box = boxFor("conversation", conversation_id);
+    if (!box || String(reader_id) === me) return;
+    const positions = JSON.parse(box.dataset.readPositions || "{}");
+    positions[reader_id] = Math.max(positions[reader_id] || 0, up_to_id);
+    box.dataset.readPositions = JSON.stringify(positions);
+    showSeen(box);
+  });
+  document.addEventListener("visibilitychange", () => {
+    for (const box of boxes()) if (kindOf(box) === "conversation") markRead(box);
+  });
+
   // Boxes arriving with a page (boosted navigation) or older history scrolled in.
   htmx.onLoad((root) => {
-    if (root.matches && root.matches("[data-chat-room]")) setUp(root);
-    if (root.querySelectorAll) root.querySelectorAll("[data-chat-room]").forEach(setUp);
-    const box = root.closest && root.closest("[data-chat-room]");
+    const selector = "[data-chat-room], [data-chat-conversation]";
+    if (root.matches && root.matches(selector)) setUp(root);
+    if (root.querySelectorAll) root.querySelectorAll(selector).forEach(setUp);
+    const box = root.closest && root.closest(selector);
     if (box && box.dataset.chatReady) prepare(root, box);
   });
 
   // Leaving a page with a chat: stop hearing its room.
   document.addEventListener("htmx:beforeSwap", (event) => {
     if (event.detail.target !== document.body) return;
-    for (const box of boxes()) socket.emit("room:unsubscribe", { room_id: Number(box.dataset.chatRoom) });
+    for (const box of boxes()) {
+      if (kindOf(box) === "room") socket.emit("room:unsubscribe", { room_id: idOf(box) });
+    }
   });
 
   const newClientId = () => (crypto.randomUUID && crypto.randomUUID())
@@ -208,7 +269,10 @@
       return;
     }
     const html = await response.text();
-    if (response.ok) insertMessage(box, html, { own: true });
+    if (response.ok) {
+      insertMessage(box, html, { own: true });
+      if (kindOf(box) === "conversation") showSeen(box);
+    }
     else if (response.status === 422) showRefusal(form, html, text);
     else {
       if (!field.value) field.value = text;

@@ -1,0 +1,29 @@
+"""The message box of a conversation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+
+
+class ConversationMessageForm(FlaskForm):
+    body = TextAreaField(
+        "Message",
+        validators=[
+            Length(
+                max=MAX_MESSAGE_LENGTH,
+                message=f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.",
+            )
+        ],
+        render_kw={"rows": 2, "placeholder": "Write a message… Markdown and ```code``` work."},
+    )
+    client_id = HiddenField()
+
+
+def conversation_form(conversation_id: int, formdata=None) -> ConversationMessageForm:
+    """Fields named conversation-<id>-*, apart from any room chat on the same page."""
+    return ConversationMessageForm(formdata=formdata, prefix=f"conversation-{conversation_id}")

@@ -1,0 +1,156 @@
+"""Private messages: the conversation list, starting a conversation, and a conversation's
+HTTP side (history, sending, read position). Live delivery is in events.py and chat.js."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from qosyl.access import access_conversation
+from qosyl.access import access_profile
+from qosyl.actions import ActionError
+from qosyl.actions import messages as actions
+from qosyl.blueprints.messages.forms import conversation_form
+from qosyl.forms import apply_action_error
+from qosyl.forms import INVALID_FORM
+from qosyl.htmx import render
+from qosyl.htmx import wants_fragment
+from qosyl.queries import conversation_members
+from qosyl.queries import conversation_messages_page
+from qosyl.queries import conversation_rows
+from qosyl.search import search_people
+
+bp = Blueprint("messages", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Messages are for signed-in users."""
+
+
+@bp.get("/messages")
+def index():
+    query = request.args.get("q", "").strip()[:100]
+    people = search_people(current_user.id, query) if query else []
+    return render(
+        "messages/index.html",
+        "conversations",
+        rows=conversation_rows(current_user.id),
+        query=query,
+        people=people,
+    )
+
+
+@bp.get("/messages/unread")
+def unread_link():
+    """The header's Messages link with its unread count, refetched when messages change."""
+    return render_template("components/_messages_link.html")
+
+
+@bp.post("/messages/with/<username>")
+def start(username: str):
+    """Open the one-to-one conversation with someone (started if new)."""
+    other = access_profile(current_user, username)
+    try:
+        conversation = actions.direct_conversation(current_user, other)
+    except ActionError as error:
+        flash(error.message, "error")
+        return redirect(request.referrer or url_for("messages.index"))
+    return redirect(url_for("messages.show", conversation_id=conversation.id))
+
+
+def _title(members, viewer_id: int) -> str:
+    names = [user.full_name for member, user in members if user.id != viewer_id]
+    return ", ".join(names) or "Just you"
+
+
+@bp.get("/messages/<int:conversation_id>")
+def show(conversation_id: int):
+    conversation = access_conversation(current_user, conversation_id)
+    members = conversation_members(conversation.id)
+    messages, older = conversation_messages_page(conversation.id)
+    return render(
+        "messages/show.html",
+        conversation=conversation,
+        members=members,
+        title=conversation.name or _title(members, current_user.id),
+        read_positions={
+            str(user.id): member.last_read_id
+            for member, user in members
+            if user.id != current_user.id
+        },
+        member_names={
+            str(user.id): user.first_name for _, user in members if user.id != current_user.id
+        },
+        messages=messages,
+        older=older,
+        form=conversation_form(conversation.id),
+    )
+
+
+@bp.get("/messages/<int:conversation_id>/history")
+def history(conversation_id: int):
+    """Older messages, for scrolling up."""
+    conversation = access_conversation(current_user, conversation_id)
+    before = request.args.get("before", type=int)
+    messages, older = conversation_messages_page(conversation.id, before=before)
+    if not wants_fragment():
+        return redirect(url_for("messages.show", conversation_id=conversation.id))
+    return render_template(
+        "components/_conversation_page.html",
+        conversation=conversation,
+        messages=messages,
+        older=older,
+    )
+
+
+@bp.post("/messages/<int:conversation_id>")
+def send(conversation_id: int):
+    conversation = access_conversation(current_user, conversation_id)
+    form = conversation_form(conversation.id, request.form)
+    if form.validate_on_submit():
+        try:
+            message = actions.send_message(
+                current_user, conversation, form.body.data or "", form.client_id.data
+            )
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            if not wants_fragment():
+                return redirect(
+                    url_for(
+                        "messages.show",
+                        conversation_id=conversation.id,
+                        _anchor=f"message-{message.id}",
+                    )
+                )
+            return render_template("components/_conversation_message.html", message=message)
+    if wants_fragment():
+        return (
+            render_template(
+                "components/_composer_conversation.html", conversation=conversation, form=form
+            ),
+            INVALID_FORM,
+        )
+    flash(" ".join(form.body.errors or form.form_errors), "error")
+    return redirect(url_for("messages.show", conversation_id=conversation.id))
+
+
+@bp.post("/messages/<int:conversation_id>/read")
+def read(conversation_id: int):
+    """The viewer has seen the conversation up to a message id (sent by chat.js)."""
+    conversation = access_conversation(current_user, conversation_id)
+    up_to = request.form.get("up_to_id", type=int)
+    if up_to is None or up_to < 0:
+        abort(400)
+    position = actions.mark_read(current_user, conversation, up_to)
+    return jsonify(last_read_id=position)

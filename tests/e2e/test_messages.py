@@ -1,0 +1,67 @@
+"""Private messages in Chromium with two people (MSG-1, MSG-4, MSG-6)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import wait_for_live_channel
+from tests.e2e.conftest import wait_until
+from tests.e2e.test_people_posts import open_as
+
+
+def chat(page):
+    return page.locator("[data-chat-conversation] .chat__messages")
+
+
+def send(page, text):
+    box = page.locator("[data-chat-conversation]")
+    box.get_by_label("Message").fill(text)
+    box.get_by_role("button", name="Send").click()
+
+
+def open_conversation(page):
+    wait_for_live_channel(page)
+    wait_until(page, "Boolean(document.querySelector('[data-chat-conversation][data-chat-ready]'))")
+
+
+def test_a_one_to_one_conversation_live_both_ways_with_seen(browser, base_url, make_live_user):
+    ana = make_live_user(first_name="Ana", last_name="Writer")
+    make_live_user(first_name="Bo", last_name="Reader", username="boreader")
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, "boreader")
+
+    # Ana starts from Bo's profile.
+    a.goto("/u/boreader")
+    a.get_by_role("button", name="Send message").click()
+    expect(a.get_by_role("heading", name="Bo Reader")).to_be_visible()
+    open_conversation(a)
+    send(a, "Hi Bo! Look:\n\n```python\nprint('hi')\n```")
+    expect(chat(a).locator("pre.code")).to_contain_text("print('hi')")
+    expect(a.locator("[data-chat-seen]")).to_have_text("")
+
+    # Bo sees the unread count in the header and the conversation in the list, live.
+    b.goto("/messages")
+    wait_for_live_channel(b)
+    expect(b.get_by_role("link", name="Messages 1 unread")).to_be_visible()
+    b.get_by_role("link", name="Ana Writer").click()
+    open_conversation(b)
+    expect(chat(b)).to_contain_text("Hi Bo!")
+
+    # Bo has read it: Ana sees "Seen" appear live, and Bo's badge is gone.
+    expect(a.locator("[data-chat-seen]")).to_have_text("Seen")
+    expect(b.get_by_role("link", name="Messages", exact=True)).to_be_visible()
+
+    # And back the other way; both tabs hear each message once.
+    send(b, "Hello **Ana**")
+    expect(chat(a)).to_contain_text("Hello Ana")
+    expect(b.locator("[data-chat-seen]")).to_have_text("Seen")
+    send(a, "one")
+    send(a, "two")
+    expect(chat(b).locator(".message")).to_have_count(4)
+    expect(chat(a).locator(".message")).to_have_count(4)
+
+    # A refused message stays by the field.
+    send(a, "   ")
+    expect(a.get_by_text("Write a message first.")).to_be_visible()
+    a_context.close()
+    b_context.close()

@@ -1,0 +1,179 @@
+"""The Messages pages and the conversation's HTTP and Socket.IO side."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from qosyl.actions import social
+from qosyl.extensions import db
+from qosyl.extensions import socketio
+from qosyl.models import ConversationMember
+from qosyl.models import Message
+from tests import factories
+from tests.helpers import assert_query_count
+from tests.helpers import hx_get
+from tests.helpers import post
+from tests.test_messages import person
+from tests.test_messages import start
+from tests.test_messages import write
+
+
+def body_field(conversation_id: int) -> str:
+    return f"conversation-{conversation_id}-body"
+
+
+def count_messages(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Message))
+
+
+def test_send_message_from_a_profile_opens_the_conversation(app, logged_in, other_user):
+    profile = logged_in.get(f"/u/{other_user.username}").get_data(as_text=True)
+    assert "Send message" in profile
+    response = post(logged_in, f"/messages/with/{other_user.username}", {})
+    assert response.status_code == 302
+    page = logged_in.get(response.headers["Location"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"<h1>{other_user.full_name}</h1>" in html and "data-chat-conversation" in html
+
+
+def test_a_blocked_person_gets_no_send_message_button(app, logged_in, user, other_user):
+    with app.test_request_context():
+        social.block(person(user.id), person(other_user.id))
+    html = logged_in.get(f"/u/{other_user.username}").get_data(as_text=True)
+    assert "Send message" not in html
+
+
+def test_refused_start_explains_why(app, logged_in, other_user):
+    with app.app_context():
+        person(other_user.id).messages_from_friends_only = True
+        db.session.commit()
+    response = post(logged_in, f"/messages/with/{other_user.username}", {}, follow_redirects=True)
+    assert "only takes messages from friends" in response.get_data(as_text=True)
+
+
+def test_the_list_shows_last_message_and_unread_counts(app, logged_in, user, other_user):
+    conversation_id = start(app, user, other_user)
+    write(app, other_user, conversation_id, "first <b>hello</b>")
+    write(app, other_user, conversation_id, "are you there?")
+    html = logged_in.get("/messages").get_data(as_text=True)
+    assert other_user.full_name in html and "are you there?" in html
+    assert '2<span class="visually-hidden"> unread</span>' in html
+    assert 'aria-label="2 unread"' in html  # the header's Messages link
+    assert "<b>hello</b>" not in html  # message text is escaped
+
+
+def test_send_over_htmx_returns_the_message_and_refusals_stay_by_the_field(
+    app, logged_in, user, other_user, pushes
+):
+    conversation_id = start(app, user, other_user)
+    url = f"/messages/{conversation_id}"
+    response = post(logged_in, url, {body_field(conversation_id): "Hi **there**"}, htmx=True)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).lstrip().startswith('<li class="message"')
+    [push] = [p for p in pushes if p.event == "conversation:message"]
+    assert "<strong>there</strong>" in push.data["html"]
+    refused = post(logged_in, url, {body_field(conversation_id): "   "}, htmx=True)
+    assert refused.status_code == 422
+    assert "Write a message first." in refused.get_data(as_text=True)
+    assert count_messages(app) == 1
+
+
+def test_a_block_stops_the_conversation(app, logged_in, user, other_user):
+    conversation_id = start(app, user, other_user)
+    with app.test_request_context():
+        social.block(person(other_user.id), person(user.id))
+    response = post(
+        logged_in, f"/messages/{conversation_id}", {body_field(conversation_id): "hi"}, htmx=True
+    )
+    assert response.status_code == 422
+    assert "cannot message this person" in response.get_data(as_text=True)
+    assert count_messages(app) == 0
+
+
+def test_reading_moves_the_position_and_clears_the_badge(app, logged_in, user, other_user):
+    conversation_id = start(app, user, other_user)
+    last = write(app, other_user, conversation_id, "read me")
+    response = post(logged_in, f"/messages/{conversation_id}/read", {"up_to_id": str(last)})
+    assert response.status_code == 200 and response.get_json() == {"last_read_id": last}
+    with app.app_context():
+        member = db.session.get(ConversationMember, (conversation_id, user.id))
+        assert member.last_read_id == last
+    assert "badge" not in hx_get(logged_in, "/messages/unread").get_data(as_text=True)
+    bad = post(logged_in, f"/messages/{conversation_id}/read", {"up_to_id": "x"})
+    assert bad.status_code == 400
+
+
+def test_history_pages_go_back_in_time(app, logged_in, user, other_user):
+    conversation_id = start(app, user, other_user)
+    ids = [write(app, other_user, conversation_id, f"m{n}") for n in range(3)]
+    html = hx_get(logged_in, f"/messages/{conversation_id}/history?before={ids[2]}").get_data(
+        as_text=True
+    )
+    assert "m0" in html and "m1" in html and "m2" not in html
+
+
+@pytest.mark.parametrize("n", [3, 25])
+def test_list_and_conversation_have_fixed_query_budgets(app, logged_in, user, make_user, n):
+    partners = [make_user(username=f"p{i}") for i in range(n)]
+    conversation_id = None
+    for partner in partners:
+        conversation_id = start(app, user, partner)
+        write(app, partner, conversation_id, f"hello from {partner.username}")
+        write(app, user, conversation_id, "hi back")
+    # user, conversations with counts, last messages, other members, header counts
+    with assert_query_count(app, 5):
+        assert logged_in.get("/messages").status_code == 200
+    # user, conversation, members, messages+authors, header counts
+    with assert_query_count(app, 5):
+        assert logged_in.get(f"/messages/{conversation_id}").status_code == 200
+    # user, conversation, messages+authors
+    with assert_query_count(app, 3):
+        assert hx_get(logged_in, f"/messages/{conversation_id}/history?before=999999").status_code
+    # user, conversations with counts, last messages, other members
+    with assert_query_count(app, 4):
+        assert hx_get(logged_in, "/messages").status_code == 200
+
+
+def tab(app, someone):
+    client = app.test_client()
+    factories.login(client, someone)
+    socket = socketio.test_client(app, flask_test_client=client)
+    assert socket.is_connected()
+    return socket
+
+
+def test_every_tab_of_every_member_hears_a_message_and_outsiders_nothing(
+    app, user, other_user, make_user
+):
+    outsider = make_user(username="outsider")
+    conversation_id = start(app, user, other_user)
+    tabs = [tab(app, user), tab(app, user), tab(app, other_user)]
+    stranger = tab(app, outsider)
+    message_id = write(app, other_user, conversation_id, "to both tabs")
+    for socket in tabs:
+        heard = [e for e in socket.get_received() if e["name"] == "conversation:message"]
+        assert [e["args"][0]["id"] for e in heard] == [message_id]
+    assert not [e for e in stranger.get_received() if e["name"].startswith("conversation")]
+
+
+def test_a_returning_tab_catches_up_and_outsiders_are_refused(app, user, other_user, make_user):
+    conversation_id = start(app, user, other_user)
+    seen = write(app, other_user, conversation_id, "seen")
+    missed = [write(app, other_user, conversation_id, f"missed {n}") for n in range(2)]
+    reply = tab(app, user).emit(
+        "conversation:subscribe",
+        {"conversation_id": conversation_id, "after_id": seen},
+        callback=True,
+    )
+    assert [m["id"] for m in reply["messages"]] == missed
+    outsider = tab(app, make_user(username="outsider"))
+    refused = outsider.emit(
+        "conversation:subscribe", {"conversation_id": conversation_id, "after_id": 0}, callback=True
+    )
+    assert refused == {"error": "You are not in this conversation."}
+    for bad in (None, "x", {"conversation_id": "1"}, {"conversation_id": True}):
+        assert "error" in tab(app, user).emit("conversation:subscribe", bad, callback=True)
