@@ -1,13 +1,33 @@
-"""The live channel: one authenticated Socket.IO connection per tab."""
+"""The live channel: one authenticated Socket.IO connection per tab, and presence (MSG-3)."""
 
 from __future__ import annotations
 
+from flask import request
+from flask import session
 from flask_login import current_user
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError
 
+from qosyl import presence
+from qosyl import realtime
 from qosyl.extensions import socketio
+from qosyl.realtime import Push
 from qosyl.realtime import user_room
+
+SIGNED_OUT = {"error": "You are signed out. Reload the page."}
+# Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
+# the user it connected as.
+PRESENCE_USER = "presence_user_id"
+
+
+def _announce(user_id: int, state: str | None) -> None:
+    """Tell the user's audience of a change (None: nothing changed, nothing to tell)."""
+    if state is None:
+        return
+    rooms = [user_room(uid) for uid in presence.audience(user_id)]
+    # An empty list would mean "everyone" to Socket.IO.
+    if rooms:
+        realtime.emit(Push("presence", {"user_id": user_id, "state": state}, rooms))
 
 
 @socketio.on("connect")
@@ -16,3 +36,23 @@ def connect(auth=None):
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized")
     join_room(user_room(current_user.id))
+    session[PRESENCE_USER] = current_user.id
+    _announce(current_user.id, presence.tab_connected(current_user.id, request.sid))
+
+
+@socketio.on("disconnect")
+def disconnect(reason=None):
+    user_id = session.get(PRESENCE_USER)
+    if user_id is not None:
+        _announce(user_id, presence.tab_disconnected(user_id, request.sid))
+
+
+@socketio.on("presence:away")
+def away(data):
+    """{"away": true} when the tab is hidden or idle, {"away": false} when it is back."""
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    if not isinstance(data, dict) or data.keys() != {"away"} or not isinstance(data["away"], bool):
+        return {"error": 'Send {"away": true} or {"away": false}.'}
+    _announce(current_user.id, presence.tab_state(current_user.id, request.sid, data["away"]))
+    return {"ok": True}

@@ -1,0 +1,187 @@
+"""Presence (MSG-3): online, away or offline, following a user's open tabs.
+
+Each connected tab (Socket.IO sid) has a state, "online" or "away". A user is online
+while any tab is online, away when every tab is away, offline with no tab at all, so
+closing one of two tabs changes nothing. The tab states live in process memory, or in
+Redis when Socket.IO shares a Redis queue, so that every process of a deployment agrees.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from qosyl.extensions import db
+from qosyl.models import ConversationMember
+from qosyl.models import Friendship
+from qosyl.models import MemberStatus
+from qosyl.queries import blocked_ids
+
+ONLINE = "online"
+AWAY = "away"
+OFFLINE = "offline"
+# Redis forgets a user's tabs this long after their last change or keep-alive: a process
+# that crashed cannot disconnect its tabs, and must not keep their users online for ever.
+# static/js/presence.js sends a keep-alive well within it.
+TAB_TTL_SECONDS = 10 * 60
+
+
+def overall(tab_states: Iterable[str]) -> str:
+    """The user's state from the states of their tabs."""
+    tabs = list(tab_states)
+    if not tabs:
+        return OFFLINE
+    return ONLINE if ONLINE in tabs else AWAY
+
+
+# Storage
+
+
+class Store(Protocol):
+    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+        """Set one tab's state (None: remove the tab); the user's tab states before and after,
+        read in the same atomic step so that two processes never both report one change."""
+        ...
+
+    def tab_states(self, user_ids: list[int]) -> dict[int, list[str]]: ...
+
+
+class MemoryStore:
+    """One process: a dict of user id -> {sid: state}."""
+
+    def __init__(self) -> None:
+        self._tabs: dict[int, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+        with self._lock:
+            tabs = self._tabs.setdefault(user_id, {})
+            before = list(tabs.values())
+            if state is None:
+                tabs.pop(sid, None)
+            else:
+                tabs[sid] = state
+            after = list(tabs.values())
+            if not tabs:
+                del self._tabs[user_id]
+        return before, after
+
+    def tab_states(self, user_ids: list[int]) -> dict[int, list[str]]:
+        with self._lock:
+            return {uid: list(self._tabs.get(uid, {}).values()) for uid in user_ids}
+
+
+class RedisStore:
+    """Several processes: a hash per user of sid -> state, expiring TAB_TTL_SECONDS after
+    its last update."""
+
+    def __init__(self, client, prefix: str, ttl: int = TAB_TTL_SECONDS) -> None:
+        self.client = client  # a redis.Redis with decode_responses=True
+        self.prefix = prefix
+        self.ttl = ttl
+
+    def key(self, user_id: int) -> str:
+        return f"{self.prefix}:presence:{user_id}"
+
+    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+        key = self.key(user_id)
+        # MULTI/EXEC: no other process's change lands between the two reads.
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hvals(key)
+            if state is None:
+                pipe.hdel(key, sid)
+            else:
+                pipe.hset(key, sid, state)
+            pipe.expire(key, self.ttl)
+            pipe.hvals(key)
+            before, *_, after = pipe.execute()
+        return before, after
+
+    def tab_states(self, user_ids: list[int]) -> dict[int, list[str]]:
+        with self.client.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.hvals(self.key(uid))
+            return dict(zip(user_ids, pipe.execute(), strict=True))
+
+
+def make_store(queue_url: str | None, prefix: str) -> Store:
+    """Redis when Socket.IO's queue is Redis (several processes), else this process's memory."""
+    if queue_url and queue_url.startswith(("redis://", "rediss://")):
+        import redis
+
+        return RedisStore(redis.Redis.from_url(queue_url, decode_responses=True), prefix)
+    return MemoryStore()
+
+
+def _store() -> Store:
+    # One store per app, made on first use: a test's app never sees another's tabs.
+    store = current_app.extensions.get("qosyl.presence")
+    if store is None:
+        config = current_app.config
+        store = make_store(config["SOCKETIO_MESSAGE_QUEUE"], config["SOCKETIO_CHANNEL"])
+        current_app.extensions["qosyl.presence"] = store
+    return store
+
+
+# Rules
+
+
+def _change(user_id: int, sid: str, state: str | None) -> str | None:
+    before, after = _store().update(user_id, sid, state)
+    new = overall(after)
+    return new if new != overall(before) else None
+
+
+def tab_connected(user_id: int, sid: str) -> str | None:
+    """A tab connected, online until it says otherwise. The new state, or None if unchanged."""
+    return _change(user_id, sid, ONLINE)
+
+
+def tab_state(user_id: int, sid: str, away: bool) -> str | None:
+    """A tab went away (hidden or idle) or came back. The new state, or None if unchanged.
+
+    Repeating the same state changes nothing but refreshes Redis's expiry (the keep-alive).
+    """
+    return _change(user_id, sid, AWAY if away else ONLINE)
+
+
+def tab_disconnected(user_id: int, sid: str) -> str | None:
+    """A tab closed or lost its connection. The new state, or None if unchanged."""
+    return _change(user_id, sid, None)
+
+
+def states(user_ids: Iterable[int]) -> dict[int, str]:
+    """The state of each user, for rendering a page of people in one call."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    return {uid: overall(tabs) for uid, tabs in _store().tab_states(ids).items()}
+
+
+def audience(user_id: int) -> list[int]:
+    """Who is told when this user's state changes, in one query: their friends and the
+    active members of conversations they are active in, minus anyone in a block with them."""
+    mine = aliased(ConversationMember)
+    theirs = aliased(ConversationMember)
+    friends = select(Friendship.friend_id.label("id")).where(Friendship.user_id == user_id)
+    fellow_members = (
+        select(theirs.user_id)
+        .join(mine, mine.conversation_id == theirs.conversation_id)
+        .where(
+            mine.user_id == user_id,
+            mine.status == MemberStatus.ACTIVE,
+            theirs.status == MemberStatus.ACTIVE,
+        )
+    )
+    people = friends.union(fellow_members).subquery()
+    query = (
+        select(people.c.id)
+        .where(people.c.id != user_id, people.c.id.not_in(blocked_ids(user_id)))
+        .order_by(people.c.id)
+    )
+    return list(db.session.scalars(query))
