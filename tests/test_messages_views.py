@@ -177,3 +177,19 @@ def test_a_returning_tab_catches_up_and_outsiders_are_refused(app, user, other_u
     assert refused == {"error": "You are not in this conversation."}
     for bad in (None, "x", {"conversation_id": "1"}, {"conversation_id": True}):
         assert "error" in tab(app, user).emit("conversation:subscribe", bad, callback=True)
+
+
+def test_the_list_filters_by_presence_and_shows_it(app, logged_in, user, other_user, make_user):
+    quiet = make_user(username="quiet", first_name="Quinn", last_name="Quiet")
+    start(app, user, other_user)
+    start(app, user, quiet)
+    online = tab(app, other_user)  # Bob has a tab open; Quinn has none
+    html = logged_in.get("/messages?show=online").get_data(as_text=True)
+    assert other_user.full_name in html and "Quinn Quiet" not in html
+    assert f'data-presence-user="{other_user.id}" data-presence="online"' in html
+    html = logged_in.get("/messages?show=offline").get_data(as_text=True)
+    assert "Quinn Quiet" in html and other_user.full_name not in html
+    online.disconnect()
+    html = logged_in.get("/messages?show=offline").get_data(as_text=True)
+    assert "Quinn Quiet" in html and other_user.full_name in html
+    assert logged_in.get("/messages?show=nonsense").status_code == 200

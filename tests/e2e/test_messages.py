@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_live_channel
@@ -63,5 +65,40 @@ def test_a_one_to_one_conversation_live_both_ways_with_seen(browser, base_url, m
     # A refused message stays by the field.
     send(a, "   ")
     expect(a.get_by_text("Write a message first.")).to_be_visible()
+    a_context.close()
+    b_context.close()
+
+
+def test_presence_follows_the_other_persons_last_tab(
+    browser, base_url, make_live_user, live_server
+):
+    ana = make_live_user(first_name="Ana", last_name="Watcher")
+    bo = make_live_user(first_name="Bo", last_name="Tabs")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        messages.direct_conversation(user_by_username(ana), user_by_username(bo))
+    a_context, a = open_as(browser, base_url, ana)
+    a.goto("/messages")
+    wait_for_live_channel(a)
+    dot = a.locator("#conversations .presence")
+    expect(dot).to_have_attribute("data-presence", "offline")
+
+    b_context, first_tab = open_as(browser, base_url, bo)
+    wait_for_live_channel(first_tab)
+    second_tab = b_context.new_page()
+    second_tab.goto("/")
+    wait_for_live_channel(second_tab)
+    expect(dot).to_have_attribute("data-presence", "online")
+    expect(dot).to_have_text("online")
+    second_tab.close()
+    a.wait_for_timeout(500)
+    expect(dot).to_have_attribute("data-presence", "online")  # one tab is still open
+    first_tab.close()
+    expect(dot).to_have_attribute("data-presence", "offline")
+    a.get_by_role("link", name="Offline", exact=True).click()
+    expect(a.get_by_role("link", name=re.compile("Bo Tabs"))).to_be_visible()
     a_context.close()
     b_context.close()

@@ -14,6 +14,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from qosyl import presence
 from qosyl.access import access_conversation
 from qosyl.access import access_profile
 from qosyl.actions import ActionError
@@ -37,14 +38,31 @@ def require_login():
     """Messages are for signed-in users."""
 
 
+SHOW_CHOICES = ("all", "online", "offline")
+
+
 @bp.get("/messages")
 def index():
     query = request.args.get("q", "").strip()[:100]
+    show = request.args.get("show", "all")
+    show = show if show in SHOW_CHOICES else "all"
     people = search_people(current_user.id, query) if query else []
+    rows = conversation_rows(current_user.id)
+    states = presence.states(person.id for row in rows for person in row.others)
+    if show != "all":
+        # "Online" keeps conversations where someone else is online or away.
+        rows = [
+            row
+            for row in rows
+            if any(states[person.id] != presence.OFFLINE for person in row.others)
+            == (show == "online")
+        ]
     return render(
         "messages/index.html",
         "conversations",
-        rows=conversation_rows(current_user.id),
+        rows=rows,
+        states=states,
+        show=show,
         query=query,
         people=people,
     )
@@ -93,6 +111,7 @@ def show(conversation_id: int):
         },
         messages=messages,
         older=older,
+        states=presence.states(user.id for _, user in members if user.id != current_user.id),
         form=conversation_form(conversation.id),
     )
 
