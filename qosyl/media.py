@@ -36,6 +36,10 @@ class ImageSpec:
 AVATAR = ImageSpec("avatar", {"thumb": (96, 96, True), "display": (400, 400, True)})
 COVER = ImageSpec("cover", {"thumb": (600, 200, True), "display": (1500, 500, True)})
 POST_IMAGE = ImageSpec("post", {"thumb": (640, 640, False), "display": (1600, 1600, False)})
+# Message attachments are private: not in SPECS, so the public media route never serves them.
+ATTACHMENT_IMAGE = ImageSpec(
+    "attachment", {"thumb": (320, 320, False), "display": (1600, 1600, False)}
+)
 SPECS = {spec.kind: spec for spec in (AVATAR, COVER, POST_IMAGE)}
 
 
