@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from qosyl.extensions import db
 from qosyl.models import Block
@@ -684,8 +685,8 @@ def conversation_messages_page(
     """The latest messages (before `before`), oldest first, and the cursor for older ones."""
     query = (
         select(Message)
-        # Every message shows its author.
-        .options(joinedload(Message.author))
+        # Every message shows its author and its files.
+        .options(joinedload(Message.author), selectinload(Message.attachments))
         .where(Message.conversation_id == conversation_id)
         .order_by(Message.id.desc())
         .limit(limit + 1)
@@ -702,8 +703,8 @@ def conversation_messages_after(conversation_id: int, after_id: int, limit: int)
     return list(
         db.session.scalars(
             select(Message)
-            # Each message is rendered with its author.
-            .options(joinedload(Message.author))
+            # Each message is rendered with its author and its files.
+            .options(joinedload(Message.author), selectinload(Message.attachments))
             .where(Message.conversation_id == conversation_id, Message.id > after_id)
             .order_by(Message.id)
             .limit(limit + 1)

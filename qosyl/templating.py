@@ -96,6 +96,13 @@ def time_tag(moment: datetime) -> Markup:
     )
 
 
+def filesize(size: int) -> str:
+    """Bytes as people read them: 340 bytes, 12 KB, 3.4 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    return media.limit_text(size) if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         # A global, not only the context processor's: imported macros see it too.
@@ -114,3 +121,4 @@ def register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["filesize"] = filesize

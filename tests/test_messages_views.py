@@ -127,11 +127,11 @@ def test_list_and_conversation_have_fixed_query_budgets(app, logged_in, user, ma
     # user, conversations with counts, last messages, other members, header counts
     with assert_query_count(app, 5):
         assert logged_in.get("/messages").status_code == 200
-    # user, conversation, members, messages+authors, header counts
-    with assert_query_count(app, 5):
+    # user, conversation, members, messages+authors, their files, header counts
+    with assert_query_count(app, 6):
         assert logged_in.get(f"/messages/{conversation_id}").status_code == 200
-    # user, conversation, messages+authors
-    with assert_query_count(app, 3):
+    # user, conversation, messages+authors, their files
+    with assert_query_count(app, 4):
         assert hx_get(logged_in, f"/messages/{conversation_id}/history?before=999999").status_code
     # user, conversations with counts, last messages, other members
     with assert_query_count(app, 4):
@@ -193,3 +193,90 @@ def test_the_list_filters_by_presence_and_shows_it(app, logged_in, user, other_u
     html = logged_in.get("/messages?show=offline").get_data(as_text=True)
     assert "Quinn Quiet" in html and other_user.full_name in html
     assert logged_in.get("/messages?show=nonsense").status_code == 200
+
+
+def png_bytes() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
+def send_file(client, conversation_id, name, data, body=""):
+    from io import BytesIO
+
+    return post(
+        client,
+        f"/messages/{conversation_id}",
+        {
+            body_field(conversation_id): body,
+            f"conversation-{conversation_id}-attachment": (BytesIO(data), name),
+        },
+        htmx=True,
+    )
+
+
+def stored_files(app) -> list:
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "attachments"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_an_image_and_a_file_are_sent_and_only_members_download_them(
+    app, logged_in, client, user, other_user, make_user
+):
+    conversation_id = start(app, user, other_user)
+    image = send_file(logged_in, conversation_id, "holiday.png", png_bytes())
+    assert image.status_code == 200
+    html = image.get_data(as_text=True)
+    assert 'alt="holiday.webp"' in html and "?view=thumb" in html
+    notes = send_file(logged_in, conversation_id, "notes.txt", b"remember the milk", body="notes")
+    assert notes.status_code == 200 and "notes.txt" in notes.get_data(as_text=True)
+    with app.app_context():
+        from qosyl.models import Attachment
+
+        files = {a.filename: a.id for a in db.session.scalars(select(Attachment))}
+    url = f"/messages/{conversation_id}/files/{files['notes.txt']}"
+    with logged_in.get(url) as download:
+        assert download.status_code == 200 and download.data == b"remember the milk"
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+    thumb_url = f"/messages/{conversation_id}/files/{files['holiday.webp']}?view=thumb"
+    with logged_in.get(thumb_url) as thumb:
+        assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
+    # Someone outside the conversation gets nothing, not even its existence.
+    outsider = make_user(username="outsider")
+    factories.login(client, outsider)
+    with client.get(url) as refused:
+        assert refused.status_code == 404
+    # The other member may.
+    factories.login(client, other_user)
+    with client.get(url) as allowed:
+        assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "error"),
+    [
+        ("setup.exe", b"MZ\x90\x00" + bytes(100), "Programs, scripts and web pages"),
+        ("page.txt", b"<html><script>alert(1)</script></html>", "Programs, scripts and web pages"),
+        ("empty.txt", b"", "The file is empty."),
+    ],
+)
+def test_a_refused_file_changes_nothing(app, logged_in, user, other_user, name, data, error):
+    conversation_id = start(app, user, other_user)
+    response = send_file(logged_in, conversation_id, name, data, body="see attached")
+    assert response.status_code == 422
+    assert error in response.get_data(as_text=True)
+    assert count_messages(app) == 0 and stored_files(app) == []
+
+
+def test_a_file_with_a_refused_message_leaves_no_file_behind(app, logged_in, user, other_user):
+    conversation_id = start(app, user, other_user)
+    response = send_file(logged_in, conversation_id, "notes.txt", b"hi", body="x" * 4001)
+    assert response.status_code == 422
+    assert count_messages(app) == 0 and stored_files(app) == []

@@ -20,7 +20,10 @@ from qosyl.actions.chat import insert_once
 from qosyl.actions.chat import message_body
 from qosyl.actions.chat import sent_before
 from qosyl.actions.chat import TOO_FAST
+from qosyl.attachments import delete_attachment_files
+from qosyl.attachments import StoredAttachment
 from qosyl.extensions import db
+from qosyl.models import Attachment
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
@@ -125,14 +128,33 @@ def render_message(message: Message) -> str:
 
 
 def send_message(
-    author: User, conversation: Conversation, body: str, client_id: str | None = None
+    author: User,
+    conversation: Conversation,
+    body: str,
+    client_id: str | None = None,
+    attachment: StoredAttachment | None = None,
 ) -> Message:
     """Store a message, then (after commit) push it to every member's tabs.
 
     Raises NotAParticipant for a non-member, ActionError for empty, oversized or too
     frequent messages and for a one-to-one conversation that a block now stands in.
-    A `client_id` sent again returns the stored message and pushes nothing.
+    A `client_id` sent again returns the stored message and pushes nothing. An
+    `attachment` already stored on disk is removed again whenever no message keeps it.
     """
+    try:
+        message = _send(author, conversation, body, client_id, attachment)
+    except BaseException:
+        if attachment is not None:
+            delete_attachment_files(attachment.stored_name, attachment.thumbnail_name)
+        raise
+    if attachment is not None and not any(
+        a.stored_name == attachment.stored_name for a in message.attachments
+    ):  # a resend: the first copy keeps its own file
+        delete_attachment_files(attachment.stored_name, attachment.thumbnail_name)
+    return message
+
+
+def _send(author, conversation, body, client_id, attachment) -> Message:
     member_ids = active_member_ids(conversation)
     if author.id not in member_ids:
         raise NotAParticipant("You are not in this conversation.")
@@ -140,13 +162,13 @@ def send_message(
         other_id = next((i for i in member_ids if i != author.id), None)
         if other_id is None or db.session.scalar(select(blocked_between(author.id, other_id))):
             raise ActionError("You cannot message this person.")
-    body = message_body(body)
+    body = body.strip() if attachment is not None and not body.strip() else message_body(body)
     client_id = client_id_of(client_id)
     if not allow_chat_message(author.id):
         stored = sent_before(Message, author, client_id)
         if stored is None:
             raise ActionError(TOO_FAST, "body")
-        return stored
+        return _with_attachments(stored)
     message = insert_once(
         Message,
         conversation_id=conversation.id,
@@ -156,8 +178,25 @@ def send_message(
         client_id=client_id,
     )
     if message is None:  # stored before under this client id: no second copy, no push
-        return sent_before(Message, author, client_id)
+        return _with_attachments(sent_before(Message, author, client_id))
     set_committed_value(message, "author", unproxy(author))
+    files = []
+    if attachment is not None:
+        files.append(
+            Attachment(
+                message_id=message.id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                stored_name=attachment.stored_name,
+                thumbnail_name=attachment.thumbnail_name,
+                width=attachment.width,
+                height=attachment.height,
+            )
+        )
+        db.session.add_all(files)
+        db.session.flush()
+    set_committed_value(message, "attachments", files)
     conversation.last_message_at = message.created_at
     # The author has seen what they wrote.
     db.session.execute(
@@ -181,6 +220,12 @@ def send_message(
     for member_id in member_ids:  # conversation lists and unread counts refetch
         publish_trigger(member_id, MESSAGES_CHANGED)
     db.session.commit()
+    return message
+
+
+def _with_attachments(message: Message) -> Message:
+    files = list(db.session.scalars(select(Attachment).where(Attachment.message_id == message.id)))
+    set_committed_value(message, "attachments", files)
     return message
 
 

@@ -111,6 +111,9 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship(lazy="raise_on_sql")
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="raise_on_sql", order_by="Attachment.id"
+    )
 
     __table_args__ = (
         Index("uq_messages_author_id_client_id", "author_id", "client_id", unique=True),

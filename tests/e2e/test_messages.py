@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -102,3 +103,48 @@ def test_presence_follows_the_other_persons_last_tab(
     expect(a.get_by_role("link", name=re.compile("Bo Tabs"))).to_be_visible()
     a_context.close()
     b_context.close()
+
+
+def test_an_attachment_is_sent_downloaded_and_refused_to_outsiders(
+    browser, base_url, make_live_user, live_server, tmp_path
+):
+    ana = make_live_user(first_name="Ana", last_name="Sender")
+    bo = make_live_user(first_name="Bo", last_name="Receiver")
+    eve = make_live_user(first_name="Eve", last_name="Outside")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
+        url = f"/messages/{conversation.id}"
+    notes = tmp_path / "recipe.txt"
+    notes.write_text("2 eggs, 200 g flour")
+    refused = tmp_path / "tool.exe"
+    refused.write_bytes(b"MZ" + bytes(200))
+
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    for page in (a, b):
+        page.goto(url)
+        open_conversation(page)
+    box = a.locator("[data-chat-conversation]")
+    box.get_by_label("Attach a file").set_input_files(str(refused))
+    box.get_by_role("button", name="Send").click()
+    expect(a.get_by_text("Programs, scripts and web pages cannot be sent.")).to_be_visible()
+
+    box.get_by_label("Attach a file").set_input_files(str(notes))
+    box.get_by_label("Message").fill("The recipe")
+    box.get_by_role("button", name="Send").click()
+    link = chat(b).get_by_role("link", name="recipe.txt")
+    expect(link).to_be_visible()
+    with b.expect_download() as download_info:
+        link.click()
+    assert download_info.value.suggested_filename == "recipe.txt"
+    assert Path(download_info.value.path()).read_text() == "2 eggs, 200 g flour"
+
+    file_url = chat(b).get_by_role("link", name="recipe.txt").get_attribute("href")
+    e_context, e = open_as(browser, base_url, eve)
+    assert e.request.get(file_url).status == 404
+    for context in (a_context, b_context, e_context):
+        context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -20,6 +21,10 @@ class ConversationMessageForm(FlaskForm):
             )
         ],
         render_kw={"rows": 2, "placeholder": "Write a message… Markdown and ```code``` work."},
+    )
+    attachment = FileField(
+        "Attach a file",
+        description="An image, a PDF, a ZIP archive or a text file.",
     )
     client_id = HiddenField()
 

@@ -13,17 +13,26 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.datastructures import CombinedMultiDict
 
 from qosyl import presence
 from qosyl.access import access_conversation
 from qosyl.access import access_profile
 from qosyl.actions import ActionError
 from qosyl.actions import messages as actions
+from qosyl.attachments import AttachmentRejected
+from qosyl.attachments import send_attachment
+from qosyl.attachments import store_attachment
+from qosyl.attachments import StoredAttachment
 from qosyl.blueprints.messages.forms import conversation_form
+from qosyl.extensions import db
 from qosyl.forms import apply_action_error
 from qosyl.forms import INVALID_FORM
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.models import Attachment
+from qosyl.models import Message
 from qosyl.queries import conversation_members
 from qosyl.queries import conversation_messages_page
 from qosyl.queries import conversation_rows
@@ -135,12 +144,18 @@ def history(conversation_id: int):
 @bp.post("/messages/<int:conversation_id>")
 def send(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
-    form = conversation_form(conversation.id, request.form)
+    form = conversation_form(conversation.id, CombinedMultiDict((request.files, request.form)))
     if form.validate_on_submit():
         try:
             message = actions.send_message(
-                current_user, conversation, form.body.data or "", form.client_id.data
+                current_user,
+                conversation,
+                form.body.data or "",
+                form.client_id.data,
+                _stored_attachment(form),
             )
+        except AttachmentRejected as error:
+            form.attachment.errors = [*form.attachment.errors, str(error)]
         except ActionError as error:
             apply_action_error(form, error)
         else:
@@ -162,6 +177,35 @@ def send(conversation_id: int):
         )
     flash(" ".join(form.body.errors or form.form_errors), "error")
     return redirect(url_for("messages.show", conversation_id=conversation.id))
+
+
+def _stored_attachment(form) -> StoredAttachment | None:
+    """The uploaded file, checked and stored (AttachmentRejected if refused), or None."""
+    upload = form.attachment.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    return store_attachment(upload.stream, upload.filename)
+
+
+@bp.get("/messages/<int:conversation_id>/files/<int:attachment_id>")
+def attachment(conversation_id: int, attachment_id: int):
+    """A file of a message, for members only; ?view=thumb or ?view=inline for images."""
+    conversation = access_conversation(current_user, conversation_id)
+    found = db.session.scalar(
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id, Message.conversation_id == conversation.id)
+    )
+    if found is None:
+        abort(404)
+    view = request.args.get("view")
+    return send_attachment(
+        found.thumbnail_name if view == "thumb" and found.thumbnail_name else found.stored_name,
+        found.filename,
+        found.content_type,
+        thumbnail=view == "thumb",
+        inline=view == "inline",
+    )
 
 
 @bp.post("/messages/<int:conversation_id>/read")

@@ -236,10 +236,14 @@
 
   function clearErrors(form) {
     form.querySelectorAll(".field__errors, .form-errors").forEach((node) => node.remove());
-    const field = form.querySelector("textarea");
-    field.removeAttribute("aria-invalid");
-    field.removeAttribute("aria-describedby");
-    field.closest(".field").classList.remove("field--invalid");
+    form.querySelectorAll(".field--invalid").forEach((node) => node.classList.remove("field--invalid"));
+    for (const input of form.querySelectorAll("[aria-invalid]")) {
+      input.removeAttribute("aria-invalid");
+      const kept = (input.getAttribute("aria-describedby") || "").split(" ")
+        .filter((id) => id && !id.endsWith("-error"));
+      if (kept.length) input.setAttribute("aria-describedby", kept.join(" "));
+      else input.removeAttribute("aria-describedby");
+    }
   }
 
   // Sending does not wait for the previous message: the box empties at once, each send
@@ -252,9 +256,19 @@
     const data = new FormData(form);
     const idName = [...data.keys()].find((key) => key.endsWith("client_id"));
     if (idName) data.set(idName, newClientId());
+    const fileInput = form.querySelector('input[type="file"]');
+    const files = fileInput && fileInput.files.length ? fileInput.files : null;
     clearErrors(form);
     field.value = "";
+    if (fileInput) fileInput.value = "";
     field.focus();
+    // Put a file back in its field when the message did not go (the text comes back too).
+    const restoreFile = () => {
+      if (!files || !fileInput || fileInput.files.length || typeof DataTransfer === "undefined") return;
+      const transfer = new DataTransfer();
+      for (const file of files) transfer.items.add(file);
+      fileInput.files = transfer.files;
+    };
     let response;
     try {
       response = await fetch(form.action, {
@@ -265,6 +279,7 @@
       });
     } catch (_) {
       if (!field.value) field.value = text;
+      restoreFile();
       status(box, "Not sent: you are offline. Press Send again when the connection is back.");
       return;
     }
@@ -276,6 +291,7 @@
     else if (response.status === 422) showRefusal(form, html, text);
     else {
       if (!field.value) field.value = text;
+      restoreFile();
       status(box, response.status === 404 ? "This room is no longer open to you." : "Not sent: please try again.");
     }
   }
