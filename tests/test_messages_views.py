@@ -280,3 +280,42 @@ def test_a_file_with_a_refused_message_leaves_no_file_behind(app, logged_in, use
     response = send_file(logged_in, conversation_id, "notes.txt", b"hi", body="x" * 4001)
     assert response.status_code == 422
     assert count_messages(app) == 0 and stored_files(app) == []
+
+
+def typing_events(socket) -> list[dict]:
+    return [e["args"][0] for e in socket.get_received() if e["name"] == "conversation:typing"]
+
+
+def test_typing_reaches_the_others_once_a_second(app, user, other_user, make_user, monkeypatch):
+    from qosyl.blueprints.messages import events
+
+    clock = [100.0]
+    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(events, "_last_typing", {})
+    conversation_id = start(app, user, other_user)
+    typist, listener = tab(app, user), tab(app, other_user)
+    stranger = tab(app, make_user(username="stranger"))
+    assert typist.emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
+    typist.emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
+    [event] = typing_events(listener)
+    assert event == {"conversation_id": conversation_id, "user_id": user.id, "name": "Alice"}
+    assert typing_events(typist) == [] and typing_events(stranger) == []
+    clock[0] += 1.5
+    typist.emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
+    assert len(typing_events(listener)) == 1
+
+
+def test_typing_is_refused_to_outsiders_and_across_a_block(app, user, other_user, make_user):
+    conversation_id = start(app, user, other_user)
+    outsider = tab(app, make_user(username="outsider"))
+    reply = outsider.emit(
+        "conversation:typing", {"conversation_id": conversation_id}, callback=True
+    )
+    assert reply == {"error": "You are not in this conversation."}
+    for bad in (None, [], {"conversation_id": "1"}):
+        assert "error" in outsider.emit("conversation:typing", bad, callback=True)
+    with app.test_request_context():
+        social.block(person(other_user.id), person(user.id))
+    listener = tab(app, other_user)
+    tab(app, user).emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
+    assert typing_events(listener) == []

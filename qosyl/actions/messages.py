@@ -114,6 +114,15 @@ def active_member_ids(conversation: Conversation) -> list[int]:
     )
 
 
+def blocked_within(conversation: Conversation, user_id: int, member_ids: list[int]) -> bool:
+    """In a one-to-one conversation: does a block stand between the two (either way)?
+    A group goes on; blocks there only keep people from inviting each other."""
+    if conversation.kind != ConversationKind.DIRECT:
+        return False
+    other_id = next((i for i in member_ids if i != user_id), None)
+    return other_id is None or bool(db.session.scalar(select(blocked_between(user_id, other_id))))
+
+
 def can_read(conversation: Conversation, user_id: int) -> bool:
     member = db.session.get(ConversationMember, (conversation.id, user_id))
     return member is not None and member.status == MemberStatus.ACTIVE
@@ -158,10 +167,8 @@ def _send(author, conversation, body, client_id, attachment) -> Message:
     member_ids = active_member_ids(conversation)
     if author.id not in member_ids:
         raise NotAParticipant("You are not in this conversation.")
-    if conversation.kind == ConversationKind.DIRECT:
-        other_id = next((i for i in member_ids if i != author.id), None)
-        if other_id is None or db.session.scalar(select(blocked_between(author.id, other_id))):
-            raise ActionError("You cannot message this person.")
+    if blocked_within(conversation, author.id, member_ids):
+        raise ActionError("You cannot message this person.")
     body = body.strip() if attachment is not None and not body.strip() else message_body(body)
     client_id = client_id_of(client_id)
     if not allow_chat_message(author.id):

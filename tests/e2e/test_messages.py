@@ -148,3 +148,31 @@ def test_an_attachment_is_sent_downloaded_and_refused_to_outsiders(
     assert e.request.get(file_url).status == 404
     for context in (a_context, b_context, e_context):
         context.close()
+
+
+def test_typing_is_shown_and_then_cleared(browser, base_url, make_live_user, live_server):
+    ana = make_live_user(first_name="Ana", last_name="Typist")
+    bo = make_live_user(first_name="Bo", last_name="Watching")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
+        url = f"/messages/{conversation.id}"
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    for page in (a, b):
+        page.goto(url)
+        open_conversation(page)
+    a.locator("[data-chat-conversation]").get_by_label("Message").press_sequentially("Hel")
+    typing = b.locator("[data-chat-typing]")
+    expect(typing).to_have_text("Ana is typing…")
+    expect(typing).to_have_text("", timeout=8000)  # a few seconds of silence clear it
+    a.locator("[data-chat-conversation]").get_by_label("Message").press_sequentially("lo")
+    expect(typing).to_have_text("Ana is typing…")
+    a.locator("[data-chat-conversation]").get_by_role("button", name="Send").click()
+    expect(chat(b)).to_contain_text("Hello")
+    expect(typing).to_have_text("")  # the message ends it at once
+    a_context.close()
+    b_context.close()

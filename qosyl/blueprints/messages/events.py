@@ -4,8 +4,11 @@ on what it missed. Messages themselves reach every tab of every member through t
 
 from __future__ import annotations
 
+import time
+
 from flask_login import current_user
 
+from qosyl import realtime
 from qosyl.actions import messages as actions
 from qosyl.blueprints.rooms.events import CATCH_UP_LIMIT
 from qosyl.blueprints.rooms.events import SIGNED_OUT
@@ -13,6 +16,8 @@ from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import Conversation
 from qosyl.queries import conversation_messages_after
+from qosyl.realtime import Push
+from qosyl.realtime import user_room
 
 NOT_ALLOWED = {"error": "You are not in this conversation."}
 
@@ -42,3 +47,44 @@ def subscribe(data):
         "ok": True,
         "messages": [{"id": m.id, "html": actions.render_message(m)} for m in missed],
     }
+
+
+# One typing event per person and conversation a second is plenty: the indicator lasts a
+# few seconds. Kept per process; with several processes a typist may reach each once.
+TYPING_INTERVAL = 1.0
+_last_typing: dict[tuple[int, int], float] = {}
+
+
+@socketio.on("conversation:typing")
+def typing(data):
+    """Tell the other members' tabs that this person is typing (no storage, no commit)."""
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    conversation_id = _int(data.get("conversation_id")) if isinstance(data, dict) else None
+    conversation = (
+        db.session.get(Conversation, conversation_id) if conversation_id is not None else None
+    )
+    if conversation is None:
+        return NOT_ALLOWED
+    member_ids = actions.active_member_ids(conversation)
+    if current_user.id not in member_ids:
+        return NOT_ALLOWED
+    now = time.monotonic()
+    key = (current_user.id, conversation.id)
+    if now - _last_typing.get(key, 0.0) < TYPING_INTERVAL:
+        return {"ok": True, "throttled": True}
+    _last_typing[key] = now
+    others = [user_room(member_id) for member_id in member_ids if member_id != current_user.id]
+    if others and not actions.blocked_within(conversation, current_user.id, member_ids):
+        realtime.emit(
+            Push(
+                "conversation:typing",
+                {
+                    "conversation_id": conversation.id,
+                    "user_id": current_user.id,
+                    "name": current_user.first_name,
+                },
+                others,
+            )
+        )
+    return {"ok": True}

@@ -181,9 +181,54 @@
     else line.textContent = "Seen";
   }
 
-  socket.on("conversation:message", ({ conversation_id, html }) => {
+  // Typing: at most one event a second while writing; "Ana is typing…" for a few seconds.
+  const TYPING_EVERY_MS = 1000;
+  const TYPING_SHOWN_MS = 4000;
+  const typists = new Map(); // box -> Map(user id -> {name, timer})
+  let lastTypingSent = 0;
+
+  function showTyping(box) {
+    const line = box.querySelector("[data-chat-typing]");
+    if (!line) return;
+    const names = [...(typists.get(box) || new Map()).values()].map((t) => t.name);
+    if (!names.length) line.textContent = "";
+    else if (names.length === 1) line.textContent = `${names[0]} is typing…`;
+    else line.textContent = `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are typing…`;
+  }
+
+  function stopTyping(box, userId) {
+    const people = typists.get(box);
+    const typist = people && people.get(String(userId));
+    if (!typist) return;
+    clearTimeout(typist.timer);
+    people.delete(String(userId));
+    showTyping(box);
+  }
+
+  document.addEventListener("input", (event) => {
+    const box = event.target.closest && event.target.closest("[data-chat-conversation]");
+    if (!box || event.target.tagName !== "TEXTAREA" || !socket.connected) return;
+    const now = Date.now();
+    if (now - lastTypingSent < TYPING_EVERY_MS) return;
+    lastTypingSent = now;
+    socket.emit("conversation:typing", { conversation_id: idOf(box) });
+  });
+
+  socket.on("conversation:typing", ({ conversation_id, user_id, name }) => {
+    const box = boxFor("conversation", conversation_id);
+    if (!box || String(user_id) === me) return;
+    if (!typists.has(box)) typists.set(box, new Map());
+    const people = typists.get(box);
+    const previous = people.get(String(user_id));
+    if (previous) clearTimeout(previous.timer);
+    people.set(String(user_id), { name, timer: setTimeout(() => stopTyping(box, user_id), TYPING_SHOWN_MS) });
+    showTyping(box);
+  });
+
+  socket.on("conversation:message", ({ conversation_id, html, author_id }) => {
     const box = boxFor("conversation", conversation_id);
     if (!box) return;
+    stopTyping(box, author_id);
     insertMessage(box, html);
     markRead(box);
     showSeen(box);
