@@ -176,3 +176,61 @@ def test_typing_is_shown_and_then_cleared(browser, base_url, make_live_user, liv
     expect(typing).to_have_text("")  # the message ends it at once
     a_context.close()
     b_context.close()
+
+
+def test_a_message_written_offline_is_delivered_once(
+    browser, base_url, make_live_user, live_server
+):
+    ana = make_live_user(first_name="Ana", last_name="Online")
+    bo = make_live_user(first_name="Bo", last_name="Offline")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
+        url = f"/messages/{conversation.id}"
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    for page in (a, b):
+        page.goto(url)
+        open_conversation(page)
+
+    # Offline: the message waits in the page, shown as pending.
+    b_context.set_offline(True)
+    wait_until(b, "window.qosyl.socket.connected === false", timeout=30)
+    send(b, "written on the train")
+    pending = chat(b).locator(".message--pending")
+    expect(pending).to_contain_text("written on the train")
+    expect(pending).to_contain_text("Waiting for the connection")
+    a.wait_for_timeout(500)
+    expect(chat(a)).not_to_contain_text("written on the train")
+    b_context.set_offline(False)
+    expect(chat(a).locator(".message")).to_have_count(1)
+    expect(chat(a)).to_contain_text("written on the train")
+    expect(chat(b).locator(".message--pending")).to_have_count(0)
+    expect(chat(b).locator(".message")).to_have_count(1)
+
+    # Kept across a reload: sends fail (the network drops them), the page reloads, the
+    # message is still pending; once sends get through it arrives, once.
+    b.route(
+        f"**{url}",
+        lambda route: route.abort() if route.request.method == "POST" else route.fallback(),
+    )
+    send(b, "survives a reload")
+    expect(chat(b).locator(".message--pending")).to_contain_text("survives a reload")
+    b.reload()
+    open_conversation(b)
+    expect(chat(b).locator(".message--pending")).to_contain_text("survives a reload")
+    b.unroute(f"**{url}")
+    b.reload()
+    open_conversation(b)
+    expect(chat(a).locator(".message")).to_have_count(2)
+    expect(chat(b).locator(".message--pending")).to_have_count(0)
+    b.reload()
+    open_conversation(b)
+    expect(chat(b).locator(".message")).to_have_count(2)
+    a.wait_for_timeout(500)
+    expect(chat(a).locator(".message")).to_have_count(2)
+    a_context.close()
+    b_context.close()

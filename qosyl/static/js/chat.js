@@ -111,6 +111,11 @@
     scrollToEnd(box);
     if (kindOf(box) === "conversation") { markRead(box); showSeen(box); }
     if (socket.connected) subscribe(box);
+    // Messages written offline before a reload are still waiting.
+    outbox.all().then((entries) => {
+      entries.filter((entry) => boxOf(entry) === box).forEach(showPending);
+      if (entries.length) flushOutbox();
+    });
   }
 
   socket.on("connect", () => boxes().forEach(subscribe));
@@ -291,22 +296,123 @@
     }
   }
 
+  // The outbox (PWA-2): a message written offline waits in IndexedDB, shown as pending, and
+  // goes out when the connection returns, with the client id it was given when written, so
+  // a retry the server already stored is not stored twice.
+  const outbox = (() => {
+    let opened = null;
+    const open = () => {
+      if (!("indexedDB" in window)) return Promise.reject(new Error("no IndexedDB"));
+      opened = opened || new Promise((resolve, reject) => {
+        const request = indexedDB.open("qosyl-outbox", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("messages", { keyPath: "clientId" });
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      return opened;
+    };
+    const run = (mode, action) => open().then((db) => new Promise((resolve, reject) => {
+      const store = db.transaction("messages", mode).objectStore("messages");
+      const request = action(store);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    }));
+    return {
+      put: (entry) => run("readwrite", (store) => store.put(entry)),
+      remove: (clientId) => run("readwrite", (store) => store.delete(clientId)),
+      all: () => run("readonly", (store) => store.getAll())
+        .then((entries) => entries.sort((x, y) => x.created - y.created))
+        .catch(() => []),
+    };
+  })();
+
+  const boxOf = (entry) => boxFor(entry.kind, entry.streamId);
+
+  function showPending(entry) {
+    const box = boxOf(entry);
+    if (!box || list(box).querySelector(`[data-client-id="${entry.clientId}"]`)) return;
+    const item = document.createElement("li");
+    item.className = "message message--pending";
+    item.dataset.clientId = entry.clientId;
+    const body = document.createElement("p");
+    body.className = "message__body";
+    body.textContent = entry.text;  // never parsed as HTML
+    const note = document.createElement("p");
+    note.className = "message__pending";
+    note.textContent = "Waiting for the connection…";
+    item.append(body, note);
+    list(box).append(item);
+    scrollToEnd(box);
+  }
+
+  function dropPending(entry) {
+    const box = boxOf(entry);
+    const item = box && list(box).querySelector(`[data-client-id="${entry.clientId}"]`);
+    if (item) item.remove();
+  }
+
+  let flushing = false;
+  async function flushOutbox() {
+    if (flushing || !navigator.onLine) return;
+    flushing = true;
+    try {
+      for (const entry of await outbox.all()) {
+        if (!(await deliver(entry))) break;  // still offline: keep the order, try later
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  // Send one queued message. True when the server answered (stored or refused).
+  async function deliver(entry) {
+    const data = new FormData();
+    for (const [name, value] of entry.fields) data.append(name, value);
+    let response;
+    try {
+      response = await fetch(entry.action, {
+        method: "POST",
+        body: data,
+        headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() },
+        credentials: "same-origin",
+      });
+    } catch (_) {
+      return false;
+    }
+    const html = await response.text();
+    await outbox.remove(entry.clientId).catch(() => {});
+    dropPending(entry);
+    const box = boxOf(entry);
+    if (!box) return true;
+    if (response.ok) {
+      insertMessage(box, html, { own: true });
+      if (entry.kind === "conversation") showSeen(box);
+    } else {
+      status(box, `Not sent: “${entry.text.slice(0, 40)}”. ${refusalText(html)}`);
+    }
+    return true;
+  }
+
+  function refusalText(html) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html;
+    const error = holder.content.querySelector(".field__errors li, .form-errors p");
+    return error ? error.textContent : "Please try again.";
+  }
+
   // Sending does not wait for the previous message: the box empties at once, each send
   // carries its own client id (a retried one is stored once), and replies may come back in
   // any order since messages are placed by id.
   async function sendFrom(form) {
-    const box = form.closest("[data-chat-room]");
+    const box = form.closest("[data-chat-room], [data-chat-conversation]");
     const field = form.querySelector("textarea");
     const text = field.value;
     const data = new FormData(form);
     const idName = [...data.keys()].find((key) => key.endsWith("client_id"));
-    if (idName) data.set(idName, newClientId());
+    const clientId = newClientId();
+    if (idName) data.set(idName, clientId);
     const fileInput = form.querySelector('input[type="file"]');
     const files = fileInput && fileInput.files.length ? fileInput.files : null;
-    clearErrors(form);
-    field.value = "";
-    if (fileInput) fileInput.value = "";
-    field.focus();
     // Put a file back in its field when the message did not go (the text comes back too).
     const restoreFile = () => {
       if (!files || !fileInput || fileInput.files.length || typeof DataTransfer === "undefined") return;
@@ -314,6 +420,30 @@
       for (const file of files) transfer.items.add(file);
       fileInput.files = transfer.files;
     };
+    const queue = async () => {
+      const entry = {
+        clientId,
+        kind: kindOf(box),
+        streamId: idOf(box),
+        action: form.action,
+        text,
+        fields: [...data.entries()].filter(([, value]) => typeof value === "string"),
+        created: Date.now(),
+      };
+      await outbox.put(entry);
+      showPending(entry);
+      status(box, "You are offline: your message will be sent when the connection is back.");
+    };
+    if (!navigator.onLine && !files && text.trim()) {
+      clearErrors(form);
+      field.value = "";
+      await queue().catch(() => { field.value = text; });
+      return;
+    }
+    clearErrors(form);
+    field.value = "";
+    if (fileInput) fileInput.value = "";
+    field.focus();
     let response;
     try {
       response = await fetch(form.action, {
@@ -323,9 +453,14 @@
         credentials: "same-origin",
       });
     } catch (_) {
+      if (!files && text.trim()) {
+        try { await queue(); return; } catch (_) { /* no IndexedDB: give the text back */ }
+      }
       if (!field.value) field.value = text;
       restoreFile();
-      status(box, "Not sent: you are offline. Press Send again when the connection is back.");
+      status(box, files
+        ? "Not sent: files need a connection. Press Send again when it is back."
+        : "Not sent: you are offline. Press Send again when the connection is back.");
       return;
     }
     const html = await response.text();
@@ -340,6 +475,9 @@
       status(box, response.status === 404 ? "This room is no longer open to you." : "Not sent: please try again.");
     }
   }
+
+  window.addEventListener("online", flushOutbox);
+  socket.on("connect", flushOutbox);
 
   document.addEventListener("submit", (event) => {
     const form = event.target.closest && event.target.closest("[data-chat-composer]");
