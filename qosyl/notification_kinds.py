@@ -27,6 +27,7 @@ KINDS: dict[str, NotificationKind] = {
         NotificationKind("comment", "Comments on your posts", "commented on your post."),
         NotificationKind("reply", "Replies to your comments", "replied to your comment."),
         NotificationKind("mention", "Mentions", "mentioned you."),
+        NotificationKind("group_invite", "Group invitations", "invited you to a group."),
         NotificationKind(
             "welcome",
             "Welcome and tips",

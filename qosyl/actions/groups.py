@@ -1,0 +1,366 @@
+"""Group conversations (MSG-3, MSG-4): creating a group, invitations, renaming, leaving,
+removing members and the admin role.
+
+Who may be invited follows the one-to-one rule (messages.refusal): a block either way,
+a friends-only setting or an unverified account keeps a person out. An invited member
+sees nothing of the group until they accept. Every action checks first and changes
+after, so a refusal (ActionError, or NotAParticipant for someone not active in the
+conversation) leaves the database as it was; pushes leave after the one commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from qosyl.actions import ActionError
+from qosyl.actions.messages import active_member_ids
+from qosyl.actions.messages import MESSAGES_CHANGED
+from qosyl.actions.messages import NotAParticipant
+from qosyl.actions.messages import refusal
+from qosyl.actions.notifications import notify
+from qosyl.actions.notifications import withdraw
+from qosyl.extensions import db
+from qosyl.models import Conversation
+from qosyl.models import ConversationKind
+from qosyl.models import ConversationMember
+from qosyl.models import MemberStatus
+from qosyl.models import Message
+from qosyl.models import User
+from qosyl.models.base import utcnow
+from qosyl.realtime import publish
+from qosyl.realtime import publish_trigger
+from qosyl.realtime import user_room
+
+NAME_LENGTH = 80
+# Where an invitation notification leads: the page listing the user's pending invitations.
+INVITES_URL = "/messages/invites"
+# The body event that makes a list of pending invitations refetch.
+INVITES_CHANGED = "group-invites-changed"
+# Pushed to members' tabs when who is in the group (or who is its admin) changed.
+MEMBERS_EVENT = "conversation:members"
+# Pushed to a removed member's tabs, which stop showing the conversation at once.
+REMOVED_EVENT = "conversation:removed"
+RENAMED_EVENT = "conversation:renamed"
+
+
+# Checks (they read, never write)
+
+
+def group_name(name: str) -> str:
+    """The name to store: whitespace collapsed, 1 to 80 characters, or ActionError on "name"."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ActionError("Give the group a name.", "name")
+    if len(name) > NAME_LENGTH:
+        raise ActionError(
+            f"Group names are at most {NAME_LENGTH} characters; this one has {len(name)}.",
+            "name",
+        )
+    return name
+
+
+def _membership(conversation: Conversation, user_id: int) -> ConversationMember | None:
+    return db.session.get(ConversationMember, (conversation.id, user_id))
+
+
+def _active_membership(conversation: Conversation, user: User) -> ConversationMember:
+    """The user's row in a group they are active in; NotAParticipant or ActionError if not."""
+    member = _membership(conversation, user.id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        raise NotAParticipant("You are not in this conversation.")
+    if conversation.kind != ConversationKind.GROUP:
+        raise ActionError("Only group conversations can do that.")
+    return member
+
+
+def _check_admin(conversation: Conversation, admin: User) -> None:
+    _active_membership(conversation, admin)
+    if conversation.admin_id != admin.id:
+        raise ActionError("Only the group's admin can do that.")
+
+
+def _names(people: list[User]) -> str:
+    """ "Bob", "Bob and Carol", "Bob, Carol and Dan"."""
+    names = [person.first_name for person in people]
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _invite_refusal(inviter: User, invitee: User) -> str | None:
+    reason = refusal(inviter, invitee)
+    return f"You cannot invite {invitee.first_name}. {reason}" if reason else None
+
+
+# Pushes (queued; they leave after the commit)
+
+
+def _members_changed(conversation: Conversation, member_ids: list[int]) -> None:
+    """Tell members' tabs to refetch the member list, and their conversation lists."""
+    if member_ids:
+        publish(
+            MEMBERS_EVENT,
+            {"conversation_id": conversation.id},
+            [user_room(member_id) for member_id in member_ids],
+        )
+    for member_id in member_ids:
+        publish_trigger(member_id, MESSAGES_CHANGED)
+
+
+def _invite_key(conversation: Conversation) -> str:
+    return f"group_invite:{conversation.id}"
+
+
+def _send_invite(inviter: User, conversation: Conversation, invitee: User) -> None:
+    """Notify an invitee (the member row is written by the caller). Caller commits."""
+    notify(
+        invitee,
+        "group_invite",
+        actor=inviter,
+        target_url=INVITES_URL,
+        excerpt=conversation.name,
+        dedupe_key=_invite_key(conversation),
+    )
+    publish_trigger(invitee.id, INVITES_CHANGED)
+
+
+def _close_invite(user_id: int, conversation: Conversation) -> None:
+    """The invitation is answered or cancelled: its notification goes. Caller commits."""
+    withdraw(user_id, _invite_key(conversation))
+    publish_trigger(user_id, INVITES_CHANGED)
+
+
+def _newest_message_id(conversation: Conversation) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.max(Message.id), 0)).where(
+            Message.conversation_id == conversation.id
+        )
+    )
+
+
+# Actions
+
+
+def create_group(admin: User, name: str, invitees: list[User]) -> Conversation:
+    """Start a group named `name` with `admin` as its active admin, and invite `invitees`.
+
+    Preconditions: none beyond loaded users. The admin themselves and repeated people in
+    `invitees` are ignored; invitees that messages.refusal() turns away are left out.
+    Raises ActionError ("name" field) for a missing or too long name, and ActionError
+    ("invitees" field) when nobody is left to invite, naming whoever was refused.
+    """
+    name = group_name(name)
+    candidates: dict[int, User] = {}
+    for invitee in invitees:
+        if invitee.id != admin.id:
+            candidates.setdefault(invitee.id, invitee)
+    if not candidates:
+        raise ActionError("Invite at least one other person.", "invitees")
+    reasons = {person.id: refusal(admin, person) for person in candidates.values()}
+    accepted = [person for person in candidates.values() if reasons[person.id] is None]
+    if not accepted:
+        refused = list(candidates.values())
+        if len(refused) == 1:
+            raise ActionError(_invite_refusal(admin, refused[0]), "invitees")
+        raise ActionError(
+            f"You cannot invite {_names(refused)}: none of them can take messages from you.",
+            "invitees",
+        )
+    conversation = Conversation(kind=ConversationKind.GROUP, name=name, admin_id=admin.id)
+    db.session.add(conversation)
+    db.session.flush()
+    db.session.add(
+        ConversationMember(
+            conversation_id=conversation.id, user_id=admin.id, status=MemberStatus.ACTIVE
+        )
+    )
+    for invitee in accepted:
+        db.session.add(
+            ConversationMember(
+                conversation_id=conversation.id,
+                user_id=invitee.id,
+                status=MemberStatus.INVITED,
+                invited_by_id=admin.id,
+            )
+        )
+    db.session.flush()
+    for invitee in accepted:
+        _send_invite(admin, conversation, invitee)
+    publish_trigger(admin.id, MESSAGES_CHANGED)
+    db.session.commit()
+    return conversation
+
+
+def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
+    """Invite `invitee` to a group `inviter` is active in.
+
+    Someone who left or was removed may be invited again. Raises NotAParticipant when the
+    inviter is not active here, ActionError for a one-to-one conversation, for someone
+    already in the group or invited, and when messages.refusal(inviter, invitee) refuses.
+    """
+    _active_membership(conversation, inviter)
+    member = _membership(conversation, invitee.id)
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        raise ActionError(f"{invitee.first_name} is already in this group.")
+    if member is not None and member.status == MemberStatus.INVITED:
+        raise ActionError(f"{invitee.first_name} is already invited.")
+    reason = _invite_refusal(inviter, invitee)
+    if reason:
+        raise ActionError(reason)
+    if member is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    ConversationMember(
+                        conversation_id=conversation.id,
+                        user_id=invitee.id,
+                        status=MemberStatus.INVITED,
+                        invited_by_id=inviter.id,
+                    )
+                )
+        except IntegrityError:  # invited from another tab a moment ago
+            raise ActionError(f"{invitee.first_name} is already invited.") from None
+    else:  # left or removed before: asked again, as if new
+        member.status = MemberStatus.INVITED
+        member.invited_by_id = inviter.id
+        member.joined_at = utcnow()
+    _send_invite(inviter, conversation, invitee)
+    db.session.commit()
+
+
+def _open_invite(user: User, conversation: Conversation) -> ConversationMember:
+    member = _membership(conversation, user.id)
+    if member is None or member.status != MemberStatus.INVITED:
+        raise ActionError("This invitation is no longer open.")
+    return member
+
+
+def accept_invite(user: User, conversation: Conversation) -> None:
+    """Join a group `user` is invited to, with nothing unread: their read position starts at
+    the newest message. Raises ActionError when they have no open invitation to it."""
+    member = _open_invite(user, conversation)
+    member.status = MemberStatus.ACTIVE
+    member.joined_at = utcnow()
+    member.last_read_id = _newest_message_id(conversation)
+    _close_invite(user.id, conversation)
+    db.session.flush()
+    _members_changed(conversation, active_member_ids(conversation))
+    db.session.commit()
+
+
+def decline_invite(user: User, conversation: Conversation) -> None:
+    """Turn down an invitation: the invited row is deleted, so they may be asked again.
+    Raises ActionError when `user` has no open invitation to the conversation."""
+    _open_invite(user, conversation)
+    db.session.execute(
+        delete(ConversationMember).where(
+            ConversationMember.conversation_id == conversation.id,
+            ConversationMember.user_id == user.id,
+        )
+    )
+    _close_invite(user.id, conversation)
+    db.session.commit()
+
+
+def rename(user: User, conversation: Conversation, name: str) -> None:
+    """Any active member renames a group. Raises NotAParticipant for anyone else,
+    ActionError for a one-to-one conversation or a missing or too long name ("name")."""
+    _active_membership(conversation, user)
+    name = group_name(name)
+    if name == conversation.name:
+        return
+    conversation.name = name
+    member_ids = active_member_ids(conversation)
+    publish(
+        RENAMED_EVENT,
+        {"conversation_id": conversation.id, "name": name},
+        [user_room(member_id) for member_id in member_ids],
+    )
+    for member_id in member_ids:
+        publish_trigger(member_id, MESSAGES_CHANGED)
+    db.session.commit()
+
+
+def leave(user: User, conversation: Conversation) -> None:
+    """An active member leaves a group. An admin leaving hands the role to the longest
+    standing active member (earliest joined_at, then lowest user id), or to nobody.
+    Raises NotAParticipant when `user` is not active here, ActionError for a one-to-one
+    conversation."""
+    member = _active_membership(conversation, user)
+    member.status = MemberStatus.LEFT
+    db.session.flush()
+    if conversation.admin_id == user.id:
+        conversation.admin_id = db.session.scalar(
+            select(ConversationMember.user_id)
+            .where(
+                ConversationMember.conversation_id == conversation.id,
+                ConversationMember.status == MemberStatus.ACTIVE,
+            )
+            .order_by(ConversationMember.joined_at, ConversationMember.user_id)
+            .limit(1)
+        )
+    _members_changed(conversation, active_member_ids(conversation))
+    publish_trigger(user.id, MESSAGES_CHANGED)
+    db.session.commit()
+
+
+def remove_member(admin: User, conversation: Conversation, member: User) -> None:
+    """The admin removes an active member, or cancels an invitation; either way the row
+    becomes REMOVED (they may be invited again). The removed person's tabs hear
+    `conversation:removed`. Raises NotAParticipant when `admin` is not active here,
+    ActionError when they are not the admin, for themselves, or for a non-member."""
+    _check_admin(conversation, admin)
+    if member.id == admin.id:
+        raise ActionError("You cannot remove yourself: leave the group instead.")
+    row = _membership(conversation, member.id)
+    if row is None or row.status not in (MemberStatus.ACTIVE, MemberStatus.INVITED):
+        raise ActionError(f"{member.first_name} is not in this group.")
+    was_invited = row.status == MemberStatus.INVITED
+    row.status = MemberStatus.REMOVED
+    db.session.flush()
+    if was_invited:
+        _close_invite(member.id, conversation)
+    else:
+        publish(REMOVED_EVENT, {"conversation_id": conversation.id}, user_room(member.id))
+        publish_trigger(member.id, MESSAGES_CHANGED)
+    _members_changed(conversation, active_member_ids(conversation))
+    db.session.commit()
+
+
+def pass_admin(admin: User, conversation: Conversation, member: User) -> None:
+    """The admin makes another active member the admin. Raises NotAParticipant when `admin`
+    is not active here, ActionError when they are not the admin or `member` is not an
+    active member (or is themselves)."""
+    _check_admin(conversation, admin)
+    if member.id == admin.id:
+        raise ActionError("You are already the admin.")
+    row = _membership(conversation, member.id)
+    if row is None or row.status != MemberStatus.ACTIVE:
+        raise ActionError(f"{member.first_name} is not in this group.")
+    conversation.admin_id = member.id
+    _members_changed(conversation, active_member_ids(conversation))
+    db.session.commit()
+
+
+# Reading
+
+
+def pending_invites(user: User) -> list[tuple[Conversation, User | None]]:
+    """The groups `user` is invited to, newest invitation first, each with who invited them
+    (None when that account is gone). One query."""
+    return [
+        (conversation, inviter)
+        for conversation, inviter in db.session.execute(
+            select(Conversation, User)
+            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+            .outerjoin(User, User.id == ConversationMember.invited_by_id)
+            .where(
+                ConversationMember.user_id == user.id,
+                ConversationMember.status == MemberStatus.INVITED,
+            )
+            .order_by(ConversationMember.joined_at.desc(), Conversation.id.desc())
+        )
+    ]
