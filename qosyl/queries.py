@@ -14,6 +14,7 @@ from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from qosyl.extensions import db
 from qosyl.models import Block
 from qosyl.models import Comment
 from qosyl.models import Conversation
+from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
@@ -710,3 +712,42 @@ def conversation_messages_after(conversation_id: int, after_id: int, limit: int)
             .limit(limit + 1)
         )
     )
+
+
+def invite_candidates(user_id: int, exclude_conversation: int | None = None) -> list[User]:
+    """People the user might put in a group: friends and everyone they have a one-to-one
+    conversation with (minus blocks either way, and anyone already in or invited to
+    `exclude_conversation`), by name. One query."""
+    mine = aliased(ConversationMember)
+    theirs = aliased(ConversationMember)
+    partners = (
+        select(theirs.user_id)
+        .join(mine, mine.conversation_id == theirs.conversation_id)
+        .join(Conversation, Conversation.id == theirs.conversation_id)
+        .where(
+            mine.user_id == user_id,
+            theirs.user_id != user_id,
+            Conversation.kind == ConversationKind.DIRECT,
+        )
+    )
+    friends = select(Friendship.friend_id).where(Friendship.user_id == user_id)
+    query = (
+        select(User)
+        .where(
+            or_(User.id.in_(partners), User.id.in_(friends)),
+            User.id.not_in(blocked_ids(user_id)),
+            User.email_verified_at.is_not(None),
+        )
+        .order_by(User.first_name, User.last_name)
+        .limit(200)
+    )
+    if exclude_conversation is not None:
+        query = query.where(
+            User.id.not_in(
+                select(ConversationMember.user_id).where(
+                    ConversationMember.conversation_id == exclude_conversation,
+                    ConversationMember.status.in_((MemberStatus.ACTIVE, MemberStatus.INVITED)),
+                )
+            )
+        )
+    return list(db.session.scalars(query))

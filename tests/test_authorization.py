@@ -69,6 +69,12 @@ MUTATING_ROUTES = {
     "messages.start": ("/messages/with/alice", "viewer"),
     "messages.send": ("/messages/{conversation}", "conversation-member"),
     "messages.read": ("/messages/{conversation}/read", "conversation-member"),
+    "messages.new_group": ("/messages/groups/new", "signed-in"),
+    "messages.answer_invite": ("/messages/{group}/accept", "conversation-member"),
+    "messages.rename": ("/messages/{group}/rename", "conversation-member"),
+    "messages.invite": ("/messages/{group}/invite", "conversation-member"),
+    "messages.leave": ("/messages/{group}/leave", "conversation-member"),
+    "messages.change_member": ("/messages/{group}/members/{bob}/remove", "group-admin"),
 }
 PROTECTED = [e for e, (_, who) in MUTATING_ROUTES.items() if who != "public"]
 OWNED = [e for e, (_, who) in MUTATING_ROUTES.items() if who == "owner"]
@@ -78,8 +84,9 @@ ROOM_READERS = [
     e for e, (_, who) in MUTATING_ROUTES.items() if who.startswith("room-") and who != "room-host"
 ]
 CONVERSATION_MEMBERS = [
-    e for e, (_, who) in MUTATING_ROUTES.items() if who == "conversation-member"
+    e for e, (_, who) in MUTATING_ROUTES.items() if who in ("conversation-member", "group-admin")
 ]
+GROUP_ADMIN = [e for e, (_, who) in MUTATING_ROUTES.items() if who == "group-admin"]
 ROOM_MEMBERS_REFUSED = [
     e for e, (_, who) in MUTATING_ROUTES.items() if who in ("room-author", "room-host")
 ]
@@ -135,6 +142,17 @@ def world(app, user, other_user):
             ]
             + [Message(conversation_id=conversation.id, author_id=user.id, body="psst")]
         )
+        group = Conversation(kind=ConversationKind.GROUP, name="Alice's group", admin_id=user.id)
+        db.session.add(group)
+        db.session.flush()
+        db.session.add_all(
+            [
+                ConversationMember(
+                    conversation_id=group.id, user_id=person.id, status=MemberStatus.ACTIVE
+                )
+                for person in (user, other_user)
+            ]
+        )
         db.session.commit()
         from qosyl.actions.accounts import RESET
         from qosyl.tokens import make_token
@@ -147,6 +165,8 @@ def world(app, user, other_user):
             "room": room.id,
             "message": message.id,
             "conversation": conversation.id,
+            "group": group.id,
+            "bob": other_user.id,
             "token": token,
             "carol": carol,
         }
@@ -185,9 +205,16 @@ def snapshot(app) -> tuple:
         messages = db.session.execute(select(RoomMessage.id, RoomMessage.body)).all()
         private = db.session.execute(select(Message.id, Message.body)).all()
         read = db.session.execute(
-            select(ConversationMember.user_id, ConversationMember.last_read_id)
+            select(
+                ConversationMember.conversation_id,
+                ConversationMember.user_id,
+                ConversationMember.status,
+                ConversationMember.last_read_id,
+            )
         ).all()
-        conversations = db.session.execute(select(Conversation.id)).all()
+        conversations = db.session.execute(
+            select(Conversation.id, Conversation.name, Conversation.admin_id)
+        ).all()
         return (
             users,
             notes,
@@ -284,7 +311,20 @@ def test_someone_outside_the_conversation_finds_nothing_in_it(app, client, world
     response = post(
         client,
         url_of(endpoint, world),
-        {f"conversation-{world['conversation']}-body": "x", "up_to_id": "1"},
+        {
+            f"conversation-{world['conversation']}-body": "x",
+            "up_to_id": "1",
+            "rename-name": "Carol's now",
+            "invite-invitee": str(world["carol"].id),
+        },
     )
     assert response.status_code == 404
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("endpoint", GROUP_ADMIN)
+def test_a_member_who_is_not_the_admin_changes_nobody(app, client, other_user, world, endpoint):
+    factories.login(client, other_user)
+    before = snapshot(app)
+    assert post(client, url_of(endpoint, world), {}).status_code == 403
     assert snapshot(app) == before

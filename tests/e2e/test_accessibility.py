@@ -16,6 +16,7 @@ SIGNED_IN_PAGES = [
     "/p/{post}", "/p/{post}/edit", "/about", "/rooms", "/rooms/new", "/rooms/{room}",
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
     "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",
+    "/messages/groups/new", "/messages/invites", "/messages/{group}",
 ]  # fmt: skip
 
 
@@ -78,6 +79,10 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
         messages.send_message(friend, conversation, "Hello `there`")
         messages.send_message(author, conversation, "Hi!")
         conversation_id = conversation.id
+        from qosyl.actions import groups
+
+        group = groups.create_group(author, "Pasta lovers", [friend])
+        group_id = group.id
     page = scheme_context.new_page()
     sign_in(page, username)
     for url in SIGNED_IN_PAGES:
@@ -88,6 +93,7 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
                 room=room_id,
                 message=message_id,
                 conversation=conversation_id,
+                group=group_id,
             )
         )
         found = violations(page, axe_source)
@@ -99,6 +105,9 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
     assert violations(page, axe_source) == []
     page.goto("/")
     page.get_by_label("Account menu").click()
+    assert violations(page, axe_source) == []
+    page.goto(f"/messages/{group_id}")
+    page.get_by_role("button", name="Group settings").click()
     assert violations(page, axe_source) == []
     page.goto(f"/p/{post_id}")
     page.get_by_role("button", name="Reply").first.click()

@@ -234,3 +234,58 @@ def test_a_message_written_offline_is_delivered_once(
     expect(chat(a).locator(".message")).to_have_count(2)
     a_context.close()
     b_context.close()
+
+
+def test_a_group_with_an_invite_accepted_and_a_member_removed(
+    browser, base_url, make_live_user, live_server
+):
+    ana = make_live_user(first_name="Ana", last_name="Admin")
+    bo = make_live_user(first_name="Bo", last_name="Member")
+    cy = make_live_user(first_name="Cy", last_name="Removed")
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        for other in (bo, cy):  # people Ana already messages can be put in a group
+            messages.direct_conversation(user_by_username(ana), user_by_username(other))
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    c_context, c = open_as(browser, base_url, cy)
+    wait_for_live_channel(b)
+
+    a.goto("/messages")
+    a.get_by_role("link", name="New group").click()
+    a.get_by_label("Group name").fill("Weekend trip")
+    a.get_by_label("Bo Member").check()
+    a.get_by_label("Cy Removed").check()
+    a.get_by_role("button", name="Create the group").click()
+    expect(a.get_by_role("heading", name="Weekend trip")).to_be_visible()
+    group_url = a.url
+
+    # Bo hears of the invitation live, and joins; so does Cy.
+    expect(b.get_by_role("link", name=re.compile(r"Notifications, 1 unread"))).to_be_visible()
+    for page in (b, c):
+        page.goto("/messages/invites")
+        page.get_by_role("button", name="Join Weekend trip").click()
+        expect(page.get_by_role("heading", name="Weekend trip")).to_be_visible()
+        open_conversation(page)
+    a.goto(group_url)
+    open_conversation(a)
+    send(a, "Train at 9?")
+    for page in (b, c):
+        expect(chat(page)).to_contain_text("Train at 9?")
+    expect(a.locator("[data-chat-seen]")).to_have_text(re.compile(r"Seen by (Bo, Cy|Cy, Bo)"))
+
+    # Ana removes Cy: Cy's open tab is told at once and hears nothing more.
+    a.get_by_role("button", name="Group settings").click()
+    a.get_by_role("button", name="Remove Cy").click()
+    expect(c.get_by_text("You were removed from this group.")).to_be_visible()
+    expect(a.get_by_role("button", name="Remove Cy")).to_have_count(0)  # the page came back
+    open_conversation(a)
+    send(a, "Cy should not see this")
+    expect(chat(b)).to_contain_text("Cy should not see this")
+    c.wait_for_timeout(500)
+    expect(chat(c)).not_to_contain_text("Cy should not see this")
+    for context in (a_context, b_context, c_context):
+        context.close()

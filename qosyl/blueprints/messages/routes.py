@@ -20,22 +20,30 @@ from qosyl import presence
 from qosyl.access import access_conversation
 from qosyl.access import access_profile
 from qosyl.actions import ActionError
+from qosyl.actions import groups
 from qosyl.actions import messages as actions
 from qosyl.attachments import AttachmentRejected
 from qosyl.attachments import send_attachment
 from qosyl.attachments import store_attachment
 from qosyl.attachments import StoredAttachment
 from qosyl.blueprints.messages.forms import conversation_form
+from qosyl.blueprints.messages.forms import GroupForm
+from qosyl.blueprints.messages.forms import InviteForm
+from qosyl.blueprints.messages.forms import RenameForm
 from qosyl.extensions import db
 from qosyl.forms import apply_action_error
+from qosyl.forms import form_status
 from qosyl.forms import INVALID_FORM
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
 from qosyl.models import Attachment
+from qosyl.models import ConversationKind
 from qosyl.models import Message
+from qosyl.models import User
 from qosyl.queries import conversation_members
 from qosyl.queries import conversation_messages_page
 from qosyl.queries import conversation_rows
+from qosyl.queries import invite_candidates
 from qosyl.search import search_people
 
 bp = Blueprint("messages", __name__)
@@ -105,8 +113,19 @@ def show(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
     members = conversation_members(conversation.id)
     messages, older = conversation_messages_page(conversation.id)
+    group = {}
+    if conversation.kind == ConversationKind.GROUP:
+        invite_form = InviteForm(prefix="invite")
+        invite_form.invitee.choices = [("", "Choose someone…")] + _people_choices(
+            invite_candidates(current_user.id, conversation.id)
+        )
+        group = {
+            "rename_form": RenameForm(name=conversation.name, prefix="rename"),
+            "invite_form": invite_form,
+        }
     return render(
         "messages/show.html",
+        **group,
         conversation=conversation,
         members=members,
         title=conversation.name or _title(members, current_user.id),
@@ -217,3 +236,129 @@ def read(conversation_id: int):
         abort(400)
     position = actions.mark_read(current_user, conversation, up_to)
     return jsonify(last_read_id=position)
+
+
+# Groups
+
+
+def _people_choices(people) -> list[tuple[str, str]]:
+    return [(str(person.id), f"{person.full_name} (@{person.username})") for person in people]
+
+
+@bp.route("/messages/groups/new", methods=["GET", "POST"])
+def new_group():
+    candidates = invite_candidates(current_user.id)
+    form = GroupForm()
+    form.invitees.choices = _people_choices(candidates)
+    if form.validate_on_submit():
+        chosen = set(form.invitees.data or [])
+        try:
+            conversation = groups.create_group(
+                current_user,
+                form.name.data or "",
+                [person for person in candidates if str(person.id) in chosen],
+            )
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            flash("Your group is ready. People join when they accept.", "success")
+            return redirect(url_for("messages.show", conversation_id=conversation.id))
+    return render(
+        "messages/new_group.html", status=form_status(form), form=form, candidates=candidates
+    )
+
+
+@bp.get("/messages/invites")
+def invites():
+    return render("messages/invites.html", invites=groups.pending_invites(current_user))
+
+
+@bp.post("/messages/<int:conversation_id>/<any(accept, decline):answer>")
+def answer_invite(conversation_id: int, answer: str):
+    """Accept or decline an invitation to a group (only its invitee can)."""
+    invited = {
+        conversation.id: conversation for conversation, _ in groups.pending_invites(current_user)
+    }
+    conversation = invited.get(conversation_id)
+    if conversation is None:
+        abort(404)
+    if answer == "accept":
+        groups.accept_invite(current_user, conversation)
+        return redirect(url_for("messages.show", conversation_id=conversation.id))
+    groups.decline_invite(current_user, conversation)
+    flash("Invitation declined.", "info")
+    return redirect(url_for("messages.invites"))
+
+
+def _group_page(conversation_id: int):
+    conversation = access_conversation(current_user, conversation_id)
+    if conversation.kind != ConversationKind.GROUP:
+        abort(404)
+    return conversation
+
+
+def _back_with(error: ActionError | None, conversation_id: int):
+    if error is not None:
+        flash(error.message, "error")
+    return redirect(url_for("messages.show", conversation_id=conversation_id))
+
+
+@bp.post("/messages/<int:conversation_id>/rename")
+def rename(conversation_id: int):
+    conversation = _group_page(conversation_id)
+    form = RenameForm(prefix="rename")
+    error = None
+    if form.validate_on_submit():
+        try:
+            groups.rename(current_user, conversation, form.name.data or "")
+        except ActionError as refused:
+            error = refused
+    return _back_with(error, conversation.id)
+
+
+@bp.post("/messages/<int:conversation_id>/invite")
+def invite(conversation_id: int):
+    conversation = _group_page(conversation_id)
+    form = InviteForm(prefix="invite")
+    form.invitee.choices = []
+    error = None
+    if form.validate_on_submit():
+        candidates = {str(p.id): p for p in invite_candidates(current_user.id, conversation.id)}
+        person = candidates.get(form.invitee.data or "")
+        try:
+            if person is None:
+                raise ActionError("Choose someone to invite.")
+            groups.invite(current_user, conversation, person)
+        except ActionError as refused:
+            error = refused
+        else:
+            flash(f"{person.first_name} is invited.", "success")
+    return _back_with(error, conversation.id)
+
+
+@bp.post("/messages/<int:conversation_id>/leave")
+def leave(conversation_id: int):
+    conversation = _group_page(conversation_id)
+    groups.leave(current_user, conversation)
+    flash("You left the group.", "info")
+    return redirect(url_for("messages.index"))
+
+
+@bp.post("/messages/<int:conversation_id>/members/<int:user_id>/<any(remove, admin):action>")
+def change_member(conversation_id: int, user_id: int, action: str):
+    """The admin removes a member or hands them the admin role."""
+    conversation = _group_page(conversation_id)
+    member = db.session.get(User, user_id)
+    if member is None:
+        abort(404)
+    if conversation.admin_id != current_user.id:
+        abort(403)
+    error = None
+    try:
+        if action == "remove":
+            groups.remove_member(current_user, conversation, member)
+        else:
+            groups.pass_admin(current_user, conversation, member)
+    except ActionError as refused:
+        error = refused
+    return _back_with(error, conversation.id)

@@ -246,6 +246,42 @@
     box.dataset.readPositions = JSON.stringify(positions);
     showSeen(box);
   });
+  // Groups: someone joined, left or was removed, or the group was renamed. The page's
+  // header and the names behind "Seen by" are fetched again; the chat itself stays.
+  async function refreshGroup(box) {
+    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.querySelector(`[data-chat-conversation="${idOf(box)}"]`);
+    const head = page.querySelector(".room-head");
+    if (fresh) {
+      box.dataset.memberNames = fresh.dataset.memberNames;
+      const positions = JSON.parse(fresh.dataset.readPositions || "{}");
+      const known = JSON.parse(box.dataset.readPositions || "{}");
+      for (const id of Object.keys(positions)) positions[id] = Math.max(positions[id], known[id] || 0);
+      box.dataset.readPositions = JSON.stringify(positions);
+      showSeen(box);
+    }
+    const current = document.querySelector(".room-head");
+    if (head && current) {
+      current.replaceWith(head);
+      htmx.process(head);
+    }
+  }
+  for (const event of ["conversation:members", "conversation:renamed"]) {
+    socket.on(event, ({ conversation_id }) => {
+      const box = boxFor("conversation", conversation_id);
+      if (box) refreshGroup(box);
+    });
+  }
+  socket.on("conversation:removed", ({ conversation_id }) => {
+    const box = boxFor("conversation", conversation_id);
+    if (!box) return;
+    status(box, "You were removed from this group.");
+    const composer = box.querySelector("[data-chat-composer]");
+    if (composer) composer.remove();
+  });
+
   document.addEventListener("visibilitychange", () => {
     for (const box of boxes()) if (kindOf(box) === "conversation") markRead(box);
   });
