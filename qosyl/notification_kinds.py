@@ -29,6 +29,9 @@ KINDS: dict[str, NotificationKind] = {
         NotificationKind("mention", "Mentions", "mentioned you."),
         NotificationKind("group_invite", "Group invitations", "invited you to a group."),
         NotificationKind(
+            "message", "Messages while the conversation is closed", "sent you a message."
+        ),
+        NotificationKind(
             "welcome",
             "Welcome and tips",
             "Welcome to Qosyl! Your profile is ready: find people to follow and rooms to join.",

@@ -70,6 +70,7 @@ MUTATING_ROUTES = {
     "messages.send": ("/messages/{conversation}", "conversation-member"),
     "messages.read": ("/messages/{conversation}/read", "conversation-member"),
     "messages.new_group": ("/messages/groups/new", "signed-in"),
+    "messages.settings": ("/settings/messages", "signed-in"),
     "messages.answer_invite": ("/messages/{group}/accept", "conversation-member"),
     "messages.rename": ("/messages/{group}/rename", "conversation-member"),
     "messages.invite": ("/messages/{group}/invite", "conversation-member"),

@@ -319,3 +319,58 @@ def test_typing_is_refused_to_outsiders_and_across_a_block(app, user, other_user
     listener = tab(app, other_user)
     tab(app, user).emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
     assert typing_events(listener) == []
+
+
+def notices(app, user_id) -> list[str]:
+    with app.app_context():
+        from qosyl.models import Notification
+
+        return [
+            n.excerpt
+            for n in db.session.scalars(
+                select(Notification).where(
+                    Notification.recipient_id == user_id, Notification.kind == "message"
+                )
+            )
+        ]
+
+
+def test_a_message_notifies_only_when_the_conversation_is_not_open(
+    app, logged_in, user, other_user
+):
+    conversation_id = start(app, user, other_user)
+    # Bob has the conversation open in a tab: no notification.
+    bob = tab(app, other_user)
+    bob.emit("conversation:subscribe", {"conversation_id": conversation_id}, callback=True)
+    write(app, user, conversation_id, "you are here")
+    assert notices(app, other_user.id) == []
+    # He leaves the page: the next message notifies, once until he reads.
+    bob.emit("conversation:unsubscribe", {}, callback=True)
+    first = write(app, user, conversation_id, "where did you go?")
+    write(app, user, conversation_id, "hello?")
+    assert notices(app, other_user.id) == ["where did you go?"]
+    assert notices(app, user.id) == []  # never for your own messages
+    # Reading withdraws it; a later message notifies again. Closing the tab counts too.
+    client = app.test_client()
+    factories.login(client, other_user)
+    post(client, f"/messages/{conversation_id}/read", {"up_to_id": str(first + 1)})
+    assert notices(app, other_user.id) == []
+    bob.emit("conversation:subscribe", {"conversation_id": conversation_id}, callback=True)
+    bob.disconnect()
+    write(app, user, conversation_id, "back later")
+    assert notices(app, other_user.id) == ["back later"]
+
+
+def test_the_friends_only_setting_is_kept_and_applied(app, logged_in, client, user, other_user):
+    page = logged_in.get("/settings/messages").get_data(as_text=True)
+    assert "Only my friends can start conversations with me" in page
+    assert post(logged_in, "/settings/messages", {"friends_only": "y"}).status_code == 302
+    with app.app_context():
+        assert person(user.id).messages_from_friends_only is True
+    bob = app.test_client()
+    factories.login(bob, other_user)
+    refused = post(bob, f"/messages/with/{user.username}", {}, follow_redirects=True)
+    assert "only takes messages from friends" in refused.get_data(as_text=True)
+    post(logged_in, "/settings/messages", {})
+    with app.app_context():
+        assert person(user.id).messages_from_friends_only is False

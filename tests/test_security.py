@@ -17,7 +17,7 @@ PAGES_SIGNED_IN = [
     "/search?q=hello", "/tags/hello", "/p/1", "/p/1/edit", "/about", "/rooms", "/rooms?q=tea",
     "/rooms?topic=Tea", "/rooms/new", "/rooms/1", "/rooms/1/participants", "/rooms/1/edit",
     "/rooms/1/messages/1/edit", "/activity", "/messages", "/messages?q=bo", "/messages/1",
-    "/messages/groups/new", "/messages/invites", "/messages?show=online",
+    "/messages/groups/new", "/messages/invites", "/messages?show=online", "/settings/messages",
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import markup
+from qosyl import viewing
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
 from qosyl.actions.chat import client_id_of
@@ -20,6 +21,8 @@ from qosyl.actions.chat import insert_once
 from qosyl.actions.chat import message_body
 from qosyl.actions.chat import sent_before
 from qosyl.actions.chat import TOO_FAST
+from qosyl.actions.notifications import notify
+from qosyl.actions.notifications import withdraw
 from qosyl.attachments import delete_attachment_files
 from qosyl.attachments import StoredAttachment
 from qosyl.extensions import db
@@ -98,6 +101,12 @@ def direct_conversation(sender: User, recipient: User) -> Conversation:
         conversation = db.session.scalar(select(Conversation).where(Conversation.direct_key == key))
     db.session.commit()
     return conversation
+
+
+def set_friends_only(user: User, friends_only: bool) -> None:
+    """Only friends may start a conversation with `user` from now on (or anyone again)."""
+    unproxy(user).messages_from_friends_only = friends_only
+    db.session.commit()
 
 
 # Reading
@@ -226,8 +235,33 @@ def _send(author, conversation, body, client_id, attachment) -> Message:
     )
     for member_id in member_ids:  # conversation lists and unread counts refetch
         publish_trigger(member_id, MESSAGES_CHANGED)
+    _notify_absent(author, conversation, message, [i for i in member_ids if i != author.id])
     db.session.commit()
     return message
+
+
+def message_notice_key(conversation: Conversation) -> str:
+    return f"message:{conversation.id}"
+
+
+def _notify_absent(
+    author: User, conversation: Conversation, message: Message, recipient_ids: list[int]
+) -> None:
+    """Notify members who do not have the conversation open in any tab: once per
+    conversation until they read it (mark_read withdraws the notice)."""
+    absent = set(recipient_ids) - viewing.viewers(recipient_ids, conversation.id)
+    if not absent:
+        return
+    excerpt = message.body or "Sent a file"
+    for recipient in db.session.scalars(select(User).where(User.id.in_(absent))):
+        notify(
+            recipient,
+            "message",
+            actor=author,
+            target_url=f"/messages/{conversation.id}",
+            excerpt=excerpt[:140],
+            dedupe_key=message_notice_key(conversation),
+        )
 
 
 def _with_attachments(message: Message) -> Message:
@@ -251,6 +285,7 @@ def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
     if newest is None or newest <= member.last_read_id:
         return member.last_read_id
     member.last_read_id = newest
+    withdraw(reader.id, message_notice_key(conversation))
     publish_trigger(reader.id, MESSAGES_CHANGED)
     publish(
         "conversation:read",

@@ -16,7 +16,7 @@ SIGNED_IN_PAGES = [
     "/p/{post}", "/p/{post}/edit", "/about", "/rooms", "/rooms/new", "/rooms/{room}",
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
     "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",
-    "/messages/groups/new", "/messages/invites", "/messages/{group}",
+    "/messages/groups/new", "/messages/invites", "/messages/{group}", "/settings/messages",
 ]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from qosyl import presence
 from qosyl import realtime
+from qosyl import viewing
 from qosyl.extensions import socketio
 from qosyl.realtime import Push
 from qosyl.realtime import user_room
@@ -44,6 +45,7 @@ def connect(auth=None):
 def disconnect(reason=None):
     user_id = session.get(PRESENCE_USER)
     if user_id is not None:
+        viewing.closed(user_id, request.sid)
         _announce(user_id, presence.tab_disconnected(user_id, request.sid))
 
 

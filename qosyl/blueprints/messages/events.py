@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import time
 
+from flask import request
 from flask_login import current_user
 
 from qosyl import realtime
+from qosyl import viewing
 from qosyl.actions import messages as actions
 from qosyl.blueprints.rooms.events import CATCH_UP_LIMIT
 from qosyl.blueprints.rooms.events import SIGNED_OUT
@@ -37,6 +39,7 @@ def subscribe(data):
     )
     if conversation is None or not actions.can_read(conversation, current_user.id):
         return NOT_ALLOWED
+    viewing.opened(current_user.id, request.sid, conversation.id)
     after_id = _int(data.get("after_id"))
     if after_id is None:
         return {"ok": True, "messages": []}
@@ -47,6 +50,15 @@ def subscribe(data):
         "ok": True,
         "messages": [{"id": m.id, "html": actions.render_message(m)} for m in missed],
     }
+
+
+@socketio.on("conversation:unsubscribe")
+def unsubscribe(data=None):
+    """The tab left the conversation's page: new messages notify again."""
+    if not current_user.is_authenticated:
+        return SIGNED_OUT
+    viewing.closed(current_user.id, request.sid)
+    return {"ok": True}
 
 
 # One typing event per person and conversation a second is plenty: the indicator lasts a

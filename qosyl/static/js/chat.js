@@ -300,6 +300,7 @@
     if (event.detail.target !== document.body) return;
     for (const box of boxes()) {
       if (kindOf(box) === "room") socket.emit("room:unsubscribe", { room_id: idOf(box) });
+      else socket.emit("conversation:unsubscribe", {});
     }
   });
 
