@@ -37,9 +37,14 @@ from sqlalchemy import select
 from qosyl import media
 from qosyl.extensions import db
 from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import ConversationKind
+from qosyl.models import ConversationMember
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
 from qosyl.models import Friendship
+from qosyl.models import MemberStatus
+from qosyl.models import Message
 from qosyl.models import Post
 from qosyl.models import PostLike
 from qosyl.models import Room
@@ -1428,6 +1433,7 @@ def seed_demo(*, users: int, random_seed: int, progress: Progress) -> dict[str, 
     _create_rooms(demo, progress)
     _create_posts(demo, progress)
     _create_reactions(demo, progress)
+    _create_conversations(demo, progress)
     db.session.commit()
     return demo.counts
 
@@ -2213,3 +2219,116 @@ def _ridge(
         y = min(height * 0.95, max(height * 0.2, y + rng.uniform(-1, 1) * roughness * height))
     points.append((float(width), float(height)))
     return points
+
+
+# ---------------------------------------------------------------------------
+# Phase 6: private conversations and a group
+# ---------------------------------------------------------------------------
+
+DIRECT_LINES = (
+    "Hey! Are you coming on Saturday?",
+    "Yes, count me in. Should I bring anything?",
+    "Maybe some snacks? I have drinks covered.",
+    "Deal. Did you see the new room on **{topic}**?",
+    "I did, the first thread is great.",
+    "Sending you the link I mentioned: https://example.com/notes",
+    "Thanks, reading it tonight.",
+    "How did the week go?",
+    "Busy but good. You?",
+    "Same. Coffee on Monday?",
+)
+GROUP_LINES = (
+    "Welcome, everyone! Plan for the weekend hike goes here.",
+    "Which trail are we taking?",
+    "The ridge one, about **12 km**.",
+    "I can drive two people.",
+    "Weather looks fine. Bring water and a jacket.",
+)
+
+
+def _create_conversations(demo: Demo, progress: Progress) -> None:
+    """One-to-one conversations between some friends (the first person in several, with
+    a few unread), a group hike the first person runs, and an invitation waiting for them."""
+    rng = demo.rng
+    pairs = sorted(demo.friend_times.items(), key=lambda item: item[1])
+    first = [pair for pair in pairs if 0 in pair[0]][:6]
+    others = [pair for pair in pairs if 0 not in pair[0]]
+    chosen = first + rng.sample(others, min(len(others), 20))
+    made = 0
+    with progress(chosen, "Conversations") as bar:
+        for (a, b), since in bar:
+            people = (demo.people[a].user, demo.people[b].user)
+            lines = rng.randint(2, len(DIRECT_LINES))
+            conversation = Conversation(
+                kind=ConversationKind.DIRECT,
+                direct_key=f"{min(u.id for u in people)}:{max(u.id for u in people)}",
+                created_at=since,
+            )
+            topic = demo.people[a].interests[0] if demo.people[a].interests else "music"
+            made += _converse(demo, conversation, people, DIRECT_LINES[:lines], since, topic)
+    group_people = [0, *sorted(demo.people[0].friends)[:3]]
+    if len(group_people) > 1:
+        users = [demo.people[index].user for index in group_people]
+        since = max(u.created_at for u in users) + HOUR
+        group = Conversation(kind=ConversationKind.GROUP, name="Weekend hike", admin_id=users[0].id)
+        made += _converse(demo, group, users, GROUP_LINES, since, "hiking")
+        if len(demo.people) > 5:
+            host = demo.people[len(demo.people) - 1].user
+            book_swap = Conversation(
+                kind=ConversationKind.GROUP, name="Book swap", admin_id=host.id
+            )
+            made += _converse(demo, book_swap, [host], ("Books in, books out.",), since, "")
+            db.session.add(
+                ConversationMember(
+                    conversation_id=book_swap.id,
+                    user_id=users[0].id,
+                    status=MemberStatus.INVITED,
+                    invited_by_id=host.id,
+                    joined_at=demo.now,
+                )
+            )
+    demo.counts["conversations"] = made
+
+
+def _converse(
+    demo: Demo,
+    conversation: Conversation,
+    users: list[User] | tuple[User, ...],
+    lines: Sequence[str],
+    since: datetime,
+    topic: str,
+) -> int:
+    """Write the conversation, its members and its lines in turn; everyone has read all
+    but the first person, who has the last message of some unread."""
+    moment = demo.between(since, demo.now)
+    conversation.created_at = moment
+    db.session.add(conversation)
+    db.session.flush()
+    messages = []
+    for number, line in enumerate(lines):
+        author = users[number % len(users)]
+        messages.append(
+            Message(
+                conversation_id=conversation.id,
+                author_id=author.id,
+                body=line.replace("{topic}", topic or "music"),
+                created_at=moment,
+            )
+        )
+        moment = min(moment + demo.rng.randint(1, 90) * MINUTE, demo.now)
+    db.session.add_all(messages)
+    db.session.flush()
+    conversation.last_message_at = messages[-1].created_at
+    for user in users:
+        unread = user.id == demo.people[0].user.id and demo.rng.random() < 0.5
+        last_read = messages[-2].id if unread and len(messages) > 1 else messages[-1].id
+        db.session.add(
+            ConversationMember(
+                conversation_id=conversation.id,
+                user_id=user.id,
+                status=MemberStatus.ACTIVE,
+                joined_at=conversation.created_at,
+                last_read_id=last_read,
+            )
+        )
+    return 1

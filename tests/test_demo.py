@@ -336,3 +336,15 @@ def test_a_failed_seed_leaves_no_rows_and_no_image_files(demo_app, monkeypatch):
     assert not [path for path in uploads.rglob("*") if path.is_file()]
     with demo_app.app_context():
         assert _count(User) == 0
+
+
+def test_the_first_person_has_conversations_a_group_and_an_invitation(demo):
+    from qosyl.actions.groups import pending_invites
+    from qosyl.queries import conversation_rows
+
+    first = db.session.scalars(select(User).order_by(User.id)).first()
+    rows = conversation_rows(first.id)
+    names = [row.conversation.name for row in rows]
+    assert "Weekend hike" in names and len(rows) >= 4
+    assert all(row.last_message is not None for row in rows)
+    assert [conversation.name for conversation, _ in pending_invites(first)] == ["Book swap"]

@@ -23,6 +23,7 @@ from qosyl.actions.notifications import withdraw_about
 from qosyl.extensions import db
 from qosyl.models import Comment
 from qosyl.models import Hashtag
+from qosyl.models import Message
 from qosyl.models import Post
 from qosyl.models import PostHashtag
 from qosyl.models import PostLike
@@ -355,14 +356,14 @@ def delete_comment(comment: Comment, post: Post) -> int:
 
 
 def rerender(*, missing_only: bool, progress=None, batch: int = 500) -> int:
-    """Render stored posts, comments and room messages again (re-indexing posts' tags and
+    """Render stored posts, comments, room and private messages again (re-indexing posts' tags and
     mentions).
 
     For rows written before body_html existed, or after the renderer changed. Sends no
     notifications. Returns how many rows were rendered.
     """
     done = 0
-    for model in (Post, Comment, RoomMessage):
+    for model in (Post, Comment, RoomMessage, Message):
         query = select(model.id).order_by(model.id)
         if missing_only:
             query = query.where(model.body_html == "", model.body != "")
