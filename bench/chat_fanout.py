@@ -41,6 +41,7 @@ import requests
 
 # bench/ is on sys.path when this file runs as a script: share feed.py's plumbing.
 from feed import app_env
+from feed import bench_database as feed_database
 from feed import BenchError
 from feed import csrf_from
 from feed import free_port
@@ -135,45 +136,9 @@ def serve_bare(port: int, pad: int) -> None:
 def bench_database(
     admin_url: str | None, instance_dir: Path, keep: bool
 ) -> Iterator[tuple[str, str]]:
-    """(DATABASE_URL, label): a SQLite file, or a PostgreSQL database of our own, dropped after
-    (unless `keep`; the next run drops it first). As feed.py, with another database name."""
-    if not admin_url:
-        yield f"sqlite:///{instance_dir / 'bench.sqlite3'}", "SQLite (file, WAL)"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(admin_url)
-    if not admin.drivername.startswith("postgres") or admin.database in (BENCH_DB, None):
-        raise BenchError(
-            f"--database-url must be a PostgreSQL URL of an admin database (not {BENCH_DB}),"
-            " e.g. postgresql://postgres@127.0.0.1:5432/postgres"
-        )
-    admin = admin.set(drivername="postgresql")
-    bench = admin.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-    def admin_sql(statement: str) -> str | None:
-        dsn = admin.render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-            cursor = conn.execute(statement)
-            row = cursor.fetchone() if cursor.description else None
-            return str(row[0]) if row else None
-
-    try:
-        version = admin_sql("SHOW server_version")
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin_sql(f"CREATE DATABASE {BENCH_DB}")
-    except psycopg.Error as error:
-        raise BenchError(f"PostgreSQL at {admin.render_as_string()}: {error}") from error
-    try:
-        fate = f"kept: {bench}" if keep else "dropped afterwards"
-        yield bench, f"PostgreSQL {version} (database {BENCH_DB}, {fate})"
-    finally:
-        if not keep:
-            try:
-                admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            except psycopg.Error as error:
-                click.echo(f"Could not drop database {BENCH_DB}: {error}", err=True)
+    """feed.py's database, under another name: both benches may run at once."""
+    with feed_database(admin_url, instance_dir, keep, name=BENCH_DB) as database:
+        yield database
 
 
 def username(index: int) -> str:

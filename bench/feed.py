@@ -163,10 +163,10 @@ class BenchError(click.ClickException):
 
 @contextmanager
 def bench_database(
-    admin_url: str | None, instance_dir: Path, keep: bool
+    admin_url: str | None, instance_dir: Path, keep: bool, name: str = BENCH_DB
 ) -> Iterator[tuple[str, str]]:
-    """(DATABASE_URL, label): a SQLite file, or a PostgreSQL database of our own, dropped after
-    (unless `keep`; the next run drops it first)."""
+    """(DATABASE_URL, label): a SQLite file, or a PostgreSQL database `name` of our own,
+    dropped after (unless `keep`; the next run drops it first)."""
     if not admin_url:
         path = instance_dir / "bench.sqlite3"
         yield f"sqlite:///{path}", "SQLite (file, WAL)"
@@ -175,13 +175,13 @@ def bench_database(
     from sqlalchemy.engine import make_url
 
     admin = make_url(admin_url)
-    if not admin.drivername.startswith("postgres") or admin.database in (BENCH_DB, None):
+    if not admin.drivername.startswith("postgres") or admin.database in (name, None):
         raise BenchError(
-            f"--database-url must be a PostgreSQL URL of an admin database (not {BENCH_DB}),"
+            f"--database-url must be a PostgreSQL URL of an admin database (not {name}),"
             " e.g. postgresql://postgres@127.0.0.1:5432/postgres"
         )
     admin = admin.set(drivername="postgresql")
-    bench = admin.set(database=BENCH_DB).render_as_string(hide_password=False)
+    bench = admin.set(database=name).render_as_string(hide_password=False)
 
     def admin_sql(statement: str) -> str | None:
         dsn = admin.render_as_string(hide_password=False)
@@ -192,19 +192,19 @@ def bench_database(
 
     try:
         version = admin_sql("SHOW server_version")
-        admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")  # a crashed earlier run
-        admin_sql(f"CREATE DATABASE {BENCH_DB}")
+        admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # a crashed earlier run
+        admin_sql(f"CREATE DATABASE {name}")
     except psycopg.Error as error:
         raise BenchError(f"PostgreSQL at {admin.render_as_string()}: {error}") from error
     try:
         fate = f"kept: {bench}" if keep else "dropped afterwards"
-        yield bench, f"PostgreSQL {version} (database {BENCH_DB}, {fate})"
+        yield bench, f"PostgreSQL {version} (database {name}, {fate})"
     finally:
         if not keep:
             try:
-                admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             except psycopg.Error as error:
-                click.echo(f"Could not drop database {BENCH_DB}: {error}", err=True)
+                click.echo(f"Could not drop database {name}: {error}", err=True)
 
 
 def app_env(instance_dir: Path, database_url: str) -> dict[str, str]:

@@ -438,37 +438,42 @@ def lobby() -> Room | None:
     )
 
 
-def room_messages_page(
-    room_id: int, before: int | None = None, limit: int = 50
-) -> tuple[list[RoomMessage], int | None]:
-    """The latest messages (before `before`), oldest first, and the cursor for older ones."""
-    query = (
-        select(RoomMessage)
-        # Every message shows its author.
-        .options(joinedload(RoomMessage.author))
-        .where(RoomMessage.room_id == room_id)
-        .order_by(RoomMessage.id.desc())
-        .limit(limit + 1)
-    )
+def _chat_page(query, model, before: int | None, limit: int):
+    """The latest rows of a chat query (before `before`), oldest first, and the cursor for
+    older ones: rooms and conversations page their history alike."""
+    query = query.order_by(model.id.desc()).limit(limit + 1)
     if before is not None:
-        query = query.where(RoomMessage.id < before)
+        query = query.where(model.id < before)
     rows = list(db.session.scalars(query))
     older = rows[limit - 1].id if len(rows) > limit else None
     return list(reversed(rows[:limit])), older
 
 
-def room_messages_after(room_id: int, after_id: int, limit: int) -> list[RoomMessage]:
+def _chat_after(query, model, after_id: int, limit: int) -> list:
     """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
     return list(
-        db.session.scalars(
-            select(RoomMessage)
-            # Each message is rendered with its author.
-            .options(joinedload(RoomMessage.author))
-            .where(RoomMessage.room_id == room_id, RoomMessage.id > after_id)
-            .order_by(RoomMessage.id)
-            .limit(limit + 1)
-        )
+        db.session.scalars(query.where(model.id > after_id).order_by(model.id).limit(limit + 1))
     )
+
+
+def _room_messages(room_id: int):
+    # Every message shows its author.
+    return (
+        select(RoomMessage)
+        .options(joinedload(RoomMessage.author))
+        .where(RoomMessage.room_id == room_id)
+    )
+
+
+def room_messages_page(
+    room_id: int, before: int | None = None, limit: int = 50
+) -> tuple[list[RoomMessage], int | None]:
+    """The latest messages (before `before`), oldest first, and the cursor for older ones."""
+    return _chat_page(_room_messages(room_id), RoomMessage, before, limit)
+
+
+def room_messages_after(room_id: int, after_id: int, limit: int) -> list[RoomMessage]:
+    return _chat_after(_room_messages(room_id), RoomMessage, after_id, limit)
 
 
 @dataclass(frozen=True)
@@ -681,37 +686,24 @@ def conversation_members(conversation_id: int) -> list[tuple[ConversationMember,
     )
 
 
+def _conversation_messages(conversation_id: int):
+    # Every message shows its author and its files.
+    return (
+        select(Message)
+        .options(joinedload(Message.author), selectinload(Message.attachments))
+        .where(Message.conversation_id == conversation_id)
+    )
+
+
 def conversation_messages_page(
     conversation_id: int, before: int | None = None, limit: int = 50
 ) -> tuple[list[Message], int | None]:
     """The latest messages (before `before`), oldest first, and the cursor for older ones."""
-    query = (
-        select(Message)
-        # Every message shows its author and its files.
-        .options(joinedload(Message.author), selectinload(Message.attachments))
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.id.desc())
-        .limit(limit + 1)
-    )
-    if before is not None:
-        query = query.where(Message.id < before)
-    rows = list(db.session.scalars(query))
-    older = rows[limit - 1].id if len(rows) > limit else None
-    return list(reversed(rows[:limit])), older
+    return _chat_page(_conversation_messages(conversation_id), Message, before, limit)
 
 
 def conversation_messages_after(conversation_id: int, after_id: int, limit: int) -> list[Message]:
-    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
-    return list(
-        db.session.scalars(
-            select(Message)
-            # Each message is rendered with its author and its files.
-            .options(joinedload(Message.author), selectinload(Message.attachments))
-            .where(Message.conversation_id == conversation_id, Message.id > after_id)
-            .order_by(Message.id)
-            .limit(limit + 1)
-        )
-    )
+    return _chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
 
 
 def invite_candidates(user_id: int, exclude_conversation: int | None = None) -> list[User]:

@@ -27,6 +27,18 @@ def open_conversation(page):
     wait_until(page, "Boolean(document.querySelector('[data-chat-conversation][data-chat-ready]'))")
 
 
+def conversation_url(live_server, first: str, second: str) -> str:
+    """Start the two people's conversation in the server's database; its page's path."""
+    with live_server.app().test_request_context():
+        from qosyl.actions import messages
+        from qosyl.actions.accounts import user_by_username
+
+        conversation = messages.direct_conversation(
+            user_by_username(first), user_by_username(second)
+        )
+        return f"/messages/{conversation.id}"
+
+
 def test_a_one_to_one_conversation_live_both_ways_with_seen(browser, base_url, make_live_user):
     ana = make_live_user(first_name="Ana", last_name="Writer")
     make_live_user(first_name="Bo", last_name="Reader", username="boreader")
@@ -75,12 +87,7 @@ def test_presence_follows_the_other_persons_last_tab(
 ):
     ana = make_live_user(first_name="Ana", last_name="Watcher")
     bo = make_live_user(first_name="Bo", last_name="Tabs")
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions import messages
-        from qosyl.actions.accounts import user_by_username
-
-        messages.direct_conversation(user_by_username(ana), user_by_username(bo))
+    conversation_url(live_server, ana, bo)
     a_context, a = open_as(browser, base_url, ana)
     a.goto("/messages")
     wait_for_live_channel(a)
@@ -111,13 +118,7 @@ def test_an_attachment_is_sent_downloaded_and_refused_to_outsiders(
     ana = make_live_user(first_name="Ana", last_name="Sender")
     bo = make_live_user(first_name="Bo", last_name="Receiver")
     eve = make_live_user(first_name="Eve", last_name="Outside")
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions import messages
-        from qosyl.actions.accounts import user_by_username
-
-        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
-        url = f"/messages/{conversation.id}"
+    url = conversation_url(live_server, ana, bo)
     notes = tmp_path / "recipe.txt"
     notes.write_text("2 eggs, 200 g flour")
     refused = tmp_path / "tool.exe"
@@ -153,13 +154,7 @@ def test_an_attachment_is_sent_downloaded_and_refused_to_outsiders(
 def test_typing_is_shown_and_then_cleared(browser, base_url, make_live_user, live_server):
     ana = make_live_user(first_name="Ana", last_name="Typist")
     bo = make_live_user(first_name="Bo", last_name="Watching")
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions import messages
-        from qosyl.actions.accounts import user_by_username
-
-        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
-        url = f"/messages/{conversation.id}"
+    url = conversation_url(live_server, ana, bo)
     a_context, a = open_as(browser, base_url, ana)
     b_context, b = open_as(browser, base_url, bo)
     for page in (a, b):
@@ -183,13 +178,7 @@ def test_a_message_written_offline_is_delivered_once(
 ):
     ana = make_live_user(first_name="Ana", last_name="Online")
     bo = make_live_user(first_name="Bo", last_name="Offline")
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions import messages
-        from qosyl.actions.accounts import user_by_username
-
-        conversation = messages.direct_conversation(user_by_username(ana), user_by_username(bo))
-        url = f"/messages/{conversation.id}"
+    url = conversation_url(live_server, ana, bo)
     a_context, a = open_as(browser, base_url, ana)
     b_context, b = open_as(browser, base_url, bo)
     for page in (a, b):
@@ -242,13 +231,8 @@ def test_a_group_with_an_invite_accepted_and_a_member_removed(
     ana = make_live_user(first_name="Ana", last_name="Admin")
     bo = make_live_user(first_name="Bo", last_name="Member")
     cy = make_live_user(first_name="Cy", last_name="Removed")
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions import messages
-        from qosyl.actions.accounts import user_by_username
-
-        for other in (bo, cy):  # people Ana already messages can be put in a group
-            messages.direct_conversation(user_by_username(ana), user_by_username(other))
+    for other in (bo, cy):  # people Ana already messages can be put in a group
+        conversation_url(live_server, ana, other)
     a_context, a = open_as(browser, base_url, ana)
     b_context, b = open_as(browser, base_url, bo)
     c_context, c = open_as(browser, base_url, cy)
