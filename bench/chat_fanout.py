@@ -20,7 +20,6 @@ import platform
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +45,7 @@ from feed import BenchError
 from feed import csrf_from
 from feed import free_port
 from feed import migrate
+from feed import Server
 from feed import tail
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,53 +208,19 @@ def seed(env: dict[str, str], users: int) -> int:
 # --- servers ------------------------------------------------------------------------------
 
 
-class Service:
-    """A server in a subprocess, logging to a file, ready once `health` answers."""
+class Service(Server):
+    """feed.py's server process, ready once the Socket.IO handshake answers (both the app
+    and the bare relay do, and it proves Socket.IO is up), with its CPU time."""
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log: Path):
-        self.name, self.command, self.log = name, command, log
-        self.base = f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"}
-
-    def __enter__(self) -> Service:
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                self.command, cwd=REPO, env=self.env, stdout=log, stderr=log
-            )
-        try:
-            self.wait_ready(timeout=60)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def wait_ready(self, timeout: float) -> None:
-        # The Socket.IO handshake: both servers answer it, and it proves Socket.IO is up.
-        url = f"{self.base}/socket.io/?EIO=4&transport=polling"
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_alive("before answering")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(
-                    f"the {self.name} server did not answer {url} within {timeout:.0f}s;"
-                    f" the end of its log ({self.log}):\n{tail(self.log)}"
-                )
-            time.sleep(0.2)
-
-    def check_alive(self, when: str = "") -> None:
-        if self.proc.poll() is not None:
-            raise BenchError(
-                f"the {self.name} server exited with status {self.proc.returncode} {when};"
-                f" the end of its log ({self.log}):\n{tail(self.log)}"
-            )
+        super().__init__(
+            env,
+            port,
+            log,
+            name=name,
+            command=command,
+            ready_path="/socket.io/?EIO=4&transport=polling",
+        )
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (Linux /proc)."""
@@ -263,14 +229,6 @@ class Service:
         except OSError:
             return math.nan
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def sign_in_all(base: str, users: int) -> list[str]:

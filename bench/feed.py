@@ -454,19 +454,34 @@ def tail(path: Path, lines: int = 40) -> str:
 
 
 class Server:
-    """`python wsgi.py` as `make run` starts it (eventlet), logging to a file."""
+    """A server in a subprocess, logging to a file, ready once `ready_path` answers 200.
 
-    def __init__(self, env: dict[str, str], port: int, log: Path):
-        self.base, self.log = f"http://127.0.0.1:{port}", log
+    By default `python wsgi.py` as `make run` starts it (eventlet); chat_fanout.py also
+    runs its bare relay through it.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        log: Path,
+        *,
+        name: str = "app",
+        command: list[str] | None = None,
+        ready_path: str = "/healthz",
+    ):
+        self.name, self.log, self.ready_path = name, log, ready_path
+        self.command = command or [sys.executable, "wsgi.py"]
+        self.base = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"}
 
     def __enter__(self) -> Server:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "wsgi.py"], cwd=REPO, env=self.env, stdout=log, stderr=log
+                self.command, cwd=REPO, env=self.env, stdout=log, stderr=log
             )
         try:
-            self.wait_healthy(timeout=60)
+            self.wait_ready(timeout=60)
         except BaseException:
             self.stop()
             raise
@@ -475,18 +490,19 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait_healthy(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float) -> None:
+        url = f"{self.base}{self.ready_path}"
         deadline = time.monotonic() + timeout
         while True:
-            self.check_alive("before answering /healthz")
+            self.check_alive("before answering")
             try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                if requests.get(url, timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
                 raise BenchError(
-                    f"the server did not answer /healthz within {timeout:.0f}s;"
+                    f"the {self.name} server did not answer {url} within {timeout:.0f}s;"
                     f" the end of its log ({self.log}):\n{tail(self.log)}"
                 )
             time.sleep(0.2)
@@ -494,7 +510,7 @@ class Server:
     def check_alive(self, when: str = "") -> None:
         if self.proc.poll() is not None:
             raise BenchError(
-                f"the server exited with status {self.proc.returncode} {when};"
+                f"the {self.name} server exited with status {self.proc.returncode} {when};"
                 f" the end of its log ({self.log}):\n{tail(self.log)}"
             )
 
