@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import PasswordField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import EqualTo
@@ -12,6 +15,7 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from qosyl import media
+from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.passwords import MAX_LENGTH
 from qosyl.passwords import password_problem
 
@@ -94,3 +98,20 @@ class ImageField(FileField):
             self.processed = media.process_image(upload.stream, self.spec)
         except media.ImageRejected as error:
             raise ValidationError(str(error)) from None
+
+
+class ChatMessageForm(FlaskForm):
+    """A chat message box, in rooms and conversations: the text and the id of this send
+    (set by chat.js; a resend carries the same one)."""
+
+    body = TextAreaField(
+        "Message",
+        validators=[
+            Length(
+                max=MAX_MESSAGE_LENGTH,
+                message=f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.",
+            )
+        ],
+        render_kw={"rows": 2, "placeholder": "Say something… Markdown and ```code``` work."},
+    )
+    client_id = HiddenField()

@@ -13,6 +13,7 @@ from qosyl import realtime
 from qosyl import viewing
 from qosyl.actions import messages as actions
 from qosyl.blueprints.rooms.events import CATCH_UP_LIMIT
+from qosyl.blueprints.rooms.events import event_int
 from qosyl.blueprints.rooms.events import SIGNED_OUT
 from qosyl.extensions import db
 from qosyl.extensions import socketio
@@ -24,8 +25,10 @@ from qosyl.realtime import user_room
 NOT_ALLOWED = {"error": "You are not in this conversation."}
 
 
-def _int(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _conversation(data) -> Conversation | None:
+    """The conversation an event names, if any (membership is the caller's to check)."""
+    conversation_id = event_int(data.get("conversation_id")) if isinstance(data, dict) else None
+    return db.session.get(Conversation, conversation_id) if conversation_id is not None else None
 
 
 @socketio.on("conversation:subscribe")
@@ -33,14 +36,11 @@ def subscribe(data):
     """With `after_id`, receive what was missed since it, in order."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    conversation_id = _int(data.get("conversation_id")) if isinstance(data, dict) else None
-    conversation = (
-        db.session.get(Conversation, conversation_id) if conversation_id is not None else None
-    )
+    conversation = _conversation(data)
     if conversation is None or not actions.can_read(conversation, current_user.id):
         return NOT_ALLOWED
     viewing.opened(current_user.id, request.sid, conversation.id)
-    after_id = _int(data.get("after_id"))
+    after_id = event_int(data.get("after_id"))
     if after_id is None:
         return {"ok": True, "messages": []}
     missed = conversation_messages_after(conversation.id, after_id, CATCH_UP_LIMIT)
@@ -72,10 +72,7 @@ def typing(data):
     """Tell the other members' tabs that this person is typing (no storage, no commit)."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    conversation_id = _int(data.get("conversation_id")) if isinstance(data, dict) else None
-    conversation = (
-        db.session.get(Conversation, conversation_id) if conversation_id is not None else None
-    )
+    conversation = _conversation(data)
     if conversation is None:
         return NOT_ALLOWED
     member_ids = actions.active_member_ids(conversation)

@@ -5,34 +5,20 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
-from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
-from wtforms import TextAreaField
-from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+from qosyl.forms import ChatMessageForm
 
 
-class ConversationMessageForm(FlaskForm):
-    body = TextAreaField(
-        "Message",
-        validators=[
-            Length(
-                max=MAX_MESSAGE_LENGTH,
-                message=f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.",
-            )
-        ],
-        render_kw={"rows": 2, "placeholder": "Write a message… Markdown and ```code``` work."},
-    )
+class ConversationMessageForm(ChatMessageForm):
     attachment = FileField(
         "Attach a file",
         description="An image, a PDF, a ZIP archive or a text file.",
     )
-    client_id = HiddenField()
 
 
 def conversation_form(conversation_id: int, formdata=None) -> ConversationMessageForm:

@@ -24,12 +24,13 @@ NOT_ALLOWED = {"error": "You cannot read this room."}
 SIGNED_OUT = {"error": "You are signed out. Reload the page."}
 
 
-def _int(value) -> int | None:
+def event_int(value) -> int | None:
+    """An integer sent by a client, or None (booleans are not integers here)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _readable_room(data) -> Room | None:
-    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
     room = db.session.get(Room, room_id) if room_id is not None else None
     if room is None or not actions.can_read(room, current_user.id):
         return None
@@ -47,7 +48,7 @@ def subscribe(data):
     # Join before reading the missed messages: one sent in between comes both ways,
     # and the tab keeps one copy of each id.
     join_room(actions.subscription(room, current_user.id))
-    after_id = _int(data.get("after_id"))
+    after_id = event_int(data.get("after_id"))
     if after_id is None:
         return {"ok": True, "messages": []}
     missed = room_messages_after(room.id, after_id, CATCH_UP_LIMIT)
@@ -63,7 +64,7 @@ def subscribe(data):
 def unsubscribe(data):
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
     room = db.session.get(Room, room_id) if room_id is not None else None
     if room is not None:
         leave_room(actions.subscription(room, current_user.id))
@@ -75,7 +76,7 @@ def send(data):
     """Send a message as the HTTP form does: same checks, same limits, same broadcast."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    room_id = _int(data.get("room_id")) if isinstance(data, dict) else None
+    room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
     if room_id is None:
         return NOT_ALLOWED
     # send_message checks membership itself, with the query that finds the listeners.
@@ -99,7 +100,7 @@ def send(data):
 def delete(data):
     if not current_user.is_authenticated:
         return SIGNED_OUT
-    message_id = _int(data.get("message_id")) if isinstance(data, dict) else None
+    message_id = event_int(data.get("message_id")) if isinstance(data, dict) else None
     message = db.session.get(RoomMessage, message_id) if message_id is not None else None
     room = db.session.get(Room, message.room_id) if message is not None else None
     if room is None or not actions.can_read(room, current_user.id):

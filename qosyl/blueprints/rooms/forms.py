@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
@@ -10,6 +9,7 @@ from wtforms.validators import Length
 from qosyl.actions.rooms import MAX_MESSAGE_LENGTH
 from qosyl.actions.rooms import NAME_LENGTH
 from qosyl.actions.rooms import TOPIC_LENGTH
+from qosyl.forms import ChatMessageForm
 from qosyl.forms import strip
 
 
@@ -41,18 +41,8 @@ class RoomForm(FlaskForm):
     )
 
 
-class MessageForm(FlaskForm):
-    body = TextAreaField(
-        "Message",
-        validators=[
-            Length(
-                max=MAX_MESSAGE_LENGTH,
-                message=f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.",
-            )
-        ],
-        render_kw={"rows": 2, "placeholder": "Say something… Markdown and ```code``` work."},
-    )
-    client_id = HiddenField()
+class MessageForm(ChatMessageForm):
+    """A room's message box."""
 
 
 class EditMessageForm(FlaskForm):
