@@ -90,6 +90,13 @@ class Config:
     # Chat messages per person, over HTTP and Socket.IO alike.
     RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "10 per 10 seconds")
 
+    # Live connections (Socket.IO tabs). A process refuses new ones past its cap, keeping room
+    # for HTTP (wsgi.py sizes eventlet's pool above it); one account or one address cannot
+    # take a process's sockets for itself.
+    SOCKETS_PER_PROCESS = env_int("SOCKETS_PER_PROCESS", 8000)
+    SOCKETS_PER_ACCOUNT = env_int("SOCKETS_PER_ACCOUNT", 20)
+    SOCKETS_PER_ADDRESS = env_int("SOCKETS_PER_ADDRESS", 200)
+
     # Links mailed to users.
     VERIFY_TOKEN_MAX_AGE = timedelta(hours=48)
     RESET_TOKEN_MAX_AGE = timedelta(hours=1)

@@ -42,11 +42,12 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _settle_secret_key(app)
     if not app.debug and not app.testing:
         app.logger.setLevel(logging.INFO)
+    _init_extensions(app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
+        # Outside Socket.IO's middleware, so sockets see the client's address too (the
+        # per-address socket cap, like the sign-in limits, counts people, not the proxy).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-
-    _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
 
@@ -91,7 +92,7 @@ def _one_sqlite_connection_under_eventlet(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from qosyl.models import User
+    from qosyl.auth import load_user
 
     _one_sqlite_connection_under_eventlet(app)
     db.init_app(app)
@@ -113,15 +114,8 @@ def _init_extensions(app: Flask) -> None:
     # "basic": a changed IP or browser marks the session non-fresh instead of dropping it.
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        id_part, _, version = user_id.partition(".")
-        if not id_part.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(id_part))
-        if user is None or user.session_version != int(version) or not user.is_verified:
-            return None
-        return user
+    # Cookies name a sign-in (qosyl/auth.py), checked against the database on every request.
+    login_manager.user_loader(load_user)
 
     csrf.init_app(app)
     # Not a bare `mail`: the qosyl.mail module takes that name in this package.

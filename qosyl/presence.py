@@ -43,12 +43,18 @@ def overall(tab_states: Iterable[str]) -> str:
 
 
 class Store(Protocol):
-    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+    def update(
+        self, user_id: int | str, sid: str, state: str | None
+    ) -> tuple[list[str], list[str]]:
         """Set one tab's state (None: remove the tab); the user's tab states before and after,
         read in the same atomic step so that two processes never both report one change."""
         ...
 
     def tab_states(self, user_ids: list[int]) -> dict[int, list[str]]: ...
+
+    def tabs(self, user_id: int | str) -> dict[str, str]:
+        """The tabs of one key, sid -> value."""
+        ...
 
 
 class MemoryStore:
@@ -58,7 +64,9 @@ class MemoryStore:
         self._tabs: dict[int, dict[str, str]] = {}
         self._lock = threading.Lock()
 
-    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+    def update(
+        self, user_id: int | str, sid: str, state: str | None
+    ) -> tuple[list[str], list[str]]:
         with self._lock:
             tabs = self._tabs.setdefault(user_id, {})
             before = list(tabs.values())
@@ -75,6 +83,10 @@ class MemoryStore:
         with self._lock:
             return {uid: list(self._tabs.get(uid, {}).values()) for uid in user_ids}
 
+    def tabs(self, user_id: int | str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._tabs.get(user_id, {}))
+
 
 class RedisStore:
     """Several processes: a hash per user of sid -> state, expiring TAB_TTL_SECONDS after
@@ -85,10 +97,12 @@ class RedisStore:
         self.prefix = prefix
         self.ttl = ttl
 
-    def key(self, user_id: int) -> str:
+    def key(self, user_id: int | str) -> str:
         return f"{self.prefix}:presence:{user_id}"
 
-    def update(self, user_id: int, sid: str, state: str | None) -> tuple[list[str], list[str]]:
+    def update(
+        self, user_id: int | str, sid: str, state: str | None
+    ) -> tuple[list[str], list[str]]:
         key = self.key(user_id)
         # MULTI/EXEC: no other process's change lands between the two reads.
         with self.client.pipeline(transaction=True) as pipe:
@@ -108,6 +122,9 @@ class RedisStore:
                 pipe.hvals(self.key(uid))
             return dict(zip(user_ids, pipe.execute(), strict=True))
 
+    def tabs(self, user_id: int | str) -> dict[str, str]:
+        return self.client.hgetall(self.key(user_id))
+
 
 def make_store(queue_url: str | None, prefix: str) -> Store:
     """Redis when Socket.IO's queue is Redis (several processes), else this process's memory."""
@@ -118,14 +135,21 @@ def make_store(queue_url: str | None, prefix: str) -> Store:
     return MemoryStore()
 
 
-def _store() -> Store:
-    # One store per app, made on first use: a test's app never sees another's tabs.
-    store = current_app.extensions.get("qosyl.presence")
+def app_store(purpose: str) -> Store:
+    """The app's store for one purpose ("" for presence itself), made on first use: a test's
+    app never sees another's tabs, and purposes keep apart on a shared Redis."""
+    name = f"qosyl.{purpose or 'presence'}"
+    store = current_app.extensions.get(name)
     if store is None:
         config = current_app.config
-        store = make_store(config["SOCKETIO_MESSAGE_QUEUE"], config["SOCKETIO_CHANNEL"])
-        current_app.extensions["qosyl.presence"] = store
+        prefix = config["SOCKETIO_CHANNEL"] + (f":{purpose}" if purpose else "")
+        store = make_store(config["SOCKETIO_MESSAGE_QUEUE"], prefix)
+        current_app.extensions[name] = store
     return store
+
+
+def _store() -> Store:
+    return app_store("")
 
 
 # Rules

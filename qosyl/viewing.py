@@ -4,20 +4,11 @@ Redis when Socket.IO shares a Redis queue."""
 
 from __future__ import annotations
 
-from flask import current_app
-
 from qosyl import presence
 
 
 def _store() -> presence.Store:
-    store = current_app.extensions.get("qosyl.viewing")
-    if store is None:
-        config = current_app.config
-        store = presence.make_store(
-            config["SOCKETIO_MESSAGE_QUEUE"], f"{config['SOCKETIO_CHANNEL']}:viewing"
-        )
-        current_app.extensions["qosyl.viewing"] = store
-    return store
+    return presence.app_store("viewing")
 
 
 def opened(user_id: int, sid: str, conversation_id: int) -> None:

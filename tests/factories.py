@@ -42,8 +42,27 @@ def user(*, verified: bool = True, onboarded: bool = True, **fields) -> User:
     return account
 
 
-def login(client: FlaskClient, account: User) -> None:
-    """Sign the client in without the form (the form has its own tests)."""
+def login(client: FlaskClient, account: User) -> int:
+    """Sign the client in without the form (the form has its own tests): a new sign-in of
+    the account, whose id is returned."""
+    from qosyl.actions.accounts import open_login_session
+
+    with client.application.app_context():
+        person = db.session.get(User, account.id)
+        key = open_login_session(person)
+        login_id = person.login_id
     with client.session_transaction() as session:
-        session["_user_id"] = account.get_id()
+        session["_user_id"] = key
         session["_fresh"] = True
+    return login_id
+
+
+def end_sign_ins(account: User) -> None:
+    """Delete every sign-in of the account behind the app's back (as if revoked elsewhere,
+    with no socket told): whatever still holds its cookies must be refused."""
+    from sqlalchemy import delete
+
+    from qosyl.models import LoginSession
+
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == account.id))
+    db.session.commit()

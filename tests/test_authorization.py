@@ -188,7 +188,6 @@ def snapshot(app) -> tuple:
                 User.pending_email,
                 User.bio,
                 User.onboarded_at,
-                User.session_version,
             ).order_by(User.id)
         ).all()
         notes = db.session.execute(

@@ -11,7 +11,6 @@ from qosyl.actions import rooms as room_actions
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import RoomMessage
-from qosyl.models import User
 from tests import factories
 from tests.helpers import post
 from tests.test_rooms import make_room
@@ -85,8 +84,7 @@ def test_malformed_events_are_refused(app, user, room_id, data):
 def test_events_of_a_session_that_ended_are_refused(app, user, room_id):
     _, alice = tab(app, user)
     with app.app_context():  # a password change elsewhere
-        db.session.get(User, user.id).session_version += 1
-        db.session.commit()
+        factories.end_sign_ins(user)
     for event in ("room:subscribe", "room:send", "room:delete", "room:unsubscribe"):
         reply = alice.emit(event, {"room_id": room_id, "body": "x", "message_id": 1}, callback=True)
         assert reply == {"error": "You are signed out. Reload the page."}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token
 from tests.helpers import post
@@ -40,8 +41,7 @@ def test_unverified_account_cannot_sign_in_and_is_offered_a_new_link(client, mak
 
 def test_a_forged_session_of_an_unverified_account_is_anonymous(client, make_user):
     newbie = make_user(username="newbie", verified=False)
-    with client.session_transaction() as session:
-        session["_user_id"] = newbie.get_id()
+    factories.login(client, newbie)
     assert client.get("/notifications").status_code == 302
 
 

@@ -203,6 +203,5 @@ def test_changes_without_csrf_are_refused(app, logged_in, user, action):
 def test_a_session_of_an_old_password_sees_nothing(app, client, user):
     factories.login(client, user)
     with app.app_context():
-        db.session.get(User, user.id).session_version += 1
-        db.session.commit()
+        factories.end_sign_ins(user)
     assert client.get("/notifications").status_code == 302

@@ -18,7 +18,6 @@ from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import Friendship
 from qosyl.models import MemberStatus
-from qosyl.models import User
 from tests import factories
 from tests.helpers import assert_query_count
 from tests.helpers import require_service
@@ -331,8 +330,7 @@ def test_a_tab_signed_out_elsewhere_is_refused_but_still_goes_offline(app, user,
     bob = tab(app, other_user)
     alice = tab(app, user)
     with app.app_context():  # a password change in another tab
-        db.session.get(User, user.id).session_version += 1
-        db.session.commit()
+        factories.end_sign_ins(user)
     assert alice.emit("presence:away", {"away": True}, callback=True) == {
         "error": "You are signed out. Reload the page."
     }

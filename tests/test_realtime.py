@@ -28,8 +28,7 @@ def test_a_socket_of_an_unverified_account_is_refused(app, client, make_user):
 def test_a_socket_of_a_revoked_session_is_refused(app, client, user):
     factories.login(client, user)
     with app.app_context():
-        db.session.get(User, user.id).session_version += 1
-        db.session.commit()
+        factories.end_sign_ins(user)
     assert not connect(app, client).is_connected()
 
 
@@ -68,21 +67,6 @@ def test_changes_in_one_tab_are_heard_by_the_others(app, logged_in, user):
     assert [(e["name"], e["args"][0]) for e in received] == [
         ("trigger", {"name": "notifications-changed"})
     ]
-
-
-def test_a_password_change_tells_open_tabs_the_session_is_over(app, logged_in, user):
-    socket = connect(app, logged_in)
-    post(
-        logged_in,
-        "/settings/password",
-        {
-            "current_password": factories.PASSWORD,
-            "password": "quiet-harbour-lantern-77",
-            "confirm": "quiet-harbour-lantern-77",
-        },
-    )
-    names = [e["args"][0]["name"] for e in socket.get_received() if e["name"] == "trigger"]
-    assert names == ["session-revoked"]
 
 
 def test_session_endpoint_says_who_is_signed_in(app, client, user):

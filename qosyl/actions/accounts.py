@@ -8,19 +8,23 @@ from enum import Enum
 
 from flask import current_app
 from flask import url_for
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from qosyl import connections
 from qosyl import media
 from qosyl.actions import ActionError
 from qosyl.actions.notifications import notify
 from qosyl.actions.rooms import hand_over
+from qosyl.auth import new_login_key
 from qosyl.extensions import db
 from qosyl.mail import send_email
 from qosyl.models import Comment
+from qosyl.models import LoginSession
 from qosyl.models import Post
 from qosyl.models import PostLike
 from qosyl.models import Room
@@ -179,17 +183,50 @@ def complete_onboarding(user: User) -> None:
     db.session.commit()
 
 
-def _revoke_other_sessions(user: User) -> None:
-    # Sessions carry the version in their user id; old cookies stop matching.
-    user.session_version += 1
-    publish_trigger(user.id, SESSION_REVOKED_EVENT)
+# Sign-ins
+
+
+def open_login_session(user: User, user_agent: str = "") -> str:
+    """Start a sign-in of `user` and return the key its cookies carry (also set on `user`)."""
+    key, hashed = new_login_key()
+    row = LoginSession(user_id=user.id, key_hash=hashed, user_agent=user_agent[:255])
+    db.session.add(row)
+    db.session.commit()
+    user.login_id, user.login_key = row.id, key
+    return key
+
+
+def close_login_session(user: User) -> None:
+    """Sign out: the sign-in `user` is under ends, and the tabs it opened close."""
+    if user.login_id is not None:
+        _end_login_sessions(user.id, [user.login_id])
+    db.session.commit()
+
+
+def _end_login_sessions(user_id: int, login_ids: list[int]) -> None:
+    """Delete sign-ins; after commit their open tabs are disconnected. Caller commits."""
+    if not login_ids:
+        return
+    db.session.execute(delete(LoginSession).where(LoginSession.id.in_(login_ids)))
+    ended = set(login_ids)
+    on_commit(lambda: connections.disconnect(user_id, ended))
+    publish_trigger(user_id, SESSION_REVOKED_EVENT)
+
+
+def _revoke_sessions(user: User, keep: int | None = None) -> None:
+    """Every sign-in of `user` but `keep` ends. Caller commits."""
+    ended = select(LoginSession.id).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        ended = ended.where(LoginSession.id != keep)
+    _end_login_sessions(user.id, list(db.session.scalars(ended)))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Other devices are signed out; the sign-in making the change stays."""
     if not verify_password(user.password_hash, current_password):
         raise ActionError("Your current password is not correct.", "current_password")
     user.password_hash = hash_password(new_password)
-    _revoke_other_sessions(user)
+    _revoke_sessions(user, keep=user.login_id)
     send_email(user.email, "your password was changed", "password_changed", user=user)
     db.session.commit()
 
@@ -231,7 +268,8 @@ def reset_password(token: str, new_password: str) -> User:
     # The link reached the mailbox, which proves the address as well as a verification would.
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    _revoke_other_sessions(user)
+    # Whoever asked for the link may not be signed in here at all: every sign-in ends.
+    _revoke_sessions(user)
     send_email(user.email, "your password was changed", "password_changed", user=user)
     db.session.commit()
     return user
@@ -291,6 +329,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.flush()
     if touched_posts:
         recount_post_counters(touched_posts)
+    on_commit(lambda: connections.disconnect(user_id))
     publish_trigger(user_id, SESSION_REVOKED_EVENT)
     on_commit(lambda: [media.delete_stored(kind, key) for kind, key in images])
     db.session.commit()

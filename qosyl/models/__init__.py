@@ -22,6 +22,7 @@ from qosyl.models.social import Block
 from qosyl.models.social import Follow
 from qosyl.models.social import FriendRequest
 from qosyl.models.social import Friendship
+from qosyl.models.user import LoginSession
 from qosyl.models.user import User
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "FriendRequest",
     "Friendship",
     "Hashtag",
+    "LoginSession",
     "MemberStatus",
     "Message",
     "Notification",

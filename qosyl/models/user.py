@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import false
+from sqlalchemy import ForeignKey
 from sqlalchemy import func
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -43,8 +44,6 @@ class User(UserMixin, db.Model):
     pending_email: Mapped[str | None] = mapped_column(String(254))
     # Set when the profile-setup step is finished or skipped.
     onboarded_at: Mapped[datetime | None]
-    # Bumped on password change or reset: every other session and remember cookie dies.
-    session_version: Mapped[int] = mapped_column(default=1)
     # Settings: only friends may start a conversation with this user (MSG-2).
     messages_from_friends_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -90,9 +89,32 @@ class User(UserMixin, db.Model):
             (label, getattr(self, name)) for name, label, _ in SOCIAL_LINKS if getattr(self, name)
         ]
 
+    # The sign-in (LoginSession) this request runs under, set by the session loader; not a
+    # column. Cookies carry its key, not the user id: deleting the row ends the sign-in.
+    login_id = None  # int
+    login_key = None  # str
+
     def get_id(self) -> str:
-        # The version makes sessions and remember cookies die with a password change.
-        return f"{self.id}.{self.session_version}"
+        if self.login_key is None:
+            raise RuntimeError("sign users in through qosyl.auth.sign_in, which opens a session")
+        return self.login_key
 
     def __repr__(self) -> str:
         return f"<User {self.id} @{self.username}>"
+
+
+class LoginSession(db.Model):
+    """One sign-in of one browser. Its cookie (and remember-me cookie) carries a random key
+    whose hash is stored here; signing out, a password change or a reset deletes the row,
+    and a cookie naming no row signs nobody in, however it was copied."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # SHA-256 of the key: the table alone cannot be turned into cookies.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_login_sessions_user_id", "user_id"),)

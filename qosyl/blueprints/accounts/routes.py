@@ -12,11 +12,12 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from flask_login import logout_user
 
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
+from qosyl.auth import sign_in
+from qosyl.auth import sign_out
 from qosyl.blueprints.accounts.forms import ChangeEmailForm
 from qosyl.blueprints.accounts.forms import ChangePasswordForm
 from qosyl.blueprints.accounts.forms import DeleteAccountForm
@@ -124,7 +125,7 @@ def verify_email(token: str):
     user = result.user
     if result.outcome is accounts.Verified.FIRST_TIME:
         # Opening the link proves the mailbox: sign the new user in and go to profile setup.
-        login_user(user)
+        sign_in(user)
         flash("Your email address is verified. Welcome to Qosyl!", "success")
         return redirect(url_for("profiles.setup"))
     if result.outcome is accounts.Verified.EMAIL_CHANGED:
@@ -161,7 +162,7 @@ def login():
                 "Verify your email address before signing in: open the link we mailed you."
             )
         else:
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or _after_sign_in_path(user))
     resend_form = EmailRequestForm(email=unverified_email) if unverified_email else None
     return render(
@@ -171,7 +172,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("main.home"))
 
@@ -203,7 +204,7 @@ def reset_password(token: str):
             accounts.reset_password(token, form.password.data)
         except ActionError as error:
             return render("accounts/reset_failed.html", status=400, message=error.message)
-        logout_user()
+        sign_out()
         flash("Your password is changed. Sign in with your new password.", "success")
         return redirect(url_for("accounts.login"))
     return render("accounts/reset_password.html", status=form_status(form), form=form, token=token)
@@ -219,14 +220,6 @@ def change_password():
         except ActionError as error:
             apply_action_error(form, error)
         else:
-            # The session version moved on; sign this browser in again with it,
-            # renewing the remember-me cookie if it had one.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            login_user(
-                current_user._get_current_object(),
-                remember=remembered in request.cookies,
-                fresh=True,
-            )
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("accounts.change_password"))
     return render("accounts/change_password.html", status=form_status(form), form=form)
@@ -269,6 +262,7 @@ def delete_account():
         except ActionError as error:
             apply_action_error(form, error)
         else:
+            # The account's sign-ins went with it; only the cookie is left to forget.
             logout_user()
             flash("Your account is deleted. Goodbye!", "info")
             return redirect(url_for("main.home"))

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError
 
+from qosyl import connections
 from qosyl import presence
 from qosyl import realtime
 from qosyl import viewing
@@ -19,6 +20,7 @@ SIGNED_OUT = {"error": "You are signed out. Reload the page."}
 # Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
 # the user it connected as.
 PRESENCE_USER = "presence_user_id"
+TAB_ADDRESS = "tab_address"
 
 
 def _announce(user_id: int, state: str | None) -> None:
@@ -33,11 +35,17 @@ def _announce(user_id: int, state: str | None) -> None:
 
 @socketio.on("connect")
 def connect(auth=None):
-    # The page's session cookie signs the socket in; only verified accounts have one.
+    # The page's session cookie signs the socket in, while its sign-in lasts.
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized")
+    address = request.remote_addr or ""
+    try:
+        connections.opened(current_user.id, request.sid, current_user.login_id, address)
+    except connections.Refused as refused:
+        raise ConnectionRefusedError(str(refused)) from None
     join_room(user_room(current_user.id))
     session[PRESENCE_USER] = current_user.id
+    session[TAB_ADDRESS] = address
     _announce(current_user.id, presence.tab_connected(current_user.id, request.sid))
 
 
@@ -45,6 +53,7 @@ def connect(auth=None):
 def disconnect(reason=None):
     user_id = session.get(PRESENCE_USER)
     if user_id is not None:
+        connections.closed(user_id, request.sid, session.get(TAB_ADDRESS, ""))
         viewing.closed(user_id, request.sid)
         _announce(user_id, presence.tab_disconnected(user_id, request.sid))
 
@@ -57,4 +66,8 @@ def away(data):
     if not isinstance(data, dict) or data.keys() != {"away"} or not isinstance(data["away"], bool):
         return {"error": 'Send {"away": true} or {"away": false}.'}
     _announce(current_user.id, presence.tab_state(current_user.id, request.sid, data["away"]))
+    # Also the keep-alive (static/js/presence.js) of the tab's other shared entries.
+    connections.kept_alive(
+        current_user.id, request.sid, current_user.login_id, session.get(TAB_ADDRESS, "")
+    )
     return {"ok": True}
