@@ -18,6 +18,7 @@ from qosyl.models import MemberStatus
 from qosyl.models import Notification
 from qosyl.models import Post
 from qosyl.models import Room
+from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import User
 from qosyl.queries import blocked_between
@@ -81,11 +82,22 @@ def access_own_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
 
 
 def access_removable_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
-    """Its author may delete a comment, and so may the owner of the post it is on."""
-    comment, post = access_comment(viewer, comment_id)
-    if viewer.id not in (comment.author_id, post.author_id):
-        abort(403)
-    return comment, post
+    """Its author may delete a comment, and so may the owner of the post it is on, whatever
+    blocks stand between them and its author: blocks hide people, they do not shield their
+    words from the owner of the place. Anyone else gets what access_comment gives."""
+    comment = db.session.scalar(
+        select(Comment)
+        # Rendering the thread again shows its author.
+        .options(joinedload(Comment.author))
+        .where(Comment.id == comment_id)
+    )
+    if comment is None:
+        abort(404)
+    post = access_post(viewer, comment.post_id)
+    if viewer.id in (post.author_id, comment.author_id):
+        return comment, post
+    access_comment(viewer, comment_id)  # 404 when a block hides the comment from them
+    abort(403)
 
 
 def access_notification(user: User, notification_id: int) -> Notification:
@@ -116,6 +128,23 @@ def access_hosted_room(viewer: User, room_id: int) -> Room:
     if room.host_id != viewer.id:
         abort(403)
     return room
+
+
+def access_participant(room: Room, username: str) -> User:
+    """Someone the room's host may remove or let back: anyone who is or was a member (for the
+    lobby, any verified account). No block filter: a block hides people from the host, it
+    does not shield them from the host's moderation."""
+    query = select(User).where(
+        func.lower(User.username) == username.lower(), User.email_verified_at.is_not(None)
+    )
+    if not room.is_lobby:
+        query = query.join(
+            RoomMember, (RoomMember.user_id == User.id) & (RoomMember.room_id == room.id)
+        )
+    person = db.session.scalar(query)
+    if person is None:
+        abort(404)
+    return person
 
 
 def access_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:

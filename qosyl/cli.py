@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask seed`."""
+"""Command-line tasks: `flask seed`, `flask rerender`, `flask lobby`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,30 @@ def register_cli(app: Flask) -> None:
         with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
             count = rerender_rows(missing_only=missing, progress=_progress)
         click.echo(f"Rendered {count} posts, comments and messages.")
+
+    @app.cli.command("lobby")
+    @click.option("--host", "username", help="Make this person the lobby's host.")
+    def lobby_host(username: str | None) -> None:
+        """Show who hosts (moderates) the lobby, or name a new host. The lobby outlives its
+        host's account and waits for a new one here."""
+        from qosyl.actions.accounts import user_by_username
+        from qosyl.actions.rooms import set_host
+        from qosyl.queries import lobby
+
+        room = lobby()
+        if room is None:
+            raise click.ClickException("There is no lobby yet: `flask seed` creates one.")
+        if username is None:
+            host = db.session.get(User, room.host_id) if room.host_id else None
+            click.echo(
+                f"The lobby's host is @{host.username}." if host else "The lobby has no host."
+            )
+            return
+        person = user_by_username(username)
+        if person is None or not person.is_verified:
+            raise click.ClickException(f"No verified account is called @{username}.")
+        set_host(room, person)
+        click.echo(f"@{person.username} now hosts the lobby.")
 
 
 def _progress(items, label: str):

@@ -392,13 +392,17 @@ def liked_post_ids(viewer_id: int, post_ids: list[int]) -> set[int]:
 def comment_thread(post_id: int, viewer_id: int) -> list[Comment]:
     """Top-level comments oldest first, each with `.replies` (oldest first); one query.
 
-    Comments by anyone in a block with the viewer are left out, with their replies.
+    Comments by anyone in a block with the viewer are left out, with their replies. A
+    deleted comment kept for its replies (no author) stays.
     """
     rows = db.session.scalars(
         select(Comment)
         # Each comment shows its author.
         .options(joinedload(Comment.author))
-        .where(Comment.post_id == post_id, Comment.author_id.not_in(blocked_ids(viewer_id)))
+        .where(
+            Comment.post_id == post_id,
+            or_(Comment.author_id.is_(None), Comment.author_id.not_in(blocked_ids(viewer_id))),
+        )
         .order_by(Comment.id)
     ).all()
     top = [comment for comment in rows if comment.parent_id is None]
@@ -567,13 +571,48 @@ def trending_topics(limit: int = 8, hours: int = 24) -> list[tuple[str, int]]:
     ]
 
 
-def participants(room_id: int) -> tuple[list[User], list[User]]:
-    """(members, removed members) of a room, each by join time; one query."""
+# The lobby's participants are who wrote among its latest messages.
+LOBBY_RECENT_MESSAGES = 1000
+LOBBY_PARTICIPANTS = 200
+
+
+def participants(room: Room) -> tuple[list[User], list[User]]:
+    """(members, removed members) of a room, each by join time; one query.
+
+    Nobody joins the lobby: its members are the people who wrote among its latest messages,
+    the most recent first, and its removed members those the host removed from it.
+    """
+    if room.is_lobby:
+        return _lobby_participants(room.id)
     rows = db.session.execute(
         select(User, RoomMember.removed_at)
         .join(RoomMember, RoomMember.user_id == User.id)
-        .where(RoomMember.room_id == room_id)
+        .where(RoomMember.room_id == room.id)
         .order_by(RoomMember.joined_at, User.id)
+    ).all()
+    return [u for u, gone in rows if gone is None], [u for u, gone in rows if gone is not None]
+
+
+def _lobby_participants(room_id: int) -> tuple[list[User], list[User]]:
+    latest = (
+        select(RoomMessage.id, RoomMessage.author_id)
+        .where(RoomMessage.room_id == room_id)
+        .order_by(RoomMessage.id.desc())
+        .limit(LOBBY_RECENT_MESSAGES)
+        .subquery()
+    )
+    writers = (
+        select(latest.c.author_id, func.max(latest.c.id).label("last_id"))
+        .group_by(latest.c.author_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(User, RoomMember.removed_at)
+        .outerjoin(writers, writers.c.author_id == User.id)
+        .outerjoin(RoomMember, (RoomMember.user_id == User.id) & (RoomMember.room_id == room_id))
+        .where(or_(writers.c.author_id.is_not(None), RoomMember.removed_at.is_not(None)))
+        .order_by(writers.c.last_id.desc().nulls_last(), User.id)
+        .limit(LOBBY_PARTICIPANTS)
     ).all()
     return [u for u, gone in rows if gone is None], [u for u, gone in rows if gone is not None]
 
@@ -706,10 +745,13 @@ def conversation_messages_after(conversation_id: int, after_id: int, limit: int)
     return _chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
 
 
-def invite_candidates(user_id: int, exclude_conversation: int | None = None) -> list[User]:
+def invite_candidates(
+    user_id: int, exclude_conversation: int | None = None, *, readmit_removed: bool = False
+) -> list[User]:
     """People the user might put in a group: friends and everyone they have a one-to-one
     conversation with (minus blocks either way, and anyone already in or invited to
-    `exclude_conversation`), by name. One query."""
+    `exclude_conversation`, or removed from it unless `readmit_removed`: only its admin
+    may ask them back), by name. One query."""
     mine = aliased(ConversationMember)
     theirs = aliased(ConversationMember)
     partners = (
@@ -734,11 +776,14 @@ def invite_candidates(user_id: int, exclude_conversation: int | None = None) -> 
         .limit(200)
     )
     if exclude_conversation is not None:
+        taken = [MemberStatus.ACTIVE, MemberStatus.INVITED]
+        if not readmit_removed:
+            taken.append(MemberStatus.REMOVED)
         query = query.where(
             User.id.not_in(
                 select(ConversationMember.user_id).where(
                     ConversationMember.conversation_id == exclude_conversation,
-                    ConversationMember.status.in_((MemberStatus.ACTIVE, MemberStatus.INVITED)),
+                    ConversationMember.status.in_(taken),
                 )
             )
         )

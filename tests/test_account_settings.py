@@ -281,8 +281,10 @@ def test_delete_account_removes_the_user_and_their_things(app, logged_in, other_
     assert logged_in.get("/notifications").status_code == 302
     with app.app_context():
         bob_post = db.session.get(Post, post_id)
-        assert (bob_post.like_count, bob_post.comment_count) == (0, 0)  # reply went with it
-        assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+        # Bob's reply stays, under Alice's comment emptied to "deleted comment".
+        assert (bob_post.like_count, bob_post.comment_count) == (0, 1)
+        kept = db.session.scalars(select(Comment).order_by(Comment.id)).all()
+        assert [(c.author_id, c.body) for c in kept] == [(None, ""), (other_user.id, "Thanks")]
         assert db.session.get(Room, shared_id).host_id == other_user.id
         assert [r.name for r in db.session.scalars(select(Room))] == ["Shared"]
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 0

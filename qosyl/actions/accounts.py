@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from qosyl import connections
 from qosyl import media
 from qosyl.actions import ActionError
+from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
-from qosyl.actions.rooms import hand_over
+from qosyl.actions.rooms import host_going
 from qosyl.auth import new_login_key
 from qosyl.extensions import db
 from qosyl.mail import send_email
 from qosyl.models import Comment
+from qosyl.models import Conversation
 from qosyl.models import LoginSession
 from qosyl.models import Post
 from qosyl.models import PostLike
@@ -302,29 +304,36 @@ def cancel_email_change(user: User) -> None:
 
 
 def delete_account(user: User, password: str) -> None:
-    """Delete the account and everything it owns.
+    """Delete the account and everything it owns, and nothing that others wrote.
 
-    Rooms it hosted pass to their longest-standing member, or go if they have
-    none. Like and comment counters of other people's posts are recounted.
+    Rooms it hosted pass on as when the host leaves (the lobby stays, empty rooms go);
+    groups it ran get a new admin as when the admin leaves. Its comments that others
+    answered stay, emptied, as "deleted comment" above the replies; its other comments go.
+    Like and comment counters of other people's posts are recounted, and every tab of the
+    account is disconnected.
     """
     if not verify_password(user.password_hash, password):
         raise ActionError("Your password is not correct.", "password")
+    user_id = user.id
 
     touched_posts = set(
-        db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user.id))
-    ) | set(db.session.scalars(select(Comment.post_id).where(Comment.author_id == user.id)))
+        db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user_id))
+    ) | set(db.session.scalars(select(Comment.post_id).where(Comment.author_id == user_id)))
 
-    for room in db.session.scalars(select(Room).where(Room.host_id == user.id)):
-        if not hand_over(room, user.id):
-            db.session.delete(room)
+    for room in db.session.scalars(select(Room).where(Room.host_id == user_id)):
+        host_going(room, user_id)
+    for conversation in db.session.scalars(
+        select(Conversation).where(Conversation.admin_id == user_id)
+    ):
+        member_going(conversation, user_id)
+    _keep_answered_comments(user_id)
 
     images = [("avatar", user.avatar_key), ("cover", user.cover_key)] + [
         ("post", key)
         for key in db.session.scalars(
-            select(Post.image_key).where(Post.author_id == user.id, Post.image_key.is_not(None))
+            select(Post.image_key).where(Post.author_id == user_id, Post.image_key.is_not(None))
         )
     ]
-    user_id = user.id
     db.session.delete(user)
     db.session.flush()
     if touched_posts:
@@ -335,12 +344,36 @@ def delete_account(user: User, password: str) -> None:
     db.session.commit()
 
 
+def _keep_answered_comments(user_id: int) -> None:
+    """Empty the user's comments that others replied to (the account's deletion then sets
+    their author to NULL: a "deleted comment" holding the replies' place) and delete the
+    rest of the user's comments. Caller commits."""
+    answered = select(Comment.parent_id).where(
+        Comment.parent_id.is_not(None), Comment.author_id != user_id
+    )
+    db.session.execute(
+        update(Comment)
+        .where(Comment.author_id == user_id, Comment.id.in_(answered))
+        .values(body="", body_html="", edited_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Comment)
+        .where(Comment.author_id == user_id, Comment.id.not_in(answered))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def recount_post_counters(post_ids: set[int]) -> None:
     likes = (
         select(func.count()).where(PostLike.post_id == Post.id).correlate(Post).scalar_subquery()
     )
+    # A deleted comment kept for its replies is no comment to count.
     comments = (
-        select(func.count()).where(Comment.post_id == Post.id).correlate(Post).scalar_subquery()
+        select(func.count())
+        .where(Comment.post_id == Post.id, Comment.author_id.is_not(None))
+        .correlate(Post)
+        .scalar_subquery()
     )
     db.session.execute(
         update(Post)

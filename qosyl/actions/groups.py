@@ -197,9 +197,11 @@ def create_group(admin: User, name: str, invitees: list[User]) -> Conversation:
 def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
     """Invite `invitee` to a group `inviter` is active in.
 
-    Someone who left or was removed may be invited again. Raises NotAParticipant when the
-    inviter is not active here, ActionError for a one-to-one conversation, for someone
-    already in the group or invited, and when messages.refusal(inviter, invitee) refuses.
+    Someone who left may be invited again by any member; someone the admin removed only by
+    the admin. Raises NotAParticipant when the inviter is not active here, ActionError for a
+    one-to-one conversation, for someone already in the group or invited, for a removed
+    person invited by someone other than the admin, and when messages.refusal(inviter,
+    invitee) refuses.
     """
     _active_membership(conversation, inviter)
     member = _membership(conversation, invitee.id)
@@ -207,6 +209,14 @@ def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
         raise ActionError(f"{invitee.first_name} is already in this group.")
     if member is not None and member.status == MemberStatus.INVITED:
         raise ActionError(f"{invitee.first_name} is already invited.")
+    if (
+        member is not None
+        and member.status == MemberStatus.REMOVED
+        and conversation.admin_id != inviter.id
+    ):
+        raise ActionError(
+            f"Only the group's admin can invite back {invitee.first_name}, whom the admin removed."
+        )
     reason = _invite_refusal(inviter, invitee)
     if reason:
         raise ActionError(reason)
@@ -292,19 +302,29 @@ def leave(user: User, conversation: Conversation) -> None:
     member = _active_membership(conversation, user)
     member.status = MemberStatus.LEFT
     db.session.flush()
-    if conversation.admin_id == user.id:
+    member_going(conversation, user.id)
+    publish_trigger(user.id, MESSAGES_CHANGED)
+    db.session.commit()
+
+
+def member_going(conversation: Conversation, user_id: int) -> None:
+    """A member leaves the group or deletes their account: an admin's role passes to the
+    longest-standing other active member (earliest joined_at, then lowest user id), or to
+    nobody, and the members hear. Caller commits."""
+    if conversation.admin_id == user_id:
         conversation.admin_id = db.session.scalar(
             select(ConversationMember.user_id)
             .where(
                 ConversationMember.conversation_id == conversation.id,
                 ConversationMember.status == MemberStatus.ACTIVE,
+                ConversationMember.user_id != user_id,
             )
             .order_by(ConversationMember.joined_at, ConversationMember.user_id)
             .limit(1)
         )
-    _members_changed(conversation, active_member_ids(conversation))
-    publish_trigger(user.id, MESSAGES_CHANGED)
-    db.session.commit()
+    _members_changed(
+        conversation, [uid for uid in active_member_ids(conversation) if uid != user_id]
+    )
 
 
 def remove_member(admin: User, conversation: Conversation, member: User) -> None:

@@ -289,7 +289,7 @@ def add_comment(author: User, post: Post, body: str, parent: Comment | None = No
 
     target = comment_url(comment)
     told = {author.id}
-    if parent is not None and parent.author_id not in told:
+    if parent is not None and parent.author_id is not None and parent.author_id not in told:
         parent_author = db.session.get(User, parent.author_id)
         notify(
             parent_author,
@@ -340,19 +340,39 @@ def edit_comment(comment: Comment, body: str) -> Comment:
 
 
 def delete_comment(comment: Comment, post: Post) -> int:
-    """Delete a comment and its replies; returns how many went.
+    """Delete a comment and its replies; returns how many comments went. The last reply
+    under a deleted comment takes that empty comment along: it only held their place.
 
     Precondition: the caller wrote the comment or owns the post.
     """
-    thread = db.session.scalars(
-        select(Comment.id).where((Comment.id == comment.id) | (Comment.parent_id == comment.id))
+    thread = db.session.execute(
+        select(Comment.id, Comment.author_id).where(
+            (Comment.id == comment.id) | (Comment.parent_id == comment.id)
+        )
     ).all()
-    for comment_id in thread:
+    doomed = [comment.id]
+    if comment.parent_id is not None and _last_reply_under_deleted(comment):
+        doomed.append(comment.parent_id)
+    for comment_id, _ in thread:
         withdraw_about(f"{post_url(post.id)}#comment-{comment_id}")
-    db.session.execute(delete(Comment).where(Comment.id == comment.id))
-    _update_counters(post, comment_count=-len(thread))
+    db.session.execute(delete(Comment).where(Comment.id.in_(doomed)))
+    gone = sum(1 for _, author_id in thread if author_id is not None)
+    _update_counters(post, comment_count=-gone)
     db.session.commit()
-    return len(thread)
+    return gone
+
+
+def _last_reply_under_deleted(reply: Comment) -> bool:
+    """Is `reply` the only reply left under a comment whose author deleted their account?"""
+    siblings = db.session.execute(
+        select(Comment.id)
+        .where(Comment.parent_id == reply.parent_id, Comment.id != reply.id)
+        .limit(1)
+    ).first()
+    parent_author = db.session.scalar(
+        select(Comment.author_id).where(Comment.id == reply.parent_id)
+    )
+    return siblings is None and parent_author is None
 
 
 def rerender(*, missing_only: bool, progress=None, batch: int = 500) -> int:

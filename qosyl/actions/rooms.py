@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from qosyl import connections
 from qosyl import markup
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
@@ -64,11 +65,17 @@ def membership(room: Room, user_id: int) -> RoomMember | None:
 
 
 def can_read(room: Room, user_id: int) -> bool:
-    """Members may read and write; the lobby is open to every signed-in user."""
-    if room.is_lobby:
-        return True
+    """Members may read and write; the lobby is open to every signed-in user the host has not
+    removed from it."""
     member = membership(room, user_id)
+    if room.is_lobby:
+        return member is None or member.removed_at is None
     return member is not None and member.removed_at is None
+
+
+def is_removed(room: Room, user_id: int) -> bool:
+    member = membership(room, user_id)
+    return member is not None and member.removed_at is not None
 
 
 def audience(room: Room) -> str | list[str]:
@@ -144,8 +151,33 @@ def delete_room(room: Room) -> None:
     """Delete a room with its messages. Precondition: the caller hosts it; not the lobby."""
     if room.is_lobby:
         raise ActionError("The lobby cannot be deleted.")
+    _close(room)
+    db.session.commit()
+
+
+def _close(room: Room) -> None:
     publish("room:closed", {"room_id": room.id}, audience(room))
     db.session.execute(delete(Room).where(Room.id == room.id))
+
+
+def host_going(room: Room, host_id: int) -> None:
+    """The host leaves the room or deletes their account: the room passes to its
+    longest-standing member; with nobody left it closes, except the lobby, which never
+    does (it waits for a new host, see `flask lobby`). Caller commits."""
+    if hand_over(room, host_id):
+        return
+    if room.is_lobby:
+        room.host_id = None
+    else:
+        _close(room)
+
+
+def set_host(room: Room, host: User) -> None:
+    """Name a new host (the lobby's, from the command line); a host is never removed."""
+    room.host_id = host.id
+    member = membership(room, host.id)
+    if member is not None and member.removed_at is not None:
+        member.removed_at = None
     db.session.commit()
 
 
@@ -174,11 +206,13 @@ def hand_over(room: Room, leaving_id: int) -> bool:
 
 
 def join(user: User, room: Room) -> None:
-    if room.is_lobby:
-        return
+    """Join a room; the lobby needs no joining. Refused to someone the host removed."""
     member = membership(room, user.id)
     if member is not None and member.removed_at is not None:
-        raise ActionError("The host removed you from this room.")
+        place = "the lobby" if room.is_lobby else "this room"
+        raise ActionError(f"The host removed you from {place}.")
+    if room.is_lobby:
+        return
     if member is None:
         try:
             with db.session.begin_nested():
@@ -189,12 +223,16 @@ def join(user: User, room: Room) -> None:
 
 
 def leave(user: User, room: Room) -> None:
-    """Leave a room; a host leaving hands it over, or deletes it when alone in it."""
-    if room.is_lobby:
+    """Leave a room; a host leaving hands it over, or deletes it when alone in it.
+
+    Someone the host removed is not in the room: their row stays, and with it the removal,
+    until the host lets them back.
+    """
+    member = membership(room, user.id)
+    if room.is_lobby or member is None or member.removed_at is not None:
         return
-    if room.host_id == user.id and not hand_over(room, user.id):
-        delete_room(room)
-        return
+    if room.host_id == user.id:
+        host_going(room, user.id)
     db.session.execute(
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
@@ -204,14 +242,20 @@ def leave(user: User, room: Room) -> None:
 
 def _drop_tabs(room: Room, user_id: int) -> None:
     """After commit, take every tab of the user out of the room (in any process)."""
-    name = member_room(room.id, user_id)
-    on_commit(lambda: socketio.close_room(name))
+    if room.is_lobby:
+        # The lobby's tabs share one Socket.IO room: take this user's tabs out of it.
+        lobby = lobby_room(room.id)
+        on_commit(lambda: connections.leave_room(user_id, lobby))
+    else:
+        name = member_room(room.id, user_id)
+        on_commit(lambda: socketio.close_room(name))
 
 
 def remove_member(room: Room, member: User) -> None:
-    """The host removes a member, who is refused until let back in.
+    """The host removes a member, who is refused until let back in; from the lobby, anyone
+    signed in (they can no longer read or write it).
 
-    Precondition: the caller hosts the room and `member` is not the host.
+    Precondition: the caller hosts the room.
     """
     if member.id == room.host_id:
         raise ActionError("You host this room: hand it over or delete it instead.")
@@ -221,7 +265,11 @@ def remove_member(room: Room, member: User) -> None:
         db.session.add(row)
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
-    publish("room:removed", {"room_id": room.id, "name": room.name}, user_room(member.id))
+    publish(
+        "room:removed",
+        {"room_id": room.id, "name": room.name, "lobby": room.is_lobby},
+        user_room(member.id),
+    )
     db.session.commit()
 
 
@@ -250,10 +298,13 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
 
     Raises ActionError when the author may not write here, the text is empty or too
     long, or they send too often. A `client_id` sent again returns the stored message.
-    Kept to four statements (members, insert, and a commit; the caller loaded the room):
+    Kept to four statements (members or the lobby removal, insert, and a commit; the caller
+    loaded the room):
     on PostgreSQL each is a round trip the sender waits for.
     """
     if room.is_lobby:
+        if is_removed(room, author.id):
+            raise NotAMember("The host removed you from the lobby.")
         listeners: str | list[str] = lobby_room(room.id)
     else:
         member_ids = _active_member_ids(room)

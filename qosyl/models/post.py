@@ -57,7 +57,9 @@ class Comment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # None once the author deleted their account while others had replied: the comment
+    # keeps its place, emptied, as "deleted comment" above the replies (the "tombstone").
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # A reply points at a top-level comment; replies to replies attach to that same parent.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
@@ -65,10 +67,14 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
 
-    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    author: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     # Filled by queries.comment_thread for top-level comments; not a column.
     replies = ()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.author_id is None
 
     __table_args__ = (
         Index("ix_comments_post_id_id", "post_id", "id"),

@@ -118,7 +118,9 @@ def show(conversation_id: int):
     if conversation.kind == ConversationKind.GROUP:
         invite_form = InviteForm(prefix="invite")
         invite_form.invitee.choices = [("", "Choose someone…")] + _people_choices(
-            invite_candidates(current_user.id, conversation.id)
+            invite_candidates(
+                current_user.id, conversation.id, readmit_removed=_is_admin(conversation)
+            )
         )
         group = {
             "rename_form": RenameForm(name=conversation.name, prefix="rename"),
@@ -291,6 +293,10 @@ def answer_invite(conversation_id: int, answer: str):
     return redirect(url_for("messages.invites"))
 
 
+def _is_admin(conversation) -> bool:
+    return conversation.admin_id == current_user.id
+
+
 def _group_page(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
     if conversation.kind != ConversationKind.GROUP:
@@ -324,7 +330,10 @@ def invite(conversation_id: int):
     form.invitee.choices = []
     error = None
     if form.validate_on_submit():
-        candidates = {str(p.id): p for p in invite_candidates(current_user.id, conversation.id)}
+        people = invite_candidates(
+            current_user.id, conversation.id, readmit_removed=_is_admin(conversation)
+        )
+        candidates = {str(p.id): p for p in people}
         person = candidates.get(form.invitee.data or "")
         try:
             if person is None:

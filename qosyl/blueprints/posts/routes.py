@@ -18,6 +18,7 @@ from qosyl.access import access_post
 from qosyl.access import access_removable_comment
 from qosyl.actions import ActionError
 from qosyl.actions import posts as actions
+from qosyl.actions.rooms import can_read
 from qosyl.blueprints.posts.forms import comment_form
 from qosyl.blueprints.posts.forms import edit_post_form
 from qosyl.blueprints.posts.forms import EditCommentForm
@@ -63,12 +64,14 @@ def home_feed():
     before = request.args.get("before", type=int)
     posts, cursor = feed_page(me.id, before=before)
     the_lobby = lobby()
+    lobby_open = the_lobby is not None and can_read(the_lobby, me.id)
     lobby_messages, lobby_older = (
-        room_messages_page(the_lobby.id, limit=30) if the_lobby else ([], None)
+        room_messages_page(the_lobby.id, limit=30) if lobby_open else ([], None)
     )
     return render(
         "posts/feed.html",
         lobby=the_lobby,
+        lobby_open=lobby_open,
         lobby_messages=lobby_messages,
         lobby_older=lobby_older,
         lobby_form=message_form(the_lobby.id) if the_lobby else None,

@@ -14,7 +14,7 @@ from flask_login import login_required
 
 from qosyl.access import access_hosted_room
 from qosyl.access import access_own_room_message
-from qosyl.access import access_profile
+from qosyl.access import access_participant
 from qosyl.access import access_removable_room_message
 from qosyl.access import access_room
 from qosyl.access import access_room_message
@@ -98,7 +98,7 @@ def show(room_id: int):
     member = actions.membership(room, current_user.id)
     readable = actions.can_read(room, current_user.id)
     messages, older = room_messages_page(room.id) if readable else ([], None)
-    members, _ = participants(room.id)
+    members, _ = participants(room)
     return render(
         "rooms/show.html",
         room=room,
@@ -251,7 +251,7 @@ def delete(room_id: int):
 @bp.get("/rooms/<int:room_id>/participants")
 def people(room_id: int):
     room = access_room(current_user, room_id)
-    members, removed = participants(room.id)
+    members, removed = participants(room)
     return render(
         "rooms/participants.html",
         room=room,
@@ -263,7 +263,7 @@ def people(room_id: int):
 @bp.post("/rooms/<int:room_id>/participants/<username>/<any(remove, readmit):action>")
 def change_participant(room_id: int, username: str, action: str):
     room = access_hosted_room(current_user, room_id)
-    person = access_profile(current_user, username)
+    person = access_participant(room, username)
     try:
         if action == "remove":
             actions.remove_member(room, person)

@@ -142,13 +142,13 @@
     if (item) item.remove();
   });
   for (const [event, text] of [
-    ["room:removed", "The host removed you from this room."],
-    ["room:closed", "This room was deleted."],
+    ["room:removed", ({ lobby }) => `The host removed you from ${lobby ? "the lobby" : "this room"}.`],
+    ["room:closed", () => "This room was deleted."],
   ]) {
-    socket.on(event, ({ room_id }) => {
-      const box = boxFor("room", room_id);
+    socket.on(event, (data) => {
+      const box = boxFor("room", data.room_id);
       if (!box) return;
-      status(box, text);
+      status(box, text(data));
       const composer = box.querySelector("[data-chat-composer]");
       if (composer) composer.remove();
     });

@@ -14,12 +14,20 @@
     if (element) htmx.swap(element, html, { swapStyle: swap || "beforeend" });
   });
 
+  // Signed out elsewhere (sign-out, a password change, a deleted account): the page
+  // reloads, which shows the sign-in page. Still signed in: false.
+  const reloadIfSignedOut = () =>
+    fetch("/session", { credentials: "same-origin" })
+      .then((response) => response.json())
+      .then((session) => {
+        if (String(session.user_id) === userId) return false;
+        window.location.reload();
+        return true;
+      });
+
   socket.on("trigger", ({ name }) => {
     if (name === "session-revoked") {
-      // Another tab changed the password or deleted the account: reload if we are out.
-      fetch("/session", { credentials: "same-origin" })
-        .then((response) => response.json())
-        .then((session) => { if (String(session.user_id) !== userId) window.location.reload(); });
+      reloadIfSignedOut();
       return;
     }
     htmx.trigger(document.body, name);
@@ -31,5 +39,18 @@
   });
 
   socket.on("connect", () => document.body.classList.remove("is-offline"));
-  socket.on("disconnect", () => document.body.classList.add("is-offline"));
+  socket.on("disconnect", (reason) => {
+    document.body.classList.add("is-offline");
+    // The server closed this tab: its sign-in ended, or the server restarts. Socket.IO does
+    // not reconnect by itself after that; reconnect only if still signed in.
+    if (reason === "io server disconnect") {
+      reloadIfSignedOut().then((out) => { if (!out) socket.connect(); }).catch(() => {});
+    }
+  });
+  // Refused: signed out (reload), or over a cap (say why; the tab works without live updates).
+  socket.on("connect_error", (error) => {
+    if (socket.active) return; // a network failure: Socket.IO tries again by itself
+    if (error.message === "unauthorized") reloadIfSignedOut().catch(() => {});
+    else window.qosyl.toast(error.message, "error");
+  });
 })();

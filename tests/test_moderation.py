@@ -1,0 +1,286 @@
+"""Moderation holds: a removal lasts until the host or admin lets the person back, blocks do
+not shield anyone from the owner of a place, and the lobby's moderation is real."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from qosyl.actions import ActionError
+from qosyl.actions import groups
+from qosyl.actions import posts as post_actions
+from qosyl.actions import rooms as room_actions
+from qosyl.actions import social
+from qosyl.extensions import db
+from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import MemberStatus
+from qosyl.models import Room
+from qosyl.models import RoomMember
+from qosyl.models import RoomMessage
+from qosyl.models import Topic
+from qosyl.models import User
+from tests import factories
+from tests.helpers import post
+
+
+def reload(user) -> User:
+    return db.session.get(User, user.id)
+
+
+def make_room(app, host) -> int:
+    with app.test_request_context():
+        return room_actions.create_room(reload(host), "Tea lovers", "Tea").id
+
+
+def make_lobby(app, host) -> int:
+    with app.app_context():
+        topic = Topic(name="General")
+        db.session.add(topic)
+        db.session.flush()
+        lobby = Room(name="Lobby", topic_id=topic.id, host_id=host.id, is_lobby=True)
+        db.session.add(lobby)
+        db.session.commit()
+        return lobby.id
+
+
+def join(app, user, room_id) -> None:
+    with app.test_request_context():
+        room_actions.join(reload(user), db.session.get(Room, room_id))
+
+
+def block(app, blocker, blocked) -> None:
+    with app.test_request_context():
+        social.block(reload(blocker), reload(blocked))
+
+
+def messages_in(app, room_id) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(RoomMessage.body)
+                .where(RoomMessage.room_id == room_id)
+                .order_by(RoomMessage.id)
+            )
+        )
+
+
+def say(client, room_id, body):
+    return post(client, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": body})
+
+
+# 1. A removal holds whatever the removed person does
+
+
+def test_leaving_and_joining_again_does_not_undo_a_removal(app, client, user, other_user):
+    room_id = make_room(app, user)
+    join(app, other_user, room_id)
+    factories.login(client, user)
+    post(client, f"/rooms/{room_id}/participants/bob/remove")
+
+    factories.login(client, other_user)
+    post(client, f"/rooms/{room_id}/leave")
+    post(client, f"/rooms/{room_id}/join")
+    assert say(client, room_id, "back again").status_code == 404
+    assert "The host removed you" in client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(RoomMember, (room_id, other_user.id))
+        assert row is not None and row.removed_at is not None
+    assert messages_in(app, room_id) == []
+
+
+def test_a_removed_person_never_inherits_the_room(app, user, other_user, make_user):
+    carol = make_user(username="carol")
+    room_id = make_room(app, user)
+    join(app, other_user, room_id)
+    join(app, carol, room_id)
+    with app.test_request_context():
+        room_actions.remove_member(db.session.get(Room, room_id), reload(other_user))
+    with app.test_request_context():
+        room_actions.leave(reload(user), db.session.get(Room, room_id))
+    with app.app_context():
+        assert db.session.get(Room, room_id).host_id == carol.id
+
+
+# 2. Only the admin readmits someone the admin removed
+
+
+def group_of(app, admin, *members) -> int:
+    with app.test_request_context():
+        conversation = groups.create_group(reload(admin), "Book club", [reload(m) for m in members])
+        conversation_id = conversation.id
+    for member in members:
+        with app.test_request_context():
+            groups.accept_invite(reload(member), db.session.get(Conversation, conversation_id))
+    return conversation_id
+
+
+def group_act(app, name, actor, conversation_id, *args):
+    with app.test_request_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        return getattr(groups, name)(reload(actor), conversation, *[reload(a) for a in args])
+
+
+def status_of(app, conversation_id, user):
+    from qosyl.models import ConversationMember
+
+    with app.app_context():
+        row = db.session.get(ConversationMember, (conversation_id, user.id))
+        return row.status if row else None
+
+
+def test_a_member_cannot_invite_back_someone_the_admin_removed(app, user, other_user, make_user):
+    carol = make_user(username="carol")
+    for person in (other_user, carol):
+        with app.test_request_context():
+            social.send_friend_request(reload(user), reload(person))
+            social.accept_friend_request(reload(person), reload(user))
+    with app.test_request_context():
+        social.send_friend_request(reload(carol), reload(other_user))
+        social.accept_friend_request(reload(other_user), reload(carol))
+    conversation_id = group_of(app, user, other_user, carol)
+    group_act(app, "remove_member", user, conversation_id, other_user)
+
+    with pytest.raises(ActionError, match="Only the group's admin can invite back"):
+        group_act(app, "invite", carol, conversation_id, other_user)
+    assert status_of(app, conversation_id, other_user) == MemberStatus.REMOVED
+
+    # Carol's invite list does not offer Bob either; the admin's does.
+    from qosyl.queries import invite_candidates
+
+    with app.app_context():
+        assert other_user.id not in {
+            p.id for p in invite_candidates(carol.id, conversation_id, readmit_removed=False)
+        }
+        assert other_user.id in {
+            p.id for p in invite_candidates(user.id, conversation_id, readmit_removed=True)
+        }
+    group_act(app, "invite", user, conversation_id, other_user)
+    assert status_of(app, conversation_id, other_user) == MemberStatus.INVITED
+
+
+def test_a_member_who_left_may_be_invited_back_by_anyone(app, user, other_user, make_user):
+    carol = make_user(username="carol")
+    for person in (other_user, carol):
+        with app.test_request_context():
+            social.send_friend_request(reload(user), reload(person))
+            social.accept_friend_request(reload(person), reload(user))
+    with app.test_request_context():
+        social.send_friend_request(reload(carol), reload(other_user))
+        social.accept_friend_request(reload(other_user), reload(carol))
+    conversation_id = group_of(app, user, other_user, carol)
+    group_act(app, "leave", other_user, conversation_id)
+    group_act(app, "invite", carol, conversation_id, other_user)
+    assert status_of(app, conversation_id, other_user) == MemberStatus.INVITED
+
+
+# 3. Blocks hide content; they do not shield it from the owner of the place
+
+
+def test_the_host_removes_a_member_who_blocked_them(app, client, user, other_user):
+    room_id = make_room(app, user)
+    join(app, other_user, room_id)
+    block(app, other_user, user)
+    factories.login(client, user)
+    response = post(client, f"/rooms/{room_id}/participants/bob/remove")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(RoomMember, (room_id, other_user.id)).removed_at is not None
+    participants = client.get(f"/rooms/{room_id}/participants").get_data(as_text=True)
+    assert "Let Bob back" in participants
+    post(client, f"/rooms/{room_id}/participants/bob/readmit")
+    with app.app_context():
+        assert db.session.get(RoomMember, (room_id, other_user.id)).removed_at is None
+
+
+def test_the_host_cannot_moderate_someone_who_never_took_part(app, client, user, other_user):
+    room_id = make_room(app, user)
+    factories.login(client, user)
+    assert post(client, f"/rooms/{room_id}/participants/bob/remove").status_code == 404
+    with app.app_context():
+        assert db.session.get(RoomMember, (room_id, other_user.id)) is None
+
+
+def comment_on(app, author, post_id, body="rude") -> int:
+    with app.test_request_context():
+        from qosyl.access import access_post
+
+        return post_actions.add_comment(
+            reload(author), access_post(reload(author), post_id), body, None
+        ).id
+
+
+@pytest.mark.parametrize("who_blocks", ["owner", "commenter"])
+def test_a_post_owner_deletes_a_comment_across_a_block(app, client, user, other_user, who_blocks):
+    with app.test_request_context():
+        post_id = post_actions.create_post(reload(user), "My post").id
+    comment_id = comment_on(app, other_user, post_id)
+    if who_blocks == "owner":
+        block(app, user, other_user)
+    else:
+        block(app, other_user, user)
+    factories.login(client, user)
+    response = post(client, f"/comments/{comment_id}/delete")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Comment, comment_id) is None
+        from qosyl.models import Post
+
+        assert db.session.get(Post, post_id).comment_count == 0
+
+
+def test_a_stranger_still_cannot_delete_a_comment(app, client, user, other_user, make_user):
+    carol = make_user(username="carol")
+    with app.test_request_context():
+        post_id = post_actions.create_post(reload(user), "My post").id
+    comment_id = comment_on(app, other_user, post_id)
+    block(app, other_user, carol)
+    factories.login(client, carol)
+    assert post(client, f"/comments/{comment_id}/delete").status_code == 404
+    with app.app_context():
+        assert db.session.get(Comment, comment_id) is not None
+
+
+# 4. The lobby's moderation is real: a removed person can neither read nor write it
+
+
+def test_removing_someone_from_the_lobby_stops_them_reading_and_writing(
+    app, client, user, other_user
+):
+    lobby_id = make_lobby(app, user)
+    factories.login(client, other_user)
+    assert say(client, lobby_id, "hello lobby").status_code == 302
+    factories.login(client, user)
+    people = client.get(f"/rooms/{lobby_id}/participants").get_data(as_text=True)
+    assert "Remove Bob" in people
+    assert post(client, f"/rooms/{lobby_id}/participants/bob/remove").status_code == 302
+
+    factories.login(client, other_user)
+    assert say(client, lobby_id, "let me back").status_code == 404
+    page = client.get(f"/rooms/{lobby_id}").get_data(as_text=True)
+    assert "hello lobby" not in page and "The host removed you" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "hello lobby" not in home and "The host removed you from the lobby" in home
+    assert messages_in(app, lobby_id) == ["hello lobby"]
+
+    factories.login(client, user)
+    assert "Let Bob back" in client.get(f"/rooms/{lobby_id}/participants").get_data(True)
+    post(client, f"/rooms/{lobby_id}/participants/bob/readmit")
+    factories.login(client, other_user)
+    assert say(client, lobby_id, "thanks").status_code == 302
+    assert messages_in(app, lobby_id) == ["hello lobby", "thanks"]
+
+
+def test_a_removed_person_joining_the_lobby_changes_nothing(app, user, other_user):
+    lobby_id = make_lobby(app, user)
+    with app.test_request_context():
+        room_actions.remove_member(db.session.get(Room, lobby_id), reload(other_user))
+    with pytest.raises(ActionError, match="The host removed you from the lobby"):
+        join(app, other_user, lobby_id)
+    with app.test_request_context():
+        room_actions.leave(reload(other_user), db.session.get(Room, lobby_id))
+    with app.app_context():
+        lobby = db.session.get(Room, lobby_id)
+        assert not room_actions.can_read(lobby, other_user.id)
+        assert db.session.scalar(select(func.count()).select_from(RoomMember)) == 1
