@@ -96,6 +96,8 @@ class Config:
     SOCKETS_PER_PROCESS = env_int("SOCKETS_PER_PROCESS", 8000)
     SOCKETS_PER_ACCOUNT = env_int("SOCKETS_PER_ACCOUNT", 20)
     SOCKETS_PER_ADDRESS = env_int("SOCKETS_PER_ADDRESS", 200)
+    # HTTP connections served at once beside the sockets (keep-alive ones included).
+    HTTP_CONNECTIONS = env_int("HTTP_CONNECTIONS", 1024)
 
     # Links mailed to users.
     VERIFY_TOKEN_MAX_AGE = timedelta(hours=48)

@@ -31,7 +31,37 @@ app = create_app()
 gc.collect()
 gc.freeze()
 
+
+def serving_capacity(sockets: int, http: int) -> int:
+    """How many connections eventlet may serve at once: every live socket plus room for HTTP
+    (its default, 1,024, let a crowd of sockets lock HTTP out). The process's open-file
+    limit is raised to fit, as far as the hard limit allows."""
+    import resource
+
+    wanted = sockets + http
+    # Each connection is a file descriptor; keep some for the database, logs and uploads.
+    needed = wanted + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        ceiling = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+        if ceiling < needed:
+            wanted = ceiling - 256
+            app.logger.warning(
+                "open-file limit %s: serving at most %s connections at once", hard, wanted
+            )
+    return wanted
+
+
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1")
+    socketio.run(
+        app,
+        host=host,
+        port=port,
+        log_output=os.environ.get("ACCESS_LOG") == "1",
+        max_size=serving_capacity(
+            app.config["SOCKETS_PER_PROCESS"], app.config["HTTP_CONNECTIONS"]
+        ),
+    )

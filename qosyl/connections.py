@@ -28,17 +28,18 @@ def _by_address() -> presence.Store:
     return presence.app_store("addresses")
 
 
-def _tabs_in_this_process() -> int:
-    # Engine.IO's own table: every connection this process holds, whatever its state.
-    return len(socketio.server.eio.sockets)
+def _in_this_process() -> set[str]:
+    """The sids of the tabs this process holds (whatever the store: the cap is per process)."""
+    return current_app.extensions.setdefault("qosyl.local_tabs", set())
 
 
 def opened(user_id: int, sid: str, login_id: int, address: str) -> None:
     """Record a new tab, or raise Refused (recording nothing) when it is one too many:
     for this process, for the account or for the address."""
     config = current_app.config
-    if _tabs_in_this_process() > config["SOCKETS_PER_PROCESS"]:
-        raise Refused("Qosyl is very busy right now: live updates will come back soon.")
+    local = _in_this_process()
+    if len(local) >= config["SOCKETS_PER_PROCESS"]:
+        raise Refused("Qosyl is very busy right now: live updates will be back soon.")
     _, tabs = _by_user().update(user_id, sid, str(login_id))
     if len(tabs) > config["SOCKETS_PER_ACCOUNT"]:
         _by_user().update(user_id, sid, None)
@@ -51,6 +52,7 @@ def opened(user_id: int, sid: str, login_id: int, address: str) -> None:
         _by_address().update(address, sid, None)
         _by_user().update(user_id, sid, None)
         raise Refused("Too many live connections come from your network. Try again later.")
+    local.add(sid)
 
 
 def kept_alive(user_id: int, sid: str, login_id: int, address: str) -> None:
@@ -60,6 +62,7 @@ def kept_alive(user_id: int, sid: str, login_id: int, address: str) -> None:
 
 
 def closed(user_id: int, sid: str, address: str) -> None:
+    _in_this_process().discard(sid)
     _by_user().update(user_id, sid, None)
     _by_address().update(address, sid, None)
 
