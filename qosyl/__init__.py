@@ -27,6 +27,7 @@ from qosyl.extensions import login_manager
 from qosyl.extensions import migrate
 from qosyl.extensions import socketio
 from qosyl.htmx import add_vary
+from qosyl.inputs import IdConverter
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
 
@@ -47,6 +48,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
+    # Every <int:...> in every route is an id: bounded, so 2**63 is a 404, not a 500.
+    # Rules bind their converter when added: this comes before any blueprint.
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_hooks(app)
 
