@@ -28,6 +28,7 @@ from qosyl.extensions import migrate
 from qosyl.extensions import socketio
 from qosyl.htmx import add_vary
 from qosyl.inputs import IdConverter
+from qosyl.inputs import refuse_non_form_body
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
 
@@ -127,6 +128,8 @@ def _init_extensions(app: Flask) -> None:
             return None
         return user
 
+    # Before CSRF protection, which reads the body: one that is not a form is refused first.
+    app.before_request(refuse_non_form_body)
     csrf.init_app(app)
     # Not a bare `mail`: the qosyl.mail module takes that name in this package.
     extensions.mail.init_app(app)

@@ -20,6 +20,7 @@ MESSAGES = {
     404: "There is nothing here.",
     405: "That action is not available here.",
     413: "The upload is too large.",
+    415: "This address takes forms only: send it as a web form, as the page does.",
     429: "Too many attempts. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again in a moment.",
 }

@@ -1,4 +1,5 @@
-"""Integers from clients are bounded in one place (issue 8, item 13).
+"""Integers from clients are bounded in one place (issue 8, item 13), and routes read
+form bodies only (item 14).
 
 A database raises on a number its column cannot hold: an id or cursor of 2**31 (PostgreSQL,
 whose INTEGER ids are 32 bits) or 2**63 (SQLite as well) from a path, a query string, a form
@@ -7,6 +8,8 @@ these are the named cases.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from flask import url_for
@@ -25,6 +28,7 @@ from qosyl.inputs import text_int
 from qosyl.models import Comment
 from qosyl.models import User
 from tests import factories
+from tests.helpers import csrf_token
 from tests.helpers import hx_get
 from tests.helpers import post
 from tests.test_messages import start
@@ -257,3 +261,76 @@ def test_an_error_in_a_handler_is_raised_in_tests(app, user, monkeypatch):
     monkeypatch.setattr(qosyl.presence, "tab_state", broken)
     with pytest.raises(RuntimeError, match="presence store is down"):
         socket.emit("presence:away", {"away": True}, callback=True)
+
+
+# Bodies
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "text/plain", "application/xml", "application/x-unknown"]
+)
+def test_a_form_route_refuses_a_body_that_is_not_a_form(app, logged_in, user, content_type):
+    token = csrf_token(logged_in)
+    response = logged_in.post(
+        "/posts",
+        data=json.dumps({"body": 1, "csrf_token": token}),
+        headers={"Content-Type": content_type, "X-CSRFToken": token},
+    )
+    assert response.status_code == 415
+    assert b"form" in response.data
+
+
+def test_a_json_body_over_htmx_gets_a_toast(logged_in):
+    token = csrf_token(logged_in)
+    response = logged_in.post(
+        "/posts",
+        json={"body": 1},
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
+    assert response.status_code == 415
+    assert "form" in response.headers["X-Qosyl-Message"]
+
+
+def test_form_bodies_and_empty_bodies_pass(app, logged_in, user):
+    token = csrf_token(logged_in)
+    assert post(logged_in, "/posts", {"body": "urlencoded"}).status_code == 302
+    response = post(logged_in, "/posts", {"body": "multipart"}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    # An empty body with any type (a bodiless fetch, say) is no body to refuse.
+    response = logged_in.post(
+        "/notifications/read-all",
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 302
+
+
+def test_json_bodies_are_refused_before_csrf_and_sign_in(client):
+    response = client.post("/posts", json={"body": 1})
+    assert response.status_code == 415
+
+
+def test_a_blueprint_named_for_other_bodies_is_let_through(logged_in, monkeypatch):
+    import qosyl.inputs
+
+    monkeypatch.setattr(qosyl.inputs, "NON_FORM_BODY_BLUEPRINTS", frozenset({"notifications"}))
+    token = csrf_token(logged_in)
+    response = logged_in.post("/notifications/read-all", json={}, headers={"X-CSRFToken": token})
+    assert response.status_code == 302
+
+
+def test_socket_io_polling_still_posts_its_own_bodies(app, user):
+    """Socket.IO's long-polling transport POSTs text/plain to /socket.io/, which its own
+    middleware serves before Flask: the form-only rule must not reach it."""
+    client = app.test_client()
+    factories.login(client, user)
+    opened = client.get("/socket.io/?EIO=4&transport=polling")
+    assert opened.status_code == 200
+    sid = json.loads(opened.get_data(as_text=True)[1:])["sid"]
+    response = client.post(
+        f"/socket.io/?EIO=4&transport=polling&sid={sid}",
+        data="40",
+        headers={"Content-Type": "text/plain;charset=UTF-8"},
+    )
+    assert response.status_code == 200 and response.get_data(as_text=True) == "OK"
+    connected = client.get(f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+    assert connected.get_data(as_text=True).startswith("40{")  # the connect was accepted
