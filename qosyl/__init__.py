@@ -49,7 +49,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
-    # Every <int:...> in every route is an id: bounded, so 2**63 is a 404, not a 500.
+    # Every <int:...> in every route is an id: one past what the database holds is a 404.
     # Rules bind their converter when added: this comes before any blueprint.
     app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
