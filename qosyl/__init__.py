@@ -27,6 +27,8 @@ from qosyl.extensions import login_manager
 from qosyl.extensions import migrate
 from qosyl.extensions import socketio
 from qosyl.htmx import add_vary
+from qosyl.inputs import IdConverter
+from qosyl.inputs import refuse_non_form_body
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
 
@@ -48,6 +50,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
         # Outside Socket.IO's middleware, so sockets see the client's address too (the
         # per-address socket cap, like the sign-in limits, counts people, not the proxy).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    # Every <int:...> in every route is an id: one past what the database holds is a 404.
+    # Rules bind their converter when added: this comes before any blueprint.
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_hooks(app)
 
@@ -117,6 +122,8 @@ def _init_extensions(app: Flask) -> None:
     # Cookies name a sign-in (qosyl/auth.py), checked against the database on every request.
     login_manager.user_loader(load_user)
 
+    # Before CSRF protection, which reads the body: one that is not a form is refused first.
+    app.before_request(refuse_non_form_body)
     csrf.init_app(app)
     # Not a bare `mail`: the qosyl.mail module takes that name in this package.
     extensions.mail.init_app(app)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask import Flask
 from flask import render_template
+from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from qosyl.extensions import db
+from qosyl.extensions import socketio
 from qosyl.htmx import is_htmx
 from qosyl.media import limit_text
 
@@ -17,6 +20,7 @@ MESSAGES = {
     404: "There is nothing here.",
     405: "That action is not available here.",
     413: "The upload is too large.",
+    415: "This address takes forms only: send it as a web form, as the page does.",
     429: "Too many attempts. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again in a moment.",
 }
@@ -30,7 +34,21 @@ def _respond(status: int, message: str):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def socket_error(error: Exception):
+    """Whatever a Socket.IO handler raises: logged, and the sender still gets an answer."""
+    db.session.rollback()
+    event = request.event["message"]
+    current_app.logger.error("unhandled error in Socket.IO event %r", event, exc_info=error)
+    if current_app.testing:
+        raise error
+    if event == "connect":
+        return False  # a connection that failed halfway is refused, not left half made
+    return {"error": MESSAGES[500]}
+
+
 def register_error_handlers(app: Flask) -> None:
+    socketio.on_error_default(socket_error)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _respond(400, CSRF_MESSAGE)

@@ -59,7 +59,7 @@ def disconnect(reason=None):
 
 
 @socketio.on("presence:away")
-def away(data):
+def away(data=None):
     """{"away": true} when the tab is hidden or idle, {"away": false} when it is back."""
     if not current_user.is_authenticated:
         return SIGNED_OUT

@@ -13,10 +13,10 @@ from qosyl import realtime
 from qosyl import viewing
 from qosyl.actions import messages as actions
 from qosyl.blueprints.rooms.events import CATCH_UP_LIMIT
-from qosyl.blueprints.rooms.events import event_int
 from qosyl.blueprints.rooms.events import SIGNED_OUT
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.inputs import event_int
 from qosyl.models import Conversation
 from qosyl.queries import conversation_messages_after
 from qosyl.realtime import Push
@@ -32,7 +32,7 @@ def _conversation(data) -> Conversation | None:
 
 
 @socketio.on("conversation:subscribe")
-def subscribe(data):
+def subscribe(data=None):
     """With `after_id`, receive what was missed since it, in order."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
@@ -68,7 +68,7 @@ _last_typing: dict[tuple[int, int], float] = {}
 
 
 @socketio.on("conversation:typing")
-def typing(data):
+def typing(data=None):
     """Tell the other members' tabs that this person is typing (no storage, no commit)."""
     if not current_user.is_authenticated:
         return SIGNED_OUT

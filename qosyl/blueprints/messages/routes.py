@@ -37,6 +37,8 @@ from qosyl.forms import form_status
 from qosyl.forms import INVALID_FORM
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import form_int
+from qosyl.inputs import query_int
 from qosyl.models import Attachment
 from qosyl.models import ConversationKind
 from qosyl.models import Message
@@ -151,7 +153,7 @@ def show(conversation_id: int):
 def history(conversation_id: int):
     """Older messages, for scrolling up."""
     conversation = access_conversation(current_user, conversation_id)
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     messages, older = conversation_messages_page(conversation.id, before=before)
     if not wants_fragment():
         return redirect(url_for("messages.show", conversation_id=conversation.id))
@@ -234,8 +236,8 @@ def attachment(conversation_id: int, attachment_id: int):
 def read(conversation_id: int):
     """The viewer has seen the conversation up to a message id (sent by chat.js)."""
     conversation = access_conversation(current_user, conversation_id)
-    up_to = request.form.get("up_to_id", type=int)
-    if up_to is None or up_to < 0:
+    up_to = form_int("up_to_id")
+    if up_to is None:
         abort(400)
     position = actions.mark_read(current_user, conversation, up_to)
     return jsonify(last_read_id=position)

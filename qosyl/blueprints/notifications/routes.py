@@ -7,7 +7,6 @@ from flask import flash
 from flask import make_response
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -17,6 +16,7 @@ from qosyl.actions import notifications as actions
 from qosyl.htmx import add_trigger
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import query_int
 from qosyl.queries import notifications_page
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -30,7 +30,7 @@ def require_login():
 
 @bp.get("")
 def index():
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     items, next_cursor = notifications_page(current_user.id, before_id=before)
     # "Load more" wants the next rows only; a live refresh wants the whole list block.
     block = "rows" if before is not None else "list"

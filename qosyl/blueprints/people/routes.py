@@ -18,6 +18,7 @@ from qosyl.actions import social
 from qosyl.blueprints.people.forms import NotificationSettingsForm
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import query_int
 from qosyl.notification_kinds import KINDS
 from qosyl.queries import blocked_people
 from qosyl.queries import friend_requests
@@ -75,7 +76,7 @@ def connections(username: str, kind: str):
     person = access_profile(current_user, username)
     if relation(current_user.id, person.id).blocking:
         abort(404)
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     people, cursor = people_page(kind, person.id, current_user.id, before=before)
     return render(
         "people/connections.html",

@@ -31,6 +31,9 @@ from qosyl.forms import form_status
 from qosyl.forms import INVALID_FORM
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import form_id
+from qosyl.inputs import page_number
+from qosyl.inputs import query_int
 from qosyl.markup import hashtags
 from qosyl.queries import comment_thread
 from qosyl.queries import feed_page
@@ -61,7 +64,7 @@ def _liked(posts) -> set[int]:
 def home_feed():
     """The signed-in home page (main.home hands over to it)."""
     me = current_user._get_current_object()
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     posts, cursor = feed_page(me.id, before=before)
     the_lobby = lobby()
     lobby_open = the_lobby is not None and can_read(the_lobby, me.id)
@@ -89,7 +92,7 @@ def home_feed():
 @bp.get("/feed")
 def feed():
     """More of the home feed, for infinite scroll."""
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     if not wants_fragment():
         return redirect(url_for("main.home", before=before))
     posts, cursor = feed_page(current_user.id, before=before)
@@ -194,8 +197,8 @@ def unlike(post_id: int):
 @bp.post("/p/<int:post_id>/comments")
 def comment(post_id: int):
     post = access_post(current_user, post_id)
-    parent_id = request.form.get("parent_id", type=int)
-    parent = access_comment(current_user, parent_id)[0] if parent_id else None
+    parent_id = form_id("parent_id")
+    parent = access_comment(current_user, parent_id)[0] if parent_id is not None else None
     form = reply_form(parent.id, request.form) if parent else comment_form(request.form)
     if form.validate_on_submit():
         try:
@@ -268,7 +271,7 @@ def delete_comment(comment_id: int):
 def hashtag(name: str):
     tags = hashtags("#" + name)
     tag = tags[0] if tags else name.lower()
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     posts, cursor = hashtag_posts(tag, current_user.id, before=before)
     next_url = url_for("posts.hashtag", name=tag, before=cursor) if cursor else None
     if before and wants_fragment():
@@ -283,7 +286,7 @@ def hashtag(name: str):
 @bp.get("/search")
 def search():
     query = request.args.get("q", "").strip()[:200]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     posts, has_more = search_posts(current_user.id, query, page=page) if query else ([], False)
     people = search_people(current_user.id, query, limit=5) if query and page == 1 else []
     return render(

@@ -6,7 +6,6 @@ from flask import Blueprint
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -19,6 +18,7 @@ from qosyl.blueprints.profiles.forms import ProfileSetupForm
 from qosyl.forms import form_status
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import query_int
 from qosyl.queries import liked_post_ids
 from qosyl.queries import posts_by
 from qosyl.queries import profile_counts
@@ -32,7 +32,7 @@ bp = Blueprint("profiles", __name__)
 def show(username: str):
     user = access_profile(current_user, username)
     rel = relation(current_user.id, user.id)
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     posts, cursor = ([], None) if rel.blocking else posts_by(user.id, current_user.id, before)
     next_url = url_for("profiles.show", username=user.username, before=cursor) if cursor else None
     liked = liked_post_ids(current_user.id, [post.id for post in posts])

@@ -14,6 +14,7 @@ from qosyl.actions import ActionError
 from qosyl.actions import rooms as actions
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.inputs import event_int
 from qosyl.models import Room
 from qosyl.models import RoomMessage
 from qosyl.queries import room_messages_after
@@ -22,11 +23,6 @@ from qosyl.queries import room_messages_after
 CATCH_UP_LIMIT = 200
 NOT_ALLOWED = {"error": "You cannot read this room."}
 SIGNED_OUT = {"error": "You are signed out. Reload the page."}
-
-
-def event_int(value) -> int | None:
-    """An integer sent by a client, or None (booleans are not integers here)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _readable_room(data) -> Room | None:
@@ -38,7 +34,7 @@ def _readable_room(data) -> Room | None:
 
 
 @socketio.on("room:subscribe")
-def subscribe(data):
+def subscribe(data=None):
     """Start hearing a room; with `after_id`, first receive what was missed since it."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
@@ -61,7 +57,7 @@ def subscribe(data):
 
 
 @socketio.on("room:unsubscribe")
-def unsubscribe(data):
+def unsubscribe(data=None):
     if not current_user.is_authenticated:
         return SIGNED_OUT
     room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
@@ -72,7 +68,7 @@ def unsubscribe(data):
 
 
 @socketio.on("room:send")
-def send(data):
+def send(data=None):
     """Send a message as the HTTP form does: same checks, same limits, same broadcast."""
     if not current_user.is_authenticated:
         return SIGNED_OUT
@@ -97,7 +93,7 @@ def send(data):
 
 
 @socketio.on("room:delete")
-def delete(data):
+def delete(data=None):
     if not current_user.is_authenticated:
         return SIGNED_OUT
     message_id = event_int(data.get("message_id")) if isinstance(data, dict) else None

@@ -29,6 +29,8 @@ from qosyl.forms import form_status
 from qosyl.forms import INVALID_FORM
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import page_number
+from qosyl.inputs import query_int
 from qosyl.queries import activity_page
 from qosyl.queries import participants
 from qosyl.queries import room_messages_page
@@ -55,7 +57,7 @@ def _trending():
 def index():
     query = request.args.get("q", "").strip()[:200]
     topic = request.args.get("topic", "").strip()[:50] or None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     if query:
         cards, has_more = search_rooms(query, page=page)
     else:
@@ -117,7 +119,7 @@ def history(room_id: int):
     room = access_room(current_user, room_id)
     if not actions.can_read(room, current_user.id):
         abort(404)
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     messages, older = room_messages_page(room.id, before=before)
     if not wants_fragment():
         return redirect(url_for("rooms.show", room_id=room.id))
@@ -280,7 +282,7 @@ def change_participant(room_id: int, username: str, action: str):
 
 @bp.get("/activity")
 def activity():
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     messages, cursor = activity_page(current_user.id, before=before)
     return render(
         "rooms/activity.html",
