@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from tests.factories import PASSWORD
@@ -58,6 +60,58 @@ def test_next_is_followed_only_within_the_site(client, user):
         response = post(client, f"/login?next={evil}", {"login": "alice", "password": PASSWORD})
         assert response.headers["Location"] == "/", evil
         post(client, "/logout")
+
+
+# Each would leave the site, or break the Location header, if followed as given.
+HOSTILE_NEXT = [
+    "https://evil.example/",
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%2F/evil.example",
+    "/%2f%2fevil.example",
+    "\\/evil.example",
+    "javascript:alert(1)",
+    "/%0D%0A//evil.example",
+    "/%0D%0ASet-Cookie:%20x=1",
+    "/%0A/evil.example",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/%00/evil.example",
+    "%20//evil.example",
+    "%09//evil.example",
+    "/%E2%80%A8/evil.example",
+    "/%C2%85/evil.example",
+    "/%25%30%44%25%30%41",
+    "/%250D%250A//evil.example",
+    "/%255Cevil.example",
+    "evil.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("evil", HOSTILE_NEXT)
+def test_a_hostile_next_falls_back_to_the_normal_page(client, user, evil):
+    response = client.post(
+        f"/login?next={evil}",
+        data={"login": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/search?q=caf%C3%A9&page=2", "/search?q=hello%20world", "/u/alice#posts", "/rooms/3"],
+)
+def test_a_local_next_with_a_query_is_kept(client, user, path):
+    response = client.post(
+        "/login?" + urlencode({"next": path}),
+        data={"login": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.headers["Location"] == path
 
 
 def test_remember_me_sets_a_hardened_lasting_cookie(client, user):

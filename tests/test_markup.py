@@ -410,6 +410,12 @@ def test_the_inertness_check_catches_what_it_should():
         ("a", "class", "button", False),
         ("a", "href", "/u/x", True),
         ("a", "href", "/\\evil.example", False),
+        # Browsers drop tabs and newlines inside URLs: these are "//evil.example".
+        ("a", "href", "/\t/evil.example", False),
+        ("a", "href", "/\n/evil.example", False),
+        ("a", "href", "/\r\n/evil.example", False),
+        ("a", "href", "/%5Cevil.example", False),
+        ("a", "href", "/tags/caf%C3%A9", True),
         ("a", "rel", "opener", False),
         ("a", "style", "color:red", False),
         ("ol", "start", "7", True),
@@ -432,6 +438,11 @@ def test_the_cleaner_second_wall_strips_what_the_renderer_never_makes():
     assert markup._clean(dirty) == (
         f'T<a>a</a><a href="https://e.com" {EXTERNAL}>e</a><span>s</span>\nd'
     )
+
+
+def test_the_cleaner_drops_a_local_looking_link_a_browser_reads_as_another_site():
+    # A tab written as an entity reaches the allowlist as a real tab.
+    assert markup._clean('<a href="/&#9;/evil.example">a</a>') == "<a>a</a>"
 
 
 def test_renders_concurrently():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -28,6 +26,7 @@ from qosyl.extensions import limiter
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
 from qosyl.htmx import render
+from qosyl.urls import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -51,14 +50,7 @@ def _failed_sign_in(response) -> bool:
 
 def _safe_next(target: str | None) -> str | None:
     """A local path to return to after sign-in; anything pointing elsewhere is dropped."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    return safe_local_path(target)
 
 
 def _after_sign_in_path(user) -> str:
