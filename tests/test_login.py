@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests import factories
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token
 from tests.helpers import post
@@ -148,23 +149,107 @@ def test_sign_in_without_csrf_is_refused(client, user):
 limited = pytest.mark.app_config(RATELIMIT_ENABLED=True)
 
 
+def client_at(app, address: str):
+    """A browser of its own, signing in from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+WRONG = "wrong password here"
+
+
 @limited
 def test_failed_sign_ins_are_limited_per_account(client, user, other_user):
     for _ in range(5):
-        assert sign_in(client, "alice", "wrong password here").status_code == 422
-    blocked = sign_in(client, "alice", "wrong password here")
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    blocked = sign_in(client, "alice", WRONG)
     assert blocked.status_code == 429
-    assert b"Too many attempts" in blocked.data
-    # Even the right password waits now; another account from the same place does not.
-    assert sign_in(client, "alice").status_code == 429
+    # Another account from the same place is not held back.
     assert sign_in(client, "bob").status_code == 302
 
 
 @limited
-def test_successful_sign_ins_do_not_count_against_the_account(client, user):
-    for _ in range(8):
+def test_username_and_email_share_one_count(client, user):
+    for login in ("alice", "alice@example.com", "ALICE", "Alice@Example.com", " alice "):
+        assert sign_in(client, login, WRONG).status_code == 422, login
+    assert sign_in(client, "alice@example.com", WRONG).status_code == 429
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_an_unknown_login_is_limited_on_its_text_in_any_case(client, user):
+    for login in ("nobody", "NoBody", "nobody", "NOBODY", "nobody"):
+        assert sign_in(client, login, WRONG).status_code == 422
+    assert sign_in(client, "Nobody", WRONG).status_code == 429
+    assert sign_in(client, "alice").status_code == 302
+
+
+@limited
+def test_the_locked_address_gets_429_with_a_clear_message(app, user):
+    guesser = client_at(app, "203.0.113.7")
+    for _ in range(5):
+        sign_in(guesser, "alice", WRONG)
+    # Even the right password waits, from the address that made the mistakes.
+    locked = sign_in(guesser, "alice")
+    assert locked.status_code == 429
+    page = locked.get_data(as_text=True)
+    assert "Too many failed sign-ins to this account from your network." in page
+    assert "Try again in 15 minutes" in page
+    assert 'name="login"' in page  # the form stays, with the login typed
+    assert int(locked.headers["Retry-After"]) > 14 * 60
+    assert guesser.get("/notifications").status_code == 302
+
+
+@limited
+def test_the_right_password_passes_a_lock_that_others_caused(app, user):
+    guesser = client_at(app, "203.0.113.7")
+    for _ in range(6):
+        sign_in(guesser, "alice", WRONG)
+    assert sign_in(guesser, "alice", WRONG).status_code == 429
+    owner = client_at(app, "198.51.100.20")
+    assert sign_in(owner, "alice").status_code == 302
+    assert owner.get("/notifications").status_code == 200
+    # And a wrong password from elsewhere starts its own count.
+    stranger = client_at(app, "198.51.100.99")
+    assert sign_in(stranger, "alice@example.com", WRONG).status_code == 422
+
+
+@limited
+def test_a_successful_sign_in_does_not_count_and_clears_the_mistakes(client, user):
+    for _ in range(4):
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    for _ in range(3):
         assert sign_in(client, "alice").status_code == 302
         post(client, "/logout")
+    for _ in range(5):
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_a_signed_in_browser_posting_the_form_clears_nothing(app, client, user, other_user):
+    for _ in range(5):
+        sign_in(client, "alice", WRONG)
+    factories.login(client, other_user)
+    # Already signed in: the form only redirects, it proves nothing about alice.
+    assert sign_in(client, "alice", WRONG).status_code == 302
+    post(client, "/logout")
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_an_ipv6_client_counts_as_its_slash_64(app, user):
+    for host in range(1, 6):
+        sign_in(client_at(app, f"2001:db8::{host}"), "alice", WRONG)
+    assert sign_in(client_at(app, "2001:db8::ffff"), "alice").status_code == 429
+    assert sign_in(client_at(app, "2001:db8:0:1::1"), "alice").status_code == 302
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_FAILURES="2 per hour")
+def test_the_failure_limit_is_configurable(client, user):
+    assert [sign_in(client, "alice", WRONG).status_code for _ in range(3)] == [422, 422, 429]
+    assert "Try again in 60 minutes" in sign_in(client, "alice").get_data(as_text=True)
 
 
 @limited

@@ -161,10 +161,15 @@ def verify_email(token: str) -> VerifyResult:
     return VerifyResult(user, Verified.FIRST_TIME)
 
 
+def user_for_login(login: str) -> User | None:
+    """The account a sign-in names, by username or email address."""
+    login = login.strip()
+    return user_by_email(login) if "@" in login else user_by_username(login)
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The account matching a username or email and password, or None."""
-    login = login.strip()
-    user = user_by_email(login) if "@" in login else user_by_username(login)
+    user = user_for_login(login)
     if not verify_password(user.password_hash if user else None, password):
         return None
     return user
