@@ -13,6 +13,8 @@ from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from qosyl.links import LinkError
+from qosyl.links import normalise_link
 from qosyl.models.base import db
 from qosyl.models.base import utcnow
 
@@ -85,10 +87,20 @@ class User(UserMixin, db.Model):
 
     @property
     def social_links(self) -> list[tuple[str, str]]:
-        """(label, url) of every link the user filled in, in display order."""
-        return [
-            (label, getattr(self, name)) for name, label, _ in SOCIAL_LINKS if getattr(self, name)
-        ]
+        """(label, url) of every link the user filled in, in display order.
+
+        Checked again here: a link saved before the check existed (or by other
+        means) is left out rather than sending readers somewhere else.
+        """
+        links = []
+        for name, label, hosts in SOCIAL_LINKS:
+            try:
+                url = normalise_link(getattr(self, name), label=label, hosts=hosts)
+            except LinkError:
+                continue
+            if url:
+                links.append((label, url))
+        return links
 
     def get_id(self) -> str:
         # The version makes sessions and remember cookies die with a password change.
