@@ -84,7 +84,9 @@ class Config:
     )
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN_PER_IP = os.environ.get("RATELIMIT_LOGIN_PER_IP", "20 per minute")
-    RATELIMIT_LOGIN_PER_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 5 minutes")
+    # Failed sign-ins from one address (an IPv6 /64) to one account; the right
+    # password from elsewhere still signs in.
+    RATELIMIT_LOGIN_FAILURES = os.environ.get("RATELIMIT_LOGIN_FAILURES", "5 per 15 minutes")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
     RATELIMIT_EMAIL_REQUESTS = os.environ.get("RATELIMIT_EMAIL_REQUESTS", "5 per 15 minutes")
     # Chat messages per person, over HTTP and Socket.IO alike.

@@ -23,6 +23,7 @@ Choices:
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -49,6 +50,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 from werkzeug.routing import BuildError
+
+from qosyl.links import hides_its_host
+from qosyl.urls import safe_local_path
 
 MentionResolver = Callable[[str], str | None]
 
@@ -139,19 +143,26 @@ LINK_CLASSES = frozenset({"mention", "hashtag"})
 def _allowed_url(url: str) -> bool:
     """http, https and mailto URLs, and paths on this site.
 
-    A path must start with exactly one "/": "//host" and "/\\host" reach other hosts.
+    A path must start with exactly one "/": "//host" and "/\\host" reach other hosts,
+    and so does "/" + tab + "/host" (see qosyl.urls). A web link may not carry a
+    user name or a backslash before its host: its text would name another site
+    than the one it goes to (see qosyl.links).
     Anything else relative ("page.html", "#frag") is refused: user content has no
     base to be relative to.
     """
-    url = url.strip()
+    # bleach hands attribute values over with their character references as
+    # written; the browser decodes them ("/&#9;/host" is "/" + tab + "/host").
+    url = html.unescape(url).strip()
     scheme = _SCHEME.match(url)
     if scheme:
-        return scheme.group(1).lower() in ALLOWED_PROTOCOLS
-    return url.startswith("/") and not url.startswith(("//", "/\\"))
+        return scheme.group(1).lower() in ALLOWED_PROTOCOLS and not hides_its_host(url)
+    return safe_local_path(url) is not None
 
 
 def _is_external(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
+    # "https:host" (no slashes) is a web link too, for browsers.
+    scheme = _SCHEME.match(html.unescape(url).strip())
+    return scheme is not None and scheme.group(1).lower() in ("http", "https")
 
 
 def _hashtag_url(tag: str) -> str:

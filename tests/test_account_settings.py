@@ -215,6 +215,126 @@ def test_a_change_link_loses_to_an_account_that_took_the_address(app, logged_in,
     assert b"Another account now uses this address." in response.data
 
 
+# A pending change reserves nothing: the first to confirm an address gets it.
+
+TAKEN = "Another account now uses this address."
+WANTED = "wanted@example.com"
+
+
+def _account(app, username: str) -> User:
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.username == username))
+
+
+def _browser_of(app, account: User):
+    client = app.test_client()
+    factories.login(client, account)
+    return client
+
+
+def _ask_for(client, address: str = WANTED):
+    return post(client, "/settings/email", {"email": address, "password": PASSWORD})
+
+
+def _link_to(outbox, address: str = WANTED) -> str:
+    return link_from([m for m in outbox if m.recipients == [address]][-1], "/verify/")
+
+
+SIGN_UP = {
+    "first_name": "Carol",
+    "last_name": "Quick",
+    "username": "carol",
+    "email": "Wanted@Example.com",
+    "password": "violet-mountain-river-42",
+    "confirm": "violet-mountain-river-42",
+}
+
+
+def test_a_pending_change_does_not_block_a_sign_up_which_then_wins(app, logged_in, outbox):
+    assert _ask_for(logged_in).status_code == 302
+    alice_link = _link_to(outbox)
+
+    response = post(app.test_client(), "/register", SIGN_UP)
+    assert response.status_code == 302
+    assert _account(app, "carol").email == WANTED
+
+    # The sign-up holds the address now (even unverified): alice's link fails cleanly.
+    refused = logged_in.get(alice_link)
+    assert refused.status_code == 400
+    assert TAKEN in refused.get_data(as_text=True)
+    alice = _account(app, "alice")
+    assert (alice.email, alice.pending_email) == ("alice@example.com", None)
+
+
+def test_a_pending_change_does_not_block_another_change(app, logged_in, other_user, outbox):
+    assert _ask_for(logged_in).status_code == 302
+    bob = _browser_of(app, other_user)
+    assert _ask_for(bob).status_code == 302
+    assert _account(app, "bob").pending_email == WANTED
+    assert _account(app, "alice").pending_email == WANTED
+
+
+def test_two_pending_changes_to_one_address_the_first_to_confirm_wins(
+    app, logged_in, other_user, outbox
+):
+    _ask_for(logged_in)
+    alice_link = _link_to(outbox)
+    bob = _browser_of(app, other_user)
+    _ask_for(bob)
+    bob_link = _link_to(outbox)
+
+    assert bob.get(bob_link).status_code == 302
+    assert _account(app, "bob").email == WANTED
+    # The confirmed address leaves everyone else's pending change.
+    assert _account(app, "alice").pending_email is None
+
+    refused = logged_in.get(alice_link)
+    assert refused.status_code == 400
+    assert TAKEN in refused.get_data(as_text=True)
+    assert _account(app, "alice").email == "alice@example.com"
+    assert can_sign_in(app, WANTED, PASSWORD)  # bob's, with bob's password
+    assert _account(app, "bob").email == WANTED
+
+
+def test_a_confirmation_that_loses_a_race_at_commit_gets_the_message(
+    app, logged_in, other_user, outbox, monkeypatch
+):
+    _ask_for(logged_in)
+    alice_link = _link_to(outbox)
+    with app.app_context():
+        # Bob's confirmation commits between alice's check and her commit.
+        db.session.get(User, other_user.id).email = WANTED
+        db.session.commit()
+    from qosyl.actions import accounts
+
+    monkeypatch.setattr(accounts, "user_by_email", lambda email: None)
+    refused = logged_in.get(alice_link)
+    assert refused.status_code == 400
+    assert TAKEN in refused.get_data(as_text=True)
+    assert _account(app, "alice").email == "alice@example.com"
+
+
+def test_verifying_a_sign_up_clears_the_address_from_pending_changes(app, logged_in, outbox):
+    _ask_for(logged_in)
+    post(app.test_client(), "/register", SIGN_UP)
+    carol_link = _link_to(outbox)
+    assert app.test_client().get(carol_link).status_code == 302
+    assert _account(app, "carol").is_verified
+    assert _account(app, "alice").pending_email is None
+
+
+def test_resend_mails_every_account_waiting_for_the_address(app, logged_in, other_user, outbox):
+    _ask_for(logged_in)
+    _ask_for(_browser_of(app, other_user))
+    outbox.clear()
+    assert post(app.test_client(), "/verify/resend", {"email": WANTED}).status_code == 302
+    assert sorted(m.recipients[0] for m in outbox) == [WANTED, WANTED]
+    statuses = [app.test_client().get(link_from(m, "/verify/")).status_code for m in outbox]
+    # The first link opened won; the other found the address taken.
+    assert statuses == [302, 400]
+    assert [_account(app, name).email for name in ("alice", "bob")].count(WANTED) == 1
+
+
 # Delete account
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from tests import factories
@@ -60,6 +62,58 @@ def test_next_is_followed_only_within_the_site(client, user):
         post(client, "/logout")
 
 
+# Each would leave the site, or break the Location header, if followed as given.
+HOSTILE_NEXT = [
+    "https://evil.example/",
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%2F/evil.example",
+    "/%2f%2fevil.example",
+    "\\/evil.example",
+    "javascript:alert(1)",
+    "/%0D%0A//evil.example",
+    "/%0D%0ASet-Cookie:%20x=1",
+    "/%0A/evil.example",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/%00/evil.example",
+    "%20//evil.example",
+    "%09//evil.example",
+    "/%E2%80%A8/evil.example",
+    "/%C2%85/evil.example",
+    "/%25%30%44%25%30%41",
+    "/%250D%250A//evil.example",
+    "/%255Cevil.example",
+    "evil.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("evil", HOSTILE_NEXT)
+def test_a_hostile_next_falls_back_to_the_normal_page(client, user, evil):
+    response = client.post(
+        f"/login?next={evil}",
+        data={"login": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/search?q=caf%C3%A9&page=2", "/search?q=hello%20world", "/u/alice#posts", "/rooms/3"],
+)
+def test_a_local_next_with_a_query_is_kept(client, user, path):
+    response = client.post(
+        "/login?" + urlencode({"next": path}),
+        data={"login": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.headers["Location"] == path
+
+
 def test_remember_me_sets_a_hardened_lasting_cookie(client, user):
     response = sign_in(client, "alice", remember="y")
     cookies = response.headers.getlist("Set-Cookie")
@@ -94,23 +148,107 @@ def test_sign_in_without_csrf_is_refused(client, user):
 limited = pytest.mark.app_config(RATELIMIT_ENABLED=True)
 
 
+def client_at(app, address: str):
+    """A browser of its own, signing in from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+WRONG = "wrong password here"
+
+
 @limited
 def test_failed_sign_ins_are_limited_per_account(client, user, other_user):
     for _ in range(5):
-        assert sign_in(client, "alice", "wrong password here").status_code == 422
-    blocked = sign_in(client, "alice", "wrong password here")
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    blocked = sign_in(client, "alice", WRONG)
     assert blocked.status_code == 429
-    assert b"Too many attempts" in blocked.data
-    # Even the right password waits now; another account from the same place does not.
-    assert sign_in(client, "alice").status_code == 429
+    # Another account from the same place is not held back.
     assert sign_in(client, "bob").status_code == 302
 
 
 @limited
-def test_successful_sign_ins_do_not_count_against_the_account(client, user):
-    for _ in range(8):
+def test_username_and_email_share_one_count(client, user):
+    for login in ("alice", "alice@example.com", "ALICE", "Alice@Example.com", " alice "):
+        assert sign_in(client, login, WRONG).status_code == 422, login
+    assert sign_in(client, "alice@example.com", WRONG).status_code == 429
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_an_unknown_login_is_limited_on_its_text_in_any_case(client, user):
+    for login in ("nobody", "NoBody", "nobody", "NOBODY", "nobody"):
+        assert sign_in(client, login, WRONG).status_code == 422
+    assert sign_in(client, "Nobody", WRONG).status_code == 429
+    assert sign_in(client, "alice").status_code == 302
+
+
+@limited
+def test_the_locked_address_gets_429_with_a_clear_message(app, user):
+    guesser = client_at(app, "203.0.113.7")
+    for _ in range(5):
+        sign_in(guesser, "alice", WRONG)
+    # Even the right password waits, from the address that made the mistakes.
+    locked = sign_in(guesser, "alice")
+    assert locked.status_code == 429
+    page = locked.get_data(as_text=True)
+    assert "Too many failed sign-ins to this account from your network." in page
+    assert "Try again in 15 minutes" in page
+    assert 'name="login"' in page  # the form stays, with the login typed
+    assert int(locked.headers["Retry-After"]) > 14 * 60
+    assert guesser.get("/notifications").status_code == 302
+
+
+@limited
+def test_the_right_password_passes_a_lock_that_others_caused(app, user):
+    guesser = client_at(app, "203.0.113.7")
+    for _ in range(6):
+        sign_in(guesser, "alice", WRONG)
+    assert sign_in(guesser, "alice", WRONG).status_code == 429
+    owner = client_at(app, "198.51.100.20")
+    assert sign_in(owner, "alice").status_code == 302
+    assert owner.get("/notifications").status_code == 200
+    # And a wrong password from elsewhere starts its own count.
+    stranger = client_at(app, "198.51.100.99")
+    assert sign_in(stranger, "alice@example.com", WRONG).status_code == 422
+
+
+@limited
+def test_a_successful_sign_in_does_not_count_and_clears_the_mistakes(client, user):
+    for _ in range(4):
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    for _ in range(3):
         assert sign_in(client, "alice").status_code == 302
         post(client, "/logout")
+    for _ in range(5):
+        assert sign_in(client, "alice", WRONG).status_code == 422
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_a_signed_in_browser_posting_the_form_clears_nothing(app, client, user, other_user):
+    for _ in range(5):
+        sign_in(client, "alice", WRONG)
+    factories.login(client, other_user)
+    # Already signed in: the form only redirects, it proves nothing about alice.
+    assert sign_in(client, "alice", WRONG).status_code == 302
+    post(client, "/logout")
+    assert sign_in(client, "alice", WRONG).status_code == 429
+
+
+@limited
+def test_an_ipv6_client_counts_as_its_slash_64(app, user):
+    for host in range(1, 6):
+        sign_in(client_at(app, f"2001:db8::{host}"), "alice", WRONG)
+    assert sign_in(client_at(app, "2001:db8::ffff"), "alice").status_code == 429
+    assert sign_in(client_at(app, "2001:db8:0:1::1"), "alice").status_code == 302
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_FAILURES="2 per hour")
+def test_the_failure_limit_is_configurable(client, user):
+    assert [sign_in(client, "alice", WRONG).status_code for _ in range(3)] == [422, 422, 429]
+    assert "Try again in 60 minutes" in sign_in(client, "alice").get_data(as_text=True)
 
 
 @limited

@@ -168,6 +168,31 @@ def test_external_links_open_in_a_new_tab_without_referrer():
     assert EXTERNAL in render("<http://example.com>")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Shown as github.com (a browser ends the host at "\\"), followed to evil.example:
+        # the href carries the backslash as %5C, which does not end the host.
+        "https://github.com\\@evil.example/x",
+        "<https://github.com\\@evil.example/x>",
+        "https://github.com%5C@evil.example/x",
+        # A user name that reads as the host.
+        "https://github.com@evil.example/x",
+        "[docs](https://github.com:443@evil.example/)",
+    ],
+)
+def test_a_link_whose_host_is_disguised_does_not_go_there(text):
+    out = render(text)
+    # What stays a link (at most "https://github.com") goes where its text says.
+    assert not any("evil.example" in href for href in re.findall(r'href="([^"]*)"', out))
+    assert "evil.example" in out
+
+
+@pytest.mark.parametrize("destination", ["https:evil.example", "HTTPS:/evil.example/x"])
+def test_a_web_link_without_two_slashes_is_still_external(destination):
+    assert EXTERNAL in render(f"[x]({destination})")
+
+
 def test_links_on_this_site_and_mail_get_no_target():
     assert render("[me](/u/alice)") == '<p><a href="/u/alice">me</a></p>\n'
     assert render("<mailto:a@example.com>") == (
@@ -410,6 +435,12 @@ def test_the_inertness_check_catches_what_it_should():
         ("a", "class", "button", False),
         ("a", "href", "/u/x", True),
         ("a", "href", "/\\evil.example", False),
+        # Browsers drop tabs and newlines inside URLs: these are "//evil.example".
+        ("a", "href", "/\t/evil.example", False),
+        ("a", "href", "/\n/evil.example", False),
+        ("a", "href", "/\r\n/evil.example", False),
+        ("a", "href", "/%5Cevil.example", False),
+        ("a", "href", "/tags/caf%C3%A9", True),
         ("a", "rel", "opener", False),
         ("a", "style", "color:red", False),
         ("ol", "start", "7", True),
@@ -432,6 +463,11 @@ def test_the_cleaner_second_wall_strips_what_the_renderer_never_makes():
     assert markup._clean(dirty) == (
         f'T<a>a</a><a href="https://e.com" {EXTERNAL}>e</a><span>s</span>\nd'
     )
+
+
+def test_the_cleaner_drops_a_local_looking_link_a_browser_reads_as_another_site():
+    # A tab written as an entity reaches the allowlist as a real tab.
+    assert markup._clean('<a href="/&#9;/evil.example">a</a>') == "<a>a</a>"
 
 
 def test_renders_concurrently():

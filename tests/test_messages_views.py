@@ -55,6 +55,31 @@ def test_refused_start_explains_why(app, logged_in, other_user):
     assert "only takes messages from friends" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "referrer, back_to",
+    [
+        ("http://localhost/u/bob?tab=posts", "/u/bob?tab=posts"),
+        ("https://evil.example/phish", "/messages"),
+        ("http://localhost.evil.example/u/bob", "/messages"),
+        ("http://localhost//evil.example/", "/messages"),
+        ("http://localhost/%5Cevil.example", "/messages"),
+        ("/\\evil.example", "/messages"),
+        ("//evil.example/", "/messages"),
+    ],
+)
+def test_a_refused_start_goes_back_only_to_a_page_of_this_site(
+    app, logged_in, other_user, referrer, back_to
+):
+    with app.app_context():
+        person(other_user.id).messages_from_friends_only = True
+        db.session.commit()
+    response = post(
+        logged_in, f"/messages/with/{other_user.username}", {}, headers={"Referer": referrer}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == back_to
+
+
 def test_the_list_shows_last_message_and_unread_counts(app, logged_in, user, other_user):
     conversation_id = start(app, user, other_user)
     write(app, other_user, conversation_id, "first <b>hello</b>")

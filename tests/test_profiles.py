@@ -6,9 +6,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func
 from sqlalchemy import select
 
+from qosyl.actions import ActionError
+from qosyl.actions import profiles
 from qosyl.extensions import db
 from qosyl.models import Notification
 from qosyl.models import User
@@ -155,6 +158,112 @@ def test_bad_profile_input_changes_nothing(app, logged_in, field, value, message
     assert message in html.split(f'id="{field}-error"', 1)[1].split("</ul>", 1)[0]
     after = alice(app)
     assert (after.bio, getattr(after, field)) == (before.bio, getattr(before, field))
+
+
+ADDRESS_LIKE = "Enter a web address like"
+NOT_GITHUB = "Enter a GitHub address like https://github.com/yourname."
+NO_USERINFO = "Remove the part before @: a link cannot hold a user name or password."
+NO_BACKSLASH = "Use / rather than \\ in a web address."
+NO_SPACES = "Remove the spaces and invisible characters from the address."
+
+# Each would take a browser somewhere other than the site the field names, or nowhere.
+HOSTILE_LINKS = [
+    ("github", "https://evil.example\\@github.com/x", NO_BACKSLASH),
+    ("github", "https://evil.example\\.github.com", NO_BACKSLASH),
+    ("github", "https:\\\\evil.example\\github.com", NO_BACKSLASH),
+    ("github", "https://evil.example%5C@github.com/x", NO_USERINFO),
+    ("github", "https://github.com@evil.example/x", NO_USERINFO),
+    ("github", "https://alice:secret@github.com/alice", NO_USERINFO),
+    ("github", "https://g\u0456thub.com/alice", NOT_GITHUB),  # Cyrillic i
+    ("github", "https://github.com.evil.example/alice", NOT_GITHUB),
+    ("github", "https://notgithub.com/alice", NOT_GITHUB),
+    ("github", "https://github%2Ecom/alice", ADDRESS_LIKE),
+    ("github", "https://git\thub.com/alice", NO_SPACES),
+    ("github", "https://github.com/al ice", NO_SPACES),
+    ("github", "https://github.com\u200b.evil.example/", NO_SPACES),
+    ("github", "https://github.com/\u202ealice", NO_SPACES),
+    ("github", "https://github.com:99999/alice", ADDRESS_LIKE),
+    ("website", "javascript:alert(1)", ADDRESS_LIKE),
+    ("website", "data:text/html,<script>alert(1)</script>", ADDRESS_LIKE),
+    ("website", "mailto:alice@example.com", ADDRESS_LIKE),
+    ("website", "https://", ADDRESS_LIKE),
+    ("website", "https://localhost:8080/", ADDRESS_LIKE),
+    ("website", "https://127.0.0.1/", ADDRESS_LIKE),
+    ("website", "https://2130706433/", ADDRESS_LIKE),
+    ("website", "https://0x7f.1/", ADDRESS_LIKE),
+    ("website", "https://[::1]/", ADDRESS_LIKE),
+    ("website", "https://exa..mple.com/", ADDRESS_LIKE),
+    ("website", "https://xn--zz.example/", ADDRESS_LIKE),
+    ("website", "https://example.com/" + "x" * 240, "Use at most 255 characters."),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), HOSTILE_LINKS)
+def test_a_link_a_browser_would_read_differently_is_refused(app, logged_in, field, value, message):
+    upload(logged_in, "/settings/profile", PROFILE)
+    response = upload(logged_in, "/settings/profile", {**PROFILE, "bio": "changed", field: value})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert escape(message) in html.split(f'id="{field}-error"', 1)[1].split("</ul>", 1)[0]
+    after = alice(app)
+    assert (after.bio, after.github, after.website) == (
+        PROFILE["bio"],
+        PROFILE["github"],
+        "https://alice.example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("github", "https://github.com/alice", "https://github.com/alice"),
+        ("github", "github.com/alice", "https://github.com/alice"),
+        ("github", "HTTPS://GitHub.COM/Alice", "https://github.com/Alice"),
+        ("github", "https://github.com:443/alice", "https://github.com/alice"),
+        ("github", "https://gist.github.com/alice", "https://gist.github.com/alice"),
+        (
+            "github",
+            "https://\uff47\uff49\uff54\uff48\uff55\uff42.com/alice",
+            "https://github.com/alice",
+        ),
+        ("github", "https://github.com./alice", "https://github.com/alice"),
+        ("twitter", "http://x.com:80/alice", "http://x.com/alice"),
+        (
+            "website",
+            "https://b\u00fccher.example/caf\u00e9",
+            "https://xn--bcher-kva.example/caf\u00e9",
+        ),
+        # Browsers keep the sharp s (UTS 46 non-transitional); IDNA 2003 would make it "ss".
+        ("website", "https://fa\u00df.example/", "https://xn--fa-hia.example/"),
+        ("website", "example.com:8443/a?b=1#c", "https://example.com:8443/a?b=1#c"),
+        ("website", "https://medium.com/@alice", "https://medium.com/@alice"),
+    ],
+)
+def test_a_good_link_is_stored_in_its_normal_form(app, logged_in, field, value, stored):
+    response = upload(logged_in, "/settings/profile", {**PROFILE, field: value})
+    assert response.status_code == 302
+    assert getattr(alice(app), field) == stored
+
+
+def test_the_profile_action_refuses_the_same_links_with_the_same_message(app, user):
+    with app.test_request_context():
+        account = db.session.get(User, user.id)
+        with pytest.raises(ActionError) as refused:
+            profiles.update_profile(account, {"github": "https://evil.example\\@github.com/x"})
+        assert (refused.value.field, refused.value.message) == ("github", NO_BACKSLASH)
+        profiles.update_profile(account, {"github": "GitHub.com/alice"})
+        assert account.github == "https://github.com/alice"
+
+
+def test_a_link_saved_before_the_check_is_not_offered(app, logged_in, user):
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        account.github = "https://evil.example\\@github.com/x"
+        account.website = "https://alice.example.org"
+        db.session.commit()
+    html = logged_in.get("/u/alice").get_data(as_text=True)
+    assert "evil.example" not in html
+    assert 'href="https://alice.example.org"' in html
 
 
 def test_avatar_and_cover_upload_replace_and_remove(app, logged_in):

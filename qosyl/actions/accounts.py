@@ -57,12 +57,17 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+ADDRESS_TAKEN = "Another account now uses this address."
+
+
 def email_in_use(email: str, *, except_user: User | None = None) -> bool:
-    """True if an account has this address, or is waiting to switch to it."""
+    """True if an account has this address (verified or not).
+
+    A change waiting for confirmation reserves nothing: several people may ask
+    for one address, and the first to confirm it from its mailbox gets it.
+    """
     email = normalise_email(email)
-    query = select(User.id).where(
-        or_(func.lower(User.email) == email, func.lower(User.pending_email) == email)
-    )
+    query = select(User.id).where(func.lower(User.email) == email)
     if except_user is not None:
         query = query.where(User.id != except_user.id)
     return db.session.scalar(query.limit(1)) is not None
@@ -112,20 +117,22 @@ def send_verification_email(user: User) -> None:
 
 
 def resend_verification(email: str) -> None:
-    """Mail a fresh link if an unverified account (or a pending change) has this address.
+    """Mail a fresh link for each unverified account or pending change with this address.
 
     Says nothing either way, so the form cannot be used to probe for accounts.
     """
     email = normalise_email(email)
-    user = db.session.scalar(
-        select(User).where(
+    waiting = db.session.scalars(
+        select(User)
+        .where(
             or_(
                 (func.lower(User.email) == email) & User.email_verified_at.is_(None),
                 func.lower(User.pending_email) == email,
             )
         )
+        .order_by(User.id)
     )
-    if user is not None:
+    for user in waiting:
         send_verification_email(user)
     db.session.commit()
 
@@ -154,23 +161,55 @@ def verify_email(token: str) -> VerifyResult:
     if user.pending_email and user.pending_email == email:
         owner = user_by_email(email)
         if owner is not None and owner.id != user.id:
-            raise ActionError("Another account now uses this address.")
+            raise _email_change_lost(user)
         user.email, user.pending_email = email, None
-        db.session.commit()
+        try:
+            _withdraw_pending_changes_to(email, user)  # flushes the new address first
+            db.session.commit()
+        except IntegrityError:
+            # Another confirmation (or sign-up) of this address committed first.
+            db.session.rollback()
+            raise _email_change_lost(user) from None
         return VerifyResult(user, Verified.EMAIL_CHANGED)
     if user.email != email:
+        if user_by_email(email) is not None:
+            raise ActionError(ADDRESS_TAKEN)
         raise ActionError("This link is for an address the account no longer uses.")
     if user.is_verified:
         return VerifyResult(user, Verified.ALREADY)
     user.email_verified_at = utcnow()
+    _withdraw_pending_changes_to(email, user)
     db.session.commit()
     return VerifyResult(user, Verified.FIRST_TIME)
 
 
+def _withdraw_pending_changes_to(email: str, owner: User) -> None:
+    """`owner` has confirmed `email`: other people's changes to it are over. Caller commits."""
+    db.session.execute(
+        update(User)
+        .where(func.lower(User.pending_email) == normalise_email(email), User.id != owner.id)
+        .values(pending_email=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _email_change_lost(user: User) -> ActionError:
+    """The address `user` waited for went to someone else: drop the change (committed)
+    and return the error to raise."""
+    user.pending_email = None
+    db.session.commit()
+    return ActionError(ADDRESS_TAKEN)
+
+
+def user_for_login(login: str) -> User | None:
+    """The account a sign-in names, by username or email address."""
+    login = login.strip()
+    return user_by_email(login) if "@" in login else user_by_username(login)
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The account matching a username or email and password, or None."""
-    login = login.strip()
-    user = user_by_email(login) if "@" in login else user_by_username(login)
+    user = user_for_login(login)
     if not verify_password(user.password_hash if user else None, password):
         return None
     return user

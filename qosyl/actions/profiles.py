@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from qosyl import media
+from qosyl.actions import ActionError
 from qosyl.extensions import db
+from qosyl.links import LinkError
+from qosyl.links import normalise_link
 from qosyl.models import User
 from qosyl.models.user import SOCIAL_LINKS
 from qosyl.oncommit import on_commit
 from qosyl.oncommit import on_rollback
 
+LINK_HOSTS = {name: hosts for name, _, hosts in SOCIAL_LINKS}
+LINK_LABELS = {name: label for name, label, _ in SOCIAL_LINKS}
 TEXT_FIELDS = (
     "first_name",
     "last_name",
@@ -47,12 +52,20 @@ def update_profile(
 ) -> None:
     """Save profile fields (an empty string clears one) and images.
 
-    Precondition: the form validated the values and processed the images.
+    Precondition: the form validated the values and processed the images. Links
+    are checked (and normalised) here as well, so every way in refuses the same
+    ones: ActionError names the field.
     """
     for name, value in fields.items():
         if name not in TEXT_FIELDS:
             raise ValueError(f"{name} is not a profile field")
-        setattr(user, name, value.strip())
+        value = value.strip()
+        if name in LINK_HOSTS:
+            try:
+                value = normalise_link(value, label=LINK_LABELS[name], hosts=LINK_HOSTS[name])
+            except LinkError as error:
+                raise ActionError(error.message, name) from None
+        setattr(user, name, value)
     _replace_image(user, "avatar_key", "avatar", avatar, remove_avatar)
     _replace_image(user, "cover_key", "cover", cover, remove_cover)
     db.session.commit()

@@ -14,6 +14,8 @@ from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from qosyl.links import LinkError
+from qosyl.links import normalise_link
 from qosyl.models.base import db
 from qosyl.models.base import utcnow
 
@@ -84,10 +86,20 @@ class User(UserMixin, db.Model):
 
     @property
     def social_links(self) -> list[tuple[str, str]]:
-        """(label, url) of every link the user filled in, in display order."""
-        return [
-            (label, getattr(self, name)) for name, label, _ in SOCIAL_LINKS if getattr(self, name)
-        ]
+        """(label, url) of every link the user filled in, in display order.
+
+        Checked again here: a link saved before the check existed (or by other
+        means) is left out rather than sending readers somewhere else.
+        """
+        links = []
+        for name, label, hosts in SOCIAL_LINKS:
+            try:
+                url = normalise_link(getattr(self, name), label=label, hosts=hosts)
+            except LinkError:
+                continue
+            if url:
+                links.append((label, url))
+        return links
 
     # The sign-in (LoginSession) this request runs under, set by the session loader; not a
     # column. Cookies carry its key, not the user id: deleting the row ends the sign-in.

@@ -136,3 +136,22 @@ def test_bad_images_are_refused_in_the_browser(page, make_live_user, tmp_path):
     expect(page.locator("#avatar-error")).to_contain_text("not an image we can read")
     expect(page.locator("#cover-error")).to_contain_text("not an image we can read")
     expect(page.locator("img[src*='/media/']")).to_have_count(0)  # nothing was stored
+
+
+def test_a_profile_link_the_browser_reads_as_another_site_is_refused(page, make_live_user):
+    username = make_live_user(first_name="Lia", last_name="Links")
+    sign_in(page, username)
+    tricky = "https://evil.example\\@github.com/lia"
+    # The premise, from the browser itself: a backslash ends the host.
+    assert page.evaluate("(url) => new URL(url).host", tricky) == "evil.example"
+
+    page.goto("/settings/profile")
+    page.get_by_label("GitHub").fill(tricky)
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.locator("#github-error")).to_contain_text("Use / rather than \\ in a web address.")
+    expect(page.get_by_label("GitHub")).to_have_value(tricky)
+
+    page.get_by_label("GitHub").fill("GitHub.com/lia")
+    page.get_by_role("button", name="Save profile").click()
+    link = page.get_by_role("link", name="GitHub")
+    expect(link).to_have_attribute("href", "https://github.com/lia")

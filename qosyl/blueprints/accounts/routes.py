@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import hashlib
+import ipaddress
+import math
+from functools import wraps
 
 from flask import Blueprint
 from flask import current_app
@@ -10,10 +13,12 @@ from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import logout_user
 
+from qosyl import ratelimits
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
 from qosyl.auth import sign_in
@@ -29,6 +34,7 @@ from qosyl.extensions import limiter
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
 from qosyl.htmx import render
+from qosyl.urls import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -37,29 +43,66 @@ def _limit(name: str):
     return lambda: current_app.config[name]
 
 
-def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("login") or "").strip().lower()
-
-
 def _email_key() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
 
 
-def _failed_sign_in(response) -> bool:
-    # Only failed attempts count towards the per-account limit.
-    return response.status_code != 302
+def _sign_in_client() -> str:
+    """Who is trying: the client address, or its /64 for IPv6 (one household or host)."""
+    address = get_remote_address() or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
+def _sign_in_account() -> str:
+    """The account a sign-in names (username and email alike); else its typed text."""
+    login = (request.form.get("login") or "").strip()
+    user = accounts.user_for_login(login) if login else None
+    if user is not None:
+        return f"user:{user.id}"
+    # Hashed: a password typed into the wrong field should not sit in the counter store.
+    return "login:" + hashlib.sha256(login.lower().encode()).hexdigest()[:32]
+
+
+def _sign_in_locked(wait_seconds: int):
+    minutes = math.ceil(wait_seconds / 60)
+    form = LoginForm()
+    form.form_errors.append(
+        "Too many failed sign-ins to this account from your network. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or reset your password."
+    )
+    page, status = render("accounts/login.html", status=429, form=form, resend_form=None)
+    return page, status, {"Retry-After": str(wait_seconds)}
+
+
+def _limit_sign_in_failures(view):
+    """Failed sign-ins count per client and account, so guessing from one place stops
+    after a few tries while the owner, signing in from elsewhere, is not locked out."""
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        if request.method != "POST" or current_user.is_authenticated:
+            return view(*args, **kwargs)
+        client, account = _sign_in_client(), _sign_in_account()
+        wait = ratelimits.count_sign_in_attempt(client, account)
+        if wait is not None:
+            return _sign_in_locked(wait)
+        response = view(*args, **kwargs)
+        if current_user.is_authenticated:
+            ratelimits.forget_sign_in_failures(client, account)
+        return response
+
+    return limited
 
 
 def _safe_next(target: str | None) -> str | None:
     """A local path to return to after sign-in; anything pointing elsewhere is dropped."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    return safe_local_path(target)
 
 
 def _after_sign_in_path(user) -> str:
@@ -141,12 +184,7 @@ def verify_email(token: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"), methods=["POST"])
-@limiter.limit(
-    _limit("RATELIMIT_LOGIN_PER_ACCOUNT"),
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-)
+@_limit_sign_in_failures
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

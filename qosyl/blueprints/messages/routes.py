@@ -48,6 +48,7 @@ from qosyl.queries import conversation_messages_page
 from qosyl.queries import conversation_rows
 from qosyl.queries import invite_candidates
 from qosyl.search import search_people
+from qosyl.urls import local_referrer
 
 bp = Blueprint("messages", __name__)
 
@@ -102,7 +103,7 @@ def start(username: str):
         conversation = actions.direct_conversation(current_user, other)
     except ActionError as error:
         flash(error.message, "error")
-        return redirect(request.referrer or url_for("messages.index"))
+        return redirect(local_referrer() or url_for("messages.index"))
     return redirect(url_for("messages.show", conversation_id=conversation.id))
 
 

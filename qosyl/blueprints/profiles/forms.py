@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pycountry
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -16,6 +14,8 @@ from wtforms.validators import ValidationError
 from qosyl import media
 from qosyl.forms import ImageField
 from qosyl.forms import strip
+from qosyl.links import LinkError
+from qosyl.links import normalise_link
 from qosyl.models.user import SOCIAL_LINKS
 
 
@@ -26,30 +26,18 @@ def _country_choices() -> list[SelectChoice]:
     ]
 
 
-def _normalise_link(value: str | None) -> str:
-    value = (value or "").strip()
-    if value and "://" not in value:
-        value = "https://" + value
-    return value
-
-
 def _link_field(name: str, label: str, hosts: tuple[str, ...]) -> StringField:
-    example = f"https://{hosts[0]}/yourname" if hosts else "https://example.com"
-
     def check(form, field):
-        if not field.data:
-            return
-        parts = urlsplit(field.data)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or "." not in host:
-            raise ValidationError(f"Enter a web address like {example}.")
-        if hosts and not any(host == h or host.endswith("." + h) for h in hosts):
-            raise ValidationError(f"Enter a {label} address like {example}.")
+        try:
+            field.data = normalise_link(field.data, label=label, hosts=hosts)
+        except LinkError as error:
+            raise ValidationError(error.message) from None
 
+    example = f"https://{hosts[0]}/yourname" if hosts else "https://example.com"
     return StringField(
         label,
-        filters=[_normalise_link],
-        validators=[Length(max=255, message="Use at most 255 characters."), check],
+        filters=[strip],
+        validators=[check],
         render_kw={"inputmode": "url", "placeholder": example, "autocomplete": "url"},
     )
 
