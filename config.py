@@ -108,7 +108,11 @@ class Config:
     # Uploads.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
-    IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+    # Pixels an uploaded image may have: photos in posts and messages; avatars and covers
+    # have a smaller budget (media.py). Decoding costs ~4 bytes of memory per pixel.
+    IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 25_000_000)
+    # Images decoded at once per process (each in its own OS thread under eventlet).
+    IMAGE_DECODE_CONCURRENCY = env_int("IMAGE_DECODE_CONCURRENCY", 2)
     ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     # A request may carry two images plus the form; beyond this Werkzeug answers 413.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
