@@ -89,6 +89,11 @@ class Config:
     RATELIMIT_EMAIL_REQUESTS = os.environ.get("RATELIMIT_EMAIL_REQUESTS", "5 per 15 minutes")
     # Chat messages per person, over HTTP and Socket.IO alike.
     RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "10 per 10 seconds")
+    # Per person; several limits separated by ";" all apply. Uploads are counted before
+    # decoding: images for posts, avatars and covers, and files sent in messages.
+    RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "10 per minute; 100 per hour")
+    RATELIMIT_COMMENTS = os.environ.get("RATELIMIT_COMMENTS", "20 per minute; 300 per hour")
+    RATELIMIT_UPLOADS = os.environ.get("RATELIMIT_UPLOADS", "20 per minute; 200 per hour")
 
     # Links mailed to users.
     VERIFY_TOKEN_MAX_AGE = timedelta(hours=48)
