@@ -284,3 +284,58 @@ def test_decoding_does_not_stall_the_eventlet_hub():
     assert figures["took"] > 0.1, figures  # enough work for the comparison to mean something
     assert figures["worst_lag"] < figures["took"] / 3, figures
     assert figures["ticks"] >= 5, figures
+
+
+MEMORY_PROBE = """
+import json, sys
+import eventlet
+eventlet.monkey_patch()
+from io import BytesIO
+from pathlib import Path
+from PIL import Image, ImageDraw
+from qosyl import create_app, media
+
+def resident_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+
+picture = Image.new("RGB", (3000, 3000), "white")
+ImageDraw.Draw(picture).ellipse((300, 300, 2700, 2700), fill="teal")
+out = BytesIO()
+picture.save(out, "PNG")
+del picture
+media.give_freed_images_back()
+app = create_app("testing")
+
+def upload(_):
+    with app.app_context():
+        media.process_image(BytesIO(out.getvalue()), media.POST_IMAGE)
+
+before = resident_mb()
+pool = eventlet.GreenPool()
+for _ in range(3):
+    list(pool.imap(upload, range(4)))
+print(json.dumps({"before": before, "after": resident_mb()}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+def test_memory_of_decoded_images_goes_back_to_the_system():
+    """The server (wsgi.py) decodes in eventlet's OS threads; once images are stored the
+    process is back near its size before them, not holding their blocks in thread heaps."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", MEMORY_PROBE],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["after"] - figures["before"] < 60, figures
