@@ -8,23 +8,18 @@ Decoding is the costly part (a flat 40 MP PNG of 168 KB takes ~1-2 s of CPU and 
 so it is bounded three ways: a pixel budget per kind of image, checked on the header
 before any pixel is decoded; JPEGs decoded at the smallest scale that still covers the
 largest stored size; and at most IMAGE_DECODE_CONCURRENCY images at once per process,
-each in a real OS thread (eventlet's tpool) when the process runs on eventlet, so the
-event loop keeps serving everyone else while Pillow works.
+each in a real OS thread when the process runs on eventlet (offload.py), so the event
+loop keeps serving everyone else while Pillow works.
 """
 
 from __future__ import annotations
 
-import ctypes
 import math
 import secrets
-import sys
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
-from typing import TypeVar
 
 from flask import current_app
 from flask import url_for
@@ -33,17 +28,16 @@ from PIL import Image
 from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
+from qosyl import offload
+
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 ACCEPT_ATTRIBUTE = "image/jpeg,image/png,image/gif,image/webp"
 FORMATS_TEXT = "a JPEG, PNG, GIF or WebP image"
 # How long an upload waits for a decoding slot before it is refused rather than queued.
 DECODE_WAIT_SECONDS = 30.0
 BUSY_TEXT = "Too many images are being processed right now. Try again in a minute."
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter, from <malloc.h>
 # EXIF orientations that turn the picture a quarter: width and height swap.
 _QUARTER_TURNS = {5, 6, 7, 8}
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -116,54 +110,20 @@ def process_image(stream: BinaryIO, spec: ImageSpec) -> ProcessedImage:
         raise ImageRejected(f"The image is larger than {limit_text(max_bytes)}.")
     if _looks_like_svg(data[:2048]):
         raise ImageRejected(f"SVG images are not accepted. Upload {FORMATS_TEXT}.")
-    max_pixels = pixel_limit(spec)
-    slots = _decoding_slots()
-    if not slots.acquire(timeout=DECODE_WAIT_SECONDS):
-        raise ImageRejected(BUSY_TEXT)
+    slots = current_app.config["IMAGE_DECODE_CONCURRENCY"]
     try:
-        variants = _off_the_event_loop(_decode_and_resize, data, spec, max_pixels)
-    finally:
-        slots.release()
-    return ProcessedImage(spec, variants)
-
-
-def _decoding_slots() -> threading.BoundedSemaphore:
-    """This app's bound on images decoded at once. Under eventlet's monkey-patching
-    threading's semaphore is a green one: waiting for it lets other green threads run."""
-    slots = current_app.extensions.get("qosyl.image_slots")
-    if slots is None:
-        size = max(1, current_app.config["IMAGE_DECODE_CONCURRENCY"])
-        slots = current_app.extensions.setdefault(
-            "qosyl.image_slots", threading.BoundedSemaphore(size)
+        variants = offload.run(
+            "images",
+            slots,
+            _decode_and_resize,
+            data,
+            spec,
+            pixel_limit(spec),
+            wait=DECODE_WAIT_SECONDS,
         )
-    return slots
-
-
-def _off_the_event_loop(function: Callable[..., T], *args) -> T:
-    """Run CPU-heavy work in a real OS thread when the process runs on eventlet, so the hub
-    keeps serving; a plain call otherwise (tests, the CLI, threaded servers)."""
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        from eventlet import tpool
-
-        return tpool.execute(function, *args)
-    return function(*args)
-
-
-def give_freed_images_back() -> bool:
-    """Make glibc hand every block of 1 MB or more straight back to the system when freed.
-
-    A decoded image is tens of megabytes in 16 MB blocks. By default glibc raises its mmap
-    threshold after each such free, so later blocks come from the heap of the OS thread that
-    decoded them, and tpool's threads each keep theirs: measured, a process's resident memory
-    grew by ~650 MB over 12 images of 16 MP and stayed there, and by 20 MB with this. Call it
-    once per server process; False where the C library is not glibc (nothing changes there).
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    return mallopt(_M_MMAP_THRESHOLD, 1024 * 1024) == 1
+    except offload.Busy:
+        raise ImageRejected(BUSY_TEXT) from None
+    return ProcessedImage(spec, variants)
 
 
 # The Pillow work. It runs outside the request (maybe in another OS thread): no app context,

@@ -293,7 +293,7 @@ eventlet.monkey_patch()
 from io import BytesIO
 from pathlib import Path
 from PIL import Image, ImageDraw
-from qosyl import create_app, media
+from qosyl import create_app, media, offload
 
 def resident_mb():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -305,7 +305,7 @@ ImageDraw.Draw(picture).ellipse((300, 300, 2700, 2700), fill="teal")
 out = BytesIO()
 picture.save(out, "PNG")
 del picture
-media.give_freed_images_back()
+offload.give_freed_memory_back()
 app = create_app("testing")
 
 def upload(_):
