@@ -91,6 +91,11 @@ class Config:
     RATELIMIT_EMAIL_REQUESTS = os.environ.get("RATELIMIT_EMAIL_REQUESTS", "5 per 15 minutes")
     # Chat messages per person, over HTTP and Socket.IO alike.
     RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "10 per 10 seconds")
+    # Per person; several limits separated by ";" all apply. Uploads are counted before
+    # decoding: images for posts, avatars and covers, and files sent in messages.
+    RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "10 per minute; 100 per hour")
+    RATELIMIT_COMMENTS = os.environ.get("RATELIMIT_COMMENTS", "20 per minute; 300 per hour")
+    RATELIMIT_UPLOADS = os.environ.get("RATELIMIT_UPLOADS", "20 per minute; 200 per hour")
 
     # Live connections (Socket.IO tabs). A process refuses new ones past its cap, keeping room
     # for HTTP (wsgi.py sizes eventlet's pool above it); one account or one address cannot
@@ -119,7 +124,11 @@ class Config:
     # Uploads.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
-    IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+    # Pixels an uploaded image may have: photos in posts and messages; avatars and covers
+    # have a smaller budget (media.py). Decoding costs ~4 bytes of memory per pixel.
+    IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 25_000_000)
+    # Images decoded at once per process (each in its own OS thread under eventlet).
+    IMAGE_DECODE_CONCURRENCY = env_int("IMAGE_DECODE_CONCURRENCY", 2)
     ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     # A request may carry two images plus the form; beyond this Werkzeug answers 413.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)

@@ -20,9 +20,12 @@ if __name__ == "__main__":
     eventlet.monkey_patch()
 
 from qosyl import create_app  # noqa: E402
+from qosyl import offload  # noqa: E402
 from qosyl.extensions import socketio  # noqa: E402
 
 app = create_app()
+# Images decode in OS threads: their memory goes back to the system once they are stored.
+offload.give_freed_memory_back()
 
 # Everything loaded so far (modules, templates, SQLAlchemy's caches) lives as long as the
 # process: kept out of the cyclic collector, its full passes stay short. Without this they

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField
@@ -18,6 +19,14 @@ from qosyl import media
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.passwords import MAX_LENGTH
 from qosyl.passwords import password_problem
+from qosyl.ratelimits import too_often
+from qosyl.ratelimits import UPLOADS
+
+
+def upload_refusal() -> str | None:
+    """Count one upload by the signed-in person; the message if they are over
+    RATELIMIT_UPLOADS. Called before the file is read: decoding is the cost."""
+    return too_often(UPLOADS, current_user.id, "uploading")
 
 
 def strip(value):
@@ -94,6 +103,9 @@ class ImageField(FileField):
         upload = self.data
         if upload is None or not getattr(upload, "filename", ""):
             return
+        refusal = upload_refusal()
+        if refusal:
+            raise ValidationError(refusal)
         try:
             self.processed = media.process_image(upload.stream, self.spec)
         except media.ImageRejected as error:

@@ -1,5 +1,11 @@
-"""Limits that are not per route: chat messages count the same whether they came over
-HTTP or a Socket.IO event; failed sign-ins count per client address and account."""
+"""Limits per person on what they do, not on a route: a chat message counts the same whether
+it came over HTTP or a Socket.IO event, an upload the same whatever it is for; failed
+sign-ins count per client address and account.
+
+Each kind of action has its setting, RATELIMIT_<KIND> ("10 per minute; 100 per hour": every
+limit in it applies), counted in Flask-Limiter's storage (Redis when configured, so every
+process shares the counts).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,59 @@ import time
 
 from flask import current_app
 from limits import parse
+from limits import parse_many
+from limits import RateLimitItem
 
 from qosyl.extensions import limiter
+
+CHAT, POSTS, COMMENTS, UPLOADS = "chat", "posts", "comments", "uploads"
+
+
+def _limits(kind: str) -> list[RateLimitItem]:
+    return parse_many(current_app.config[f"RATELIMIT_{kind.upper()}"])
+
+
+def allow(kind: str, user_id: int) -> bool:
+    """Count one action of `kind` by `user_id`; False, counting nothing, once they are over
+    any of its limits."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    strategy, key, limits = limiter.limiter, str(user_id), _limits(kind)
+    if not all(strategy.test(limit, kind, key) for limit in limits):
+        return False
+    # Two requests may both pass the test; hit() then refuses the one over the limit.
+    return all([strategy.hit(limit, kind, key) for limit in limits])
+
+
+def wait_text(kind: str, user_id: int) -> str:
+    """When `user_id` may do `kind` again, for a message: "in 40 seconds", "in 12 minutes"."""
+    strategy, key = limiter.limiter, str(user_id)
+    resets = [
+        strategy.get_window_stats(limit, kind, key).reset_time
+        for limit in _limits(kind)
+        if not strategy.test(limit, kind, key)
+    ]
+    seconds = max(0, math.ceil(max(resets, default=0) - time.time()))
+    if seconds < 60:
+        return "in a few seconds" if seconds < 10 else f"in {seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def too_often(kind: str, user_id: int, doing: str) -> str | None:
+    """Count one action; None if allowed, else the message for the person: "You are
+    <doing> too often. Try again in ..."."""
+    if allow(kind, user_id):
+        return None
+    return f"You are {doing} too often. Try again {wait_text(kind, user_id)}."
 
 
 def allow_chat_message(user_id: int) -> bool:
     """Count one message of `user_id`; False once they are over RATELIMIT_CHAT."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return True
-    return limiter.limiter.hit(parse(current_app.config["RATELIMIT_CHAT"]), "chat", str(user_id))
+    return allow(CHAT, user_id)
 
 
-def _sign_in_limit():
+def _sign_in_limit() -> RateLimitItem:
     return parse(current_app.config["RATELIMIT_LOGIN_FAILURES"])
 
 

@@ -34,6 +34,9 @@ from qosyl.models.base import utcnow
 from qosyl.oncommit import on_commit
 from qosyl.oncommit import on_rollback
 from qosyl.queries import blocked_ids
+from qosyl.ratelimits import COMMENTS
+from qosyl.ratelimits import POSTS
+from qosyl.ratelimits import too_often
 from qosyl.realtime import publish_html
 from qosyl.realtime import user_room
 
@@ -142,7 +145,13 @@ def _store_image(image: media.ProcessedImage) -> str:
 
 
 def create_post(author: User, body: str, image: media.ProcessedImage | None = None) -> Post:
-    """Publish a post. Precondition: the image, if any, was processed by media.py."""
+    """Publish a post. Precondition: the image, if any, was processed by media.py.
+
+    Counts against the author's RATELIMIT_POSTS; over it, ActionError on "body".
+    """
+    refusal = too_often(POSTS, author.id, "posting")
+    if refusal:
+        raise ActionError(refusal, "body")
     body = body.strip()
     if not body and image is None:
         raise ActionError("Write something or add a photo.", "body")
@@ -263,8 +272,12 @@ def add_comment(author: User, post: Post, body: str, parent: Comment | None = No
 
     A reply to a reply joins its thread: threads are one level deep. The post's
     author hears of a comment, a comment's author of a reply, people of a mention;
-    nobody twice for one comment.
+    nobody twice for one comment. Counts against the author's RATELIMIT_COMMENTS; over it,
+    ActionError on "body".
     """
+    refusal = too_often(COMMENTS, author.id, "commenting")
+    if refusal:
+        raise ActionError(refusal, "body")
     body = body.strip()
     if not body:
         raise ActionError("Write a comment first.", "body")

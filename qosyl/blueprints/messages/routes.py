@@ -35,6 +35,7 @@ from qosyl.extensions import db
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
 from qosyl.forms import INVALID_FORM
+from qosyl.forms import upload_refusal
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
 from qosyl.inputs import form_int
@@ -209,6 +210,9 @@ def _stored_attachment(form) -> StoredAttachment | None:
     upload = form.attachment.data
     if not upload or not getattr(upload, "filename", ""):
         return None
+    refusal = upload_refusal()
+    if refusal:
+        raise AttachmentRejected(refusal)
     return store_attachment(upload.stream, upload.filename)
 
 
