@@ -35,14 +35,12 @@ from qosyl.models.base import utcnow
 from qosyl.oncommit import on_commit
 from qosyl.passwords import hash_password
 from qosyl.passwords import verify_password
-from qosyl.realtime import publish_trigger
 from qosyl.tokens import make_token
 from qosyl.tokens import read_token
 from qosyl.tokens import TokenError
 
 VERIFY = "verify-email"
 RESET = "reset-password"
-SESSION_REVOKED_EVENT = "session-revoked"
 
 
 def normalise_email(email: str) -> str:
@@ -250,8 +248,8 @@ def _end_login_sessions(user_id: int, login_ids: list[int]) -> None:
         return
     db.session.execute(delete(LoginSession).where(LoginSession.id.in_(login_ids)))
     ended = set(login_ids)
+    # Their tabs learn it by being disconnected (static/js/realtime.js then reloads them).
     on_commit(lambda: connections.disconnect(user_id, ended))
-    publish_trigger(user_id, SESSION_REVOKED_EVENT)
 
 
 def _revoke_sessions(user: User, keep: int | None = None) -> None:
@@ -378,7 +376,6 @@ def delete_account(user: User, password: str) -> None:
     if touched_posts:
         recount_post_counters(touched_posts)
     on_commit(lambda: connections.disconnect(user_id))
-    publish_trigger(user_id, SESSION_REVOKED_EVENT)
     on_commit(lambda: [media.delete_stored(kind, key) for kind, key in images])
     db.session.commit()
 

@@ -87,7 +87,7 @@ def media_file(kind: str, filename: str):
 
 @bp.get("/session")
 def session_status():
-    """Who this browser is signed in as; tabs ask after hearing a session was revoked."""
+    """Who this browser is signed in as; a tab asks when the server closed its connection."""
     response = jsonify({"user_id": current_user.id if current_user.is_authenticated else None})
     response.cache_control.no_store = True
     return response

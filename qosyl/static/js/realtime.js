@@ -14,6 +14,12 @@
     if (element) htmx.swap(element, html, { swapStyle: swap || "beforeend" });
   });
 
+  // This tab is signing out: the page it asked for comes next, nothing to reload.
+  let signingOut = false;
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches("form[action$='/logout']")) signingOut = true;
+  }, true);
+
   // Signed out elsewhere (sign-out, a password change, a deleted account): the page
   // reloads, which shows the sign-in page. Still signed in: false.
   const reloadIfSignedOut = () =>
@@ -21,17 +27,11 @@
       .then((response) => response.json())
       .then((session) => {
         if (String(session.user_id) === userId) return false;
-        window.location.reload();
+        if (!signingOut) window.location.reload();
         return true;
       });
 
-  socket.on("trigger", ({ name }) => {
-    if (name === "session-revoked") {
-      reloadIfSignedOut();
-      return;
-    }
-    htmx.trigger(document.body, name);
-  });
+  socket.on("trigger", ({ name }) => htmx.trigger(document.body, name));
 
   socket.on("notification", ({ text }) => {
     htmx.trigger(document.body, "notifications-changed");
