@@ -10,6 +10,7 @@ from qosyl import offload
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+ZXCVBN_MAX_LENGTH = 72
 MIN_SCORE = 3  # zxcvbn: "safely unguessable" against an offline attack on a slow hash
 # Hashes computed at once per process (offload.py): each is ~100 ms of CPU and 32 MB.
 HASHES_AT_ONCE = 2
@@ -39,7 +40,9 @@ def password_problem(password: str, user_inputs: list[str]) -> str | None:
     lowered = password.lower()
     if any(len(value) >= 4 and value.split("@")[0] in lowered for value in inputs):
         return "Do not use your name, username or email address in your password."
-    result = zxcvbn(password, user_inputs=inputs)
+    # zxcvbn refuses (ValueError) to judge more than 72 characters: judge those; the rest
+    # only makes the password stronger.
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=inputs)
     if result["score"] >= MIN_SCORE:
         return None
     feedback = result["feedback"]

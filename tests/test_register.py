@@ -99,6 +99,9 @@ def test_duplicates_differing_only_in_case_are_refused(client, app, outbox, fiel
             "Do not use your name, username or email address",
         ),
         ({"confirm": "violet-mountain-river-43"}, "confirm", "The passwords do not match."),
+        # zxcvbn judges at most 72 characters; beyond that it raised (a 500).
+        ({"password": "a" * 100, "confirm": "a" * 100}, "password", "easy to guess"),
+        ({"password": "x" * 129, "confirm": "x" * 129}, "password", "at most 128 characters"),
         ({"email": "not-an-email"}, "email", "Enter a valid email address"),
         ({"username": "no spaces!"}, "username", "Use only letters, digits and underscores."),
         ({"username": "ab"}, "username", "Use 3 to 30 characters."),
@@ -121,6 +124,15 @@ def test_bad_input_is_explained_next_to_its_field_and_nothing_is_stored(
         assert message.lower() in error_block.lower()
     assert user_count(app) == 0
     assert outbox == []
+
+
+def test_a_long_strong_password_is_taken(client, app):
+    long_password = "violet-mountain-river-42 " * 4  # 100 characters
+    response = post(
+        client, "/register", {**GOOD, "password": long_password, "confirm": long_password}
+    )
+    assert response.status_code == 302
+    assert user_count(app) == 1
 
 
 def test_filled_fields_are_kept_after_an_error_but_passwords_are_not(client):
