@@ -284,3 +284,46 @@ def test_a_removed_person_joining_the_lobby_changes_nothing(app, user, other_use
         lobby = db.session.get(Room, lobby_id)
         assert not room_actions.can_read(lobby, other_user.id)
         assert db.session.scalar(select(func.count()).select_from(RoomMember)) == 1
+
+
+@pytest.mark.parametrize("writers", [1, 6])
+def test_the_lobby_participants_page_has_a_fixed_query_budget(
+    app, client, user, make_user, writers
+):
+    from tests.helpers import assert_query_count
+
+    lobby_id = make_lobby(app, user)
+    for n in range(writers):
+        person = make_user(username=f"writer{n}")
+        with app.test_request_context():
+            room_actions.send_message(reload(person), db.session.get(Room, lobby_id), f"hi {n}")
+    factories.login(client, user)
+    # sign-in, room (+topic, host), participants (writers and removed), bell
+    with assert_query_count(app, 4):
+        page = client.get(f"/rooms/{lobby_id}/participants")
+    assert page.get_data(as_text=True).count("Remove ") == writers
+
+
+def test_a_tab_removed_from_the_lobby_hears_it_and_nothing_more(app, user, other_user):
+    from qosyl.extensions import socketio
+
+    lobby_id = make_lobby(app, user)
+    tabs = {}
+    for person in (user, other_user):
+        client = app.test_client()
+        factories.login(client, person)
+        tabs[person.username] = socketio.test_client(app, flask_test_client=client)
+        reply = tabs[person.username].emit("room:subscribe", {"room_id": lobby_id}, callback=True)
+        assert reply["ok"]
+    bob = tabs["bob"]
+    bob.get_received()
+    with app.test_request_context():
+        room_actions.remove_member(db.session.get(Room, lobby_id), reload(other_user))
+    assert [e["args"][0] for e in bob.get_received() if e["name"] == "room:removed"] == [
+        {"room_id": lobby_id, "name": "Lobby", "lobby": True}
+    ]
+    tabs["alice"].emit("room:send", {"room_id": lobby_id, "body": "after"}, callback=True)
+    assert not [e for e in bob.get_received() if e["name"] == "room:message"]
+    assert "error" in bob.emit("room:send", {"room_id": lobby_id, "body": "x"}, callback=True)
+    assert "error" in bob.emit("room:subscribe", {"room_id": lobby_id}, callback=True)
+    assert messages_in(app, lobby_id) == ["after"]
