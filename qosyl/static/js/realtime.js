@@ -14,11 +14,11 @@
     if (element) htmx.swap(element, html, { swapStyle: swap || "beforeend" });
   });
 
-  // This tab is signing out: the page it asked for comes next, nothing to reload.
-  let signingOut = false;
-  document.addEventListener("submit", (event) => {
-    if (event.target.matches("form[action$='/logout']")) signingOut = true;
-  }, true);
+  // This tab is leaving the page (signing out, deleting the account, any navigation): the
+  // page it asked for comes next, and a reload now would replace it.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => { leaving = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
 
   // Signed out elsewhere (sign-out, a password change, a deleted account): the page
   // reloads, which shows the sign-in page. Still signed in: false.
@@ -27,7 +27,7 @@
       .then((response) => response.json())
       .then((session) => {
         if (String(session.user_id) === userId) return false;
-        if (!signingOut) window.location.reload();
+        if (!leaving) window.location.reload();
         return true;
       });
 
