@@ -66,3 +66,17 @@ def end_sign_ins(account: User) -> None:
 
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == account.id))
     db.session.commit()
+
+
+def lobby(host: User) -> int:
+    """The lobby (open to everyone signed in), hosted by `host`; its id."""
+    from qosyl.models import Room
+    from qosyl.models import Topic
+
+    topic = Topic(name="General")
+    db.session.add(topic)
+    db.session.flush()
+    room = Room(name="Lobby", topic_id=topic.id, host_id=host.id, is_lobby=True)
+    db.session.add(room)
+    db.session.commit()
+    return room.id

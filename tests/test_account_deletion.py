@@ -20,7 +20,6 @@ from qosyl.models import Conversation
 from qosyl.models import Post
 from qosyl.models import Room
 from qosyl.models import RoomMessage
-from qosyl.models import Topic
 from qosyl.models import User
 from tests import factories
 from tests.helpers import post
@@ -120,13 +119,7 @@ def test_someone_can_still_reply_in_a_thread_whose_root_was_deleted(
 
 def make_lobby(app, host) -> int:
     with app.app_context():
-        topic = Topic(name="General")
-        db.session.add(topic)
-        db.session.flush()
-        lobby = Room(name="Lobby", topic_id=topic.id, host_id=host.id, is_lobby=True)
-        db.session.add(lobby)
-        db.session.commit()
-        return lobby.id
+        return factories.lobby(host)
 
 
 def test_the_lobby_outlives_its_hosts_account(app, user, other_user):

@@ -177,17 +177,8 @@ def test_a_tab_that_missed_too_much_is_told_to_reload(app, user, other_user, roo
 
 
 def test_the_lobby_is_heard_by_everyone_who_opens_it(app, user, make_user):
-    from qosyl.models import Room
-    from qosyl.models import Topic
-
     with app.app_context():
-        topic = Topic(name="General")
-        db.session.add(topic)
-        db.session.flush()
-        lobby = Room(name="Lobby", topic_id=topic.id, host_id=user.id, is_lobby=True)
-        db.session.add(lobby)
-        db.session.commit()
-        lobby_id = lobby.id
+        lobby_id = factories.lobby(user)
     _, stranger = tab(app, make_user(username="stranger"))
     assert stranger.emit("room:subscribe", {"room_id": lobby_id}, callback=True)["ok"]
     _, alice = tab(app, user)

@@ -19,7 +19,6 @@ from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
-from qosyl.models import Topic
 from qosyl.models import User
 from tests import factories
 from tests.helpers import post
@@ -36,13 +35,7 @@ def make_room(app, host) -> int:
 
 def make_lobby(app, host) -> int:
     with app.app_context():
-        topic = Topic(name="General")
-        db.session.add(topic)
-        db.session.flush()
-        lobby = Room(name="Lobby", topic_id=topic.id, host_id=host.id, is_lobby=True)
-        db.session.add(lobby)
-        db.session.commit()
-        return lobby.id
+        return factories.lobby(host)
 
 
 def join(app, user, room_id) -> None:
@@ -106,7 +99,18 @@ def test_a_removed_person_never_inherits_the_room(app, user, other_user, make_us
 # 2. Only the admin readmits someone the admin removed
 
 
+def befriend(app, a, b) -> None:
+    with app.test_request_context():
+        social.send_friend_request(reload(a), reload(b))
+        social.accept_friend_request(reload(b), reload(a))
+
+
 def group_of(app, admin, *members) -> int:
+    """A group of friends run by `admin`, every member in it."""
+    everyone = [admin, *members]
+    for n, a in enumerate(everyone):
+        for b in everyone[n + 1 :]:
+            befriend(app, a, b)
     with app.test_request_context():
         conversation = groups.create_group(reload(admin), "Book club", [reload(m) for m in members])
         conversation_id = conversation.id
@@ -132,13 +136,6 @@ def status_of(app, conversation_id, user):
 
 def test_a_member_cannot_invite_back_someone_the_admin_removed(app, user, other_user, make_user):
     carol = make_user(username="carol")
-    for person in (other_user, carol):
-        with app.test_request_context():
-            social.send_friend_request(reload(user), reload(person))
-            social.accept_friend_request(reload(person), reload(user))
-    with app.test_request_context():
-        social.send_friend_request(reload(carol), reload(other_user))
-        social.accept_friend_request(reload(other_user), reload(carol))
     conversation_id = group_of(app, user, other_user, carol)
     group_act(app, "remove_member", user, conversation_id, other_user)
 
@@ -162,13 +159,6 @@ def test_a_member_cannot_invite_back_someone_the_admin_removed(app, user, other_
 
 def test_a_member_who_left_may_be_invited_back_by_anyone(app, user, other_user, make_user):
     carol = make_user(username="carol")
-    for person in (other_user, carol):
-        with app.test_request_context():
-            social.send_friend_request(reload(user), reload(person))
-            social.accept_friend_request(reload(person), reload(user))
-    with app.test_request_context():
-        social.send_friend_request(reload(carol), reload(other_user))
-        social.accept_friend_request(reload(other_user), reload(carol))
     conversation_id = group_of(app, user, other_user, carol)
     group_act(app, "leave", other_user, conversation_id)
     group_act(app, "invite", carol, conversation_id, other_user)

@@ -317,13 +317,7 @@ def test_non_members_see_no_messages(app, client, user, other_user):
 
 def test_the_lobby_is_open_to_everyone_and_on_the_home_page(app, logged_in, user, other_user):
     with app.app_context():
-        topic = Topic(name="General")
-        db.session.add(topic)
-        db.session.flush()
-        lobby = Room(name="Lobby", topic_id=topic.id, host_id=other_user.id, is_lobby=True)
-        db.session.add(lobby)
-        db.session.commit()
-        lobby_id = lobby.id
+        lobby_id = factories.lobby(other_user)
     response = post(logged_in, f"/rooms/{lobby_id}/messages", {f"room-{lobby_id}-body": "hi all"})
     assert response.status_code == 302
     home = logged_in.get("/").get_data(as_text=True)
