@@ -123,3 +123,38 @@ def notification_kinds(app: Flask, user) -> list[str]:
                 .order_by(Notification.id)
             )
         )
+
+
+# A green thread that wakes every 5 ms and records how late it woke: prepended to probe
+# scripts, it measures how long other work held eventlet's hub.
+HUB_TICKER = """
+import json, time
+import eventlet
+eventlet.monkey_patch()
+lags, done = [], []
+
+def tick():
+    while not done:
+        began = time.perf_counter()
+        eventlet.sleep(0.005)
+        lags.append(time.perf_counter() - began - 0.005)
+"""
+
+
+def run_eventlet_probe(script: str) -> dict:
+    """Run `script` in a fresh interpreter (it monkey-patches eventlet itself, as wsgi.py
+    does); its last line of output is JSON, returned."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

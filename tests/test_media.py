@@ -10,6 +10,8 @@ from PIL import Image
 
 from qosyl import media
 from tests import images
+from tests.helpers import HUB_TICKER
+from tests.helpers import run_eventlet_probe
 
 
 @pytest.fixture
@@ -230,12 +232,10 @@ def test_an_upload_that_waits_too_long_for_a_slot_is_refused(app, monkeypatch):
     assert "Too many images are being processed" in next(o for o in outcomes if o.__class__ is str)
 
 
-HUB_PROBE = """
-import json, sys, time
-import eventlet
-eventlet.monkey_patch()
+HUB_PROBE = (
+    HUB_TICKER
+    + """
 from io import BytesIO
-from pathlib import Path
 from PIL import Image, ImageDraw
 from qosyl import create_app, media
 
@@ -244,14 +244,6 @@ ImageDraw.Draw(picture).ellipse((500, 500, 3500, 3500), fill="teal")
 out = BytesIO()
 picture.save(out, "PNG")
 app = create_app("testing", IMAGE_MAX_PIXELS=20_000_000)
-lags, done = [], []
-
-def tick():
-    while not done:
-        began = time.perf_counter()
-        eventlet.sleep(0.005)
-        lags.append(time.perf_counter() - began - 0.005)
-
 ticker = eventlet.spawn(tick)
 eventlet.sleep(0.05)
 with app.app_context():
@@ -262,25 +254,13 @@ done.append(True)
 ticker.wait()
 print(json.dumps({"took": took, "worst_lag": max(lags), "ticks": len(lags)}))
 """
+)
 
 
 def test_decoding_does_not_stall_the_eventlet_hub():
     """Under eventlet (as `python wsgi.py` runs), other green threads keep running while an
     image decodes: the worst pause they see is a small part of the decoding time."""
-    import json
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", HUB_PROBE],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = run_eventlet_probe(HUB_PROBE)
     assert figures["took"] > 0.1, figures  # enough work for the comparison to mean something
     assert figures["worst_lag"] < figures["took"] / 3, figures
     assert figures["ticks"] >= 5, figures
@@ -324,18 +304,5 @@ print(json.dumps({"before": before, "after": resident_mb()}))
 def test_memory_of_decoded_images_goes_back_to_the_system():
     """The server (wsgi.py) decodes in eventlet's OS threads; once images are stored the
     process is back near its size before them, not holding their blocks in thread heaps."""
-    import json
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", MEMORY_PROBE],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = run_eventlet_probe(MEMORY_PROBE)
     assert figures["after"] - figures["before"] < 60, figures

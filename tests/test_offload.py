@@ -3,48 +3,21 @@ at a time (issue 8, item 10 and the same class elsewhere)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from qosyl import offload
+from tests.helpers import HUB_TICKER
+from tests.helpers import run_eventlet_probe
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_probe(script: str) -> dict:
-    """Run `script` in a fresh, eventlet-patched interpreter; its last line is JSON."""
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-PASSWORD_PROBE = """
-import json, time
-import eventlet
-eventlet.monkey_patch()
+PASSWORD_PROBE = (
+    HUB_TICKER
+    + """
 from qosyl.passwords import hash_password, verify_password
 
 stored = hash_password("correct horse battery staple")
-lags, done = [], []
-
-def tick():
-    while not done:
-        began = time.perf_counter()
-        eventlet.sleep(0.005)
-        lags.append(time.perf_counter() - began - 0.005)
-
 ticker = eventlet.spawn(tick)
 eventlet.sleep(0.05)
 began = time.perf_counter()
@@ -56,10 +29,11 @@ done.append(True)
 ticker.wait()
 print(json.dumps({"took": took, "worst_lag": max(lags)}))
 """
+)
 
 
 def test_password_hashing_does_not_stall_the_eventlet_hub():
-    figures = run_probe(PASSWORD_PROBE)
+    figures = run_eventlet_probe(PASSWORD_PROBE)
     assert figures["took"] > 0.1, figures
     assert figures["worst_lag"] < figures["took"] / 3, figures
 
