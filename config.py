@@ -118,6 +118,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    # A sign-in ends this long after it began, remembered or not (its row is then pruned).
+    SIGN_IN_LIFETIME = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 

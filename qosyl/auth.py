@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import current_app
 from flask import request
 from flask_login import current_user
 from flask_login import login_user
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from qosyl.extensions import db
 from qosyl.models import LoginSession
 from qosyl.models import User
+from qosyl.models.base import utcnow
 
 KEY_BYTES = 32
 MAX_KEY_LENGTH = 64
@@ -42,7 +44,11 @@ def load_user(key: str) -> User | None:
     row = db.session.execute(
         select(User, LoginSession.id)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.key_hash == key_hash(key), User.email_verified_at.is_not(None))
+        .where(
+            LoginSession.key_hash == key_hash(key),
+            LoginSession.created_at > utcnow() - current_app.config["SIGN_IN_LIFETIME"],
+            User.email_verified_at.is_not(None),
+        )
     ).first()
     if row is None:
         return None

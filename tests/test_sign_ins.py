@@ -173,3 +173,20 @@ def test_a_very_long_cookie_key_is_refused_without_a_query(app, client, user):
     with count_queries(app) as log:
         assert client.get("/session").get_json() == {"user_id": None}
     assert not [sql for sql in log.statements if "login_sessions" in sql]
+
+
+def test_a_sign_in_ends_after_its_lifetime_and_is_pruned(app, client, user):
+    from datetime import timedelta
+
+    from qosyl.models.base import utcnow
+
+    old_browser = app.test_client()
+    sign_in(old_browser)
+    with app.app_context():
+        row = db.session.scalar(select(LoginSession))
+        row.created_at = utcnow() - app.config["SIGN_IN_LIFETIME"] - timedelta(minutes=1)
+        db.session.commit()
+    assert old_browser.get("/messages").status_code == 302
+    sign_in(client)  # a new sign-in clears the user's expired ones
+    assert sign_ins(app, user) == 1
+    assert client.get("/messages").status_code == 200

@@ -226,7 +226,14 @@ def complete_onboarding(user: User) -> None:
 
 
 def open_login_session(user: User, user_agent: str = "") -> str:
-    """Start a sign-in of `user` and return the key its cookies carry (also set on `user`)."""
+    """Start a sign-in of `user` and return the key its cookies carry (also set on `user`).
+    The user's sign-ins past SIGN_IN_LIFETIME, which no cookie can use any more, go."""
+    expired = utcnow() - current_app.config["SIGN_IN_LIFETIME"]
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.created_at <= expired
+        )
+    )
     key, hashed = new_login_key()
     row = LoginSession(user_id=user.id, key_hash=hashed, user_agent=user_agent[:255])
     db.session.add(row)
