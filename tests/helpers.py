@@ -158,3 +158,15 @@ def run_eventlet_probe(script: str) -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def signed_in_tab(app: Flask, person):
+    """A connected Socket.IO test client for a new sign-in of `person`."""
+    from qosyl.extensions import socketio
+    from tests import factories
+
+    client = app.test_client()
+    factories.login(client, person)
+    socket = socketio.test_client(app, flask_test_client=client)
+    assert socket.is_connected()
+    return socket

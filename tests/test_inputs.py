@@ -20,7 +20,6 @@ from werkzeug.exceptions import NotFound
 
 from qosyl.actions import posts as post_actions
 from qosyl.extensions import db
-from qosyl.extensions import socketio
 from qosyl.inputs import event_int
 from qosyl.inputs import MAX_ID
 from qosyl.inputs import MAX_PAGE
@@ -31,6 +30,7 @@ from tests import factories
 from tests.helpers import csrf_token
 from tests.helpers import hx_get
 from tests.helpers import post
+from tests.helpers import signed_in_tab
 from tests.test_messages import start
 from tests.test_messages import write
 from tests.test_rooms import make_room
@@ -188,11 +188,7 @@ def test_a_huge_reply_parent_is_not_found(app, logged_in, user):
 
 
 def tab(app, person):
-    client = app.test_client()
-    factories.login(client, person)
-    socket = socketio.test_client(app, flask_test_client=client)
-    assert socket.is_connected()
-    return socket
+    return signed_in_tab(app, person)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from qosyl.models import MemberStatus
 from tests import factories
 from tests.helpers import assert_query_count
 from tests.helpers import require_service
+from tests.helpers import signed_in_tab
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -227,11 +228,7 @@ def test_the_audience_is_friends_and_fellow_members_minus_blocks(app, user, make
 
 
 def tab(app, person):
-    client = app.test_client()
-    factories.login(client, person)
-    socket = socketio.test_client(app, flask_test_client=client)
-    assert socket.is_connected()
-    return socket
+    return signed_in_tab(app, person)
 
 
 def heard(socket) -> list[dict]:
