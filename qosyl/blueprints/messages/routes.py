@@ -374,8 +374,10 @@ def change_member(conversation_id: int, user_id: int, action: str):
     try:
         if action == "remove":
             groups.remove_member(current_user, conversation, member)
+            flash(f"{member.first_name} was removed from the group.", "success")
         else:
             groups.pass_admin(current_user, conversation, member)
+            flash(f"{member.first_name} is now the admin.", "success")
     except ActionError as refused:
         error = refused
     return _back_with(error, conversation.id)
