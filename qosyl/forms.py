@@ -16,6 +16,8 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from qosyl import media
+from qosyl.actions import ActionError
+from qosyl.actions import RateLimited
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.passwords import MAX_LENGTH
 from qosyl.passwords import password_problem
@@ -79,6 +81,14 @@ INVALID_FORM = 422  # htmx swaps it (see htmx-config in base.html): the form wit
 def form_status(form) -> int:
     """422 when the submitted form has errors, so HTMX and tests can tell; else 200."""
     return INVALID_FORM if form.errors or form.form_errors else 200
+
+
+def refusal_status(error: ActionError | None) -> tuple[int, dict[str, str]]:
+    """422 for a form with errors; 429 with Retry-After when the refusal only holds for now
+    (the chat's outbox sends the message again after the wait)."""
+    if isinstance(error, RateLimited):
+        return 429, {"Retry-After": str(error.retry_after)}
+    return INVALID_FORM, {}
 
 
 def apply_action_error(form, error) -> None:

@@ -38,15 +38,20 @@ def allow(kind: str, user_id: int) -> bool:
     return all([strategy.hit(limit, kind, key) for limit in limits])
 
 
-def wait_text(kind: str, user_id: int) -> str:
-    """When `user_id` may do `kind` again, for a message: "in 40 seconds", "in 12 minutes"."""
+def seconds_until_allowed(kind: str, user_id: int) -> int:
+    """How long until `user_id` may do `kind` again (0 when they may now)."""
     strategy, key = limiter.limiter, str(user_id)
     resets = [
         strategy.get_window_stats(limit, kind, key).reset_time
         for limit in _limits(kind)
         if not strategy.test(limit, kind, key)
     ]
-    seconds = max(0, math.ceil(max(resets, default=0) - time.time()))
+    return max(0, math.ceil(max(resets, default=0) - time.time()))
+
+
+def wait_text(kind: str, user_id: int) -> str:
+    """When `user_id` may do `kind` again, for a message: "in 40 seconds", "in 12 minutes"."""
+    seconds = seconds_until_allowed(kind, user_id)
     if seconds < 60:
         return "in a few seconds" if seconds < 10 else f"in {seconds} seconds"
     minutes = math.ceil(seconds / 60)
@@ -64,6 +69,11 @@ def too_often(kind: str, user_id: int, doing: str) -> str | None:
 def allow_chat_message(user_id: int) -> bool:
     """Count one message of `user_id`; False once they are over RATELIMIT_CHAT."""
     return allow(CHAT, user_id)
+
+
+def chat_retry_after(user_id: int) -> int:
+    """Seconds until `user_id` may send a chat message again."""
+    return seconds_until_allowed(CHAT, user_id)
 
 
 def _sign_in_limit() -> RateLimitItem:

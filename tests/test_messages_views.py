@@ -107,6 +107,21 @@ def test_send_over_htmx_returns_the_message_and_refusals_stay_by_the_field(
     assert count_messages(app) == 1
 
 
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_CHAT="1 per minute")
+def test_a_message_over_the_limit_is_refused_for_now_with_the_wait(
+    app, logged_in, user, other_user
+):
+    conversation_id = start(app, user, other_user)
+    url = f"/messages/{conversation_id}"
+    sent = post(logged_in, url, {body_field(conversation_id): "one", "client_id": "c1"}, htmx=True)
+    assert sent.status_code == 200
+    held = post(logged_in, url, {body_field(conversation_id): "two"}, htmx=True)
+    assert held.status_code == 429  # the tab's outbox keeps it and sends it after the wait
+    assert 1 <= int(held.headers["Retry-After"]) <= 60
+    assert "You are sending messages too fast. Wait " in held.get_data(as_text=True)
+    assert count_messages(app) == 1
+
+
 def test_a_block_stops_the_conversation(app, logged_in, user, other_user):
     conversation_id = start(app, user, other_user)
     with app.test_request_context():

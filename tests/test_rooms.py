@@ -231,8 +231,9 @@ def test_too_frequent_messages_are_refused(app, logged_in, user):
         post(logged_in, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": f"m{n}"}, htmx=True)
         for n in range(4)
     ]
-    assert [r.status_code for r in codes] == [200, 200, 200, 422]
-    assert "You are sending messages too fast." in codes[-1].get_data(as_text=True)
+    assert [r.status_code for r in codes] == [200, 200, 200, 429]
+    assert "You are sending messages too fast. Wait " in codes[-1].get_data(as_text=True)
+    assert 1 <= int(codes[-1].headers["Retry-After"]) <= 60  # the window is a minute
     assert count(app, RoomMessage) == 3
 
 

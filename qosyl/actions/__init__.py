@@ -10,6 +10,14 @@ class ActionError(Exception):
         self.field = field
 
 
+class RateLimited(ActionError):
+    """Refused for now, not for good: the same request succeeds after `retry_after` seconds."""
+
+    def __init__(self, message: str, field: str | None = None, *, retry_after: int):
+        super().__init__(message, field)
+        self.retry_after = max(1, retry_after)
+
+
 def unproxy(obj):
     """The object behind Flask-Login's `current_user` proxy, fit to keep in ORM state."""
     return obj._get_current_object() if hasattr(obj, "_get_current_object") else obj

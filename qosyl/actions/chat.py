@@ -8,8 +8,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl.actions import ActionError
+from qosyl.actions import RateLimited
 from qosyl.actions import unproxy
 from qosyl.extensions import db
+from qosyl.ratelimits import chat_retry_after
 
 MAX_MESSAGE_LENGTH = 4000
 
@@ -32,7 +34,13 @@ def client_id_of(value: str | None) -> str | None:
     return (value or "").strip()[:64] or None
 
 
-TOO_FAST = "You are sending messages too fast. Wait a few seconds."
+def too_fast(author_id: int) -> RateLimited:
+    """The refusal of a message over the chat limit; the tab sends it again after the wait."""
+    seconds = max(1, chat_retry_after(author_id))
+    wait = "a second" if seconds == 1 else f"{seconds} seconds"
+    return RateLimited(
+        f"You are sending messages too fast. Wait {wait}.", "body", retry_after=seconds
+    )
 
 
 def insert_once(model, **values):

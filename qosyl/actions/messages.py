@@ -20,7 +20,7 @@ from qosyl.actions.chat import client_id_of
 from qosyl.actions.chat import insert_once
 from qosyl.actions.chat import message_body
 from qosyl.actions.chat import sent_before
-from qosyl.actions.chat import TOO_FAST
+from qosyl.actions.chat import too_fast
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.attachments import delete_attachment_files
@@ -183,7 +183,7 @@ def _send(author, conversation, body, client_id, attachment) -> Message:
     if not allow_chat_message(author.id):
         stored = sent_before(Message, author, client_id)
         if stored is None:
-            raise ActionError(TOO_FAST, "body")
+            raise too_fast(author.id)
         return _with_attachments(stored)
     message = insert_once(
         Message,

@@ -20,7 +20,7 @@ from qosyl.actions.chat import insert_once
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.actions.chat import message_body
 from qosyl.actions.chat import sent_before
-from qosyl.actions.chat import TOO_FAST
+from qosyl.actions.chat import too_fast
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import Room
@@ -317,7 +317,7 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
         # A resend of a message stored before is not refused: it was sent in time.
         stored = sent_before(RoomMessage, author, client_id)
         if stored is None:
-            raise ActionError(TOO_FAST, "body")
+            raise too_fast(author.id)
         return stored
     message = insert_once(
         RoomMessage,

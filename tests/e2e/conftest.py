@@ -130,7 +130,7 @@ def _server_database(tmp_dir: Path) -> str:
     from config import normalise_database_url
 
     admin_url = make_url(normalise_database_url(url))
-    name = f"qosyl_e2e_{os.getpid()}"
+    name = f"qosyl_e2e_{os.getpid()}_{re.sub(r'[^a-z0-9]', '', tmp_dir.name.lower())}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -190,7 +190,22 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, smtp) -> LiveServer:
-    tmp_dir = tmp_path_factory.mktemp("live")
+    yield from _serve(tmp_path_factory.mktemp("live"), smtp)
+
+
+@pytest.fixture(scope="module")
+def rate_limited_server(tmp_path_factory, smtp) -> LiveServer:
+    """A server of its own that enforces a tight chat limit (the shared one has limits off)."""
+    yield from _serve(
+        tmp_path_factory.mktemp("limited"),
+        smtp,
+        RATELIMIT_ENABLED="true",
+        RATELIMIT_CHAT="5 per 2 seconds",
+    )
+
+
+def _serve(tmp_dir: Path, smtp: Inbox, **settings: str):
+    """Start `python wsgi.py` on its own database; yield it as a LiveServer; stop it."""
     port = free_port()
     env = {
         **os.environ,
@@ -207,6 +222,7 @@ def live_server(tmp_path_factory, smtp) -> LiveServer:
         "SOCKETIO_CHANNEL": f"qosyl-e2e-{uuid.uuid4().hex[:8]}",
         "FLASK_APP": "wsgi:app",
         "PYTHONWARNINGS": "ignore",
+        **settings,
     }
     env.pop("SOCKETIO_MESSAGE_QUEUE", None)
     if _redis_available():
@@ -266,9 +282,13 @@ def _short_timeouts(page):
 @pytest.fixture
 def make_live_user(live_server):
     """A verified, set-up account in the server's database; returns its username."""
+    return user_maker(live_server)
+
+
+def user_maker(server: LiveServer):
     from tests import factories
 
-    app = live_server.app()
+    app = server.app()
 
     def make(first_name: str = "Test", last_name: str = "Person", **fields) -> str:
         username = fields.pop("username", f"u{uuid.uuid4().hex[:10]}")

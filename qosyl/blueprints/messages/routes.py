@@ -34,7 +34,7 @@ from qosyl.blueprints.messages.forms import RenameForm
 from qosyl.extensions import db
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
-from qosyl.forms import INVALID_FORM
+from qosyl.forms import refusal_status
 from qosyl.forms import upload_refusal
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
@@ -171,6 +171,7 @@ def history(conversation_id: int):
 def send(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
     form = conversation_form(conversation.id, CombinedMultiDict((request.files, request.form)))
+    refusal = None
     if form.validate_on_submit():
         try:
             message = actions.send_message(
@@ -184,6 +185,7 @@ def send(conversation_id: int):
             form.attachment.errors = [*form.attachment.errors, str(error)]
         except ActionError as error:
             apply_action_error(form, error)
+            refusal = error
         else:
             if not wants_fragment():
                 return redirect(
@@ -195,12 +197,10 @@ def send(conversation_id: int):
                 )
             return render_template("components/_conversation_message.html", message=message)
     if wants_fragment():
-        return (
-            render_template(
-                "components/_composer_conversation.html", conversation=conversation, form=form
-            ),
-            INVALID_FORM,
+        composer = render_template(
+            "components/_composer_conversation.html", conversation=conversation, form=form
         )
+        return composer, *refusal_status(refusal)
     flash(" ".join(form.body.errors or form.form_errors), "error")
     return redirect(url_for("messages.show", conversation_id=conversation.id))
 

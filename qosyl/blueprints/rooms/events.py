@@ -11,6 +11,7 @@ from flask_socketio import join_room
 from flask_socketio import leave_room
 
 from qosyl.actions import ActionError
+from qosyl.actions import RateLimited
 from qosyl.actions import rooms as actions
 from qosyl.extensions import db
 from qosyl.extensions import socketio
@@ -87,6 +88,8 @@ def send(data=None):
         message = actions.send_message(current_user, room, body, client_id)
     except actions.NotAMember:
         return NOT_ALLOWED
+    except RateLimited as error:
+        return {"error": error.message, "retry_after": error.retry_after}
     except ActionError as error:
         return {"error": error.message}
     return {"ok": True, "id": message.id}

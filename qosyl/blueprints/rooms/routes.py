@@ -26,7 +26,7 @@ from qosyl.blueprints.rooms.forms import RoomForm
 from qosyl.cache import remember
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
-from qosyl.forms import INVALID_FORM
+from qosyl.forms import refusal_status
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
 from qosyl.inputs import page_number
@@ -134,6 +134,7 @@ def send(room_id: int):
     if not actions.can_read(room, current_user.id):
         abort(404)
     form = message_form(room.id, request.form)
+    refusal = None
     if form.validate_on_submit():
         try:
             message = actions.send_message(
@@ -141,6 +142,7 @@ def send(room_id: int):
             )
         except ActionError as error:
             apply_action_error(form, error)
+            refusal = error
         else:
             if not wants_fragment():
                 return redirect(
@@ -148,7 +150,8 @@ def send(room_id: int):
                 )
             return render_template("components/_message.html", message=message)
     if wants_fragment():
-        return render_template("components/_composer_chat.html", room=room, form=form), INVALID_FORM
+        composer = render_template("components/_composer_chat.html", room=room, form=form)
+        return composer, *refusal_status(refusal)
     flash(" ".join(form.body.errors or form.form_errors), "error")
     return redirect(url_for("rooms.show", room_id=room.id))
 

@@ -111,11 +111,7 @@
     scrollToEnd(box);
     if (kindOf(box) === "conversation") { markRead(box); showSeen(box); }
     if (socket.connected) subscribe(box);
-    // Messages written offline before a reload are still waiting.
-    outbox.all().then((entries) => {
-      entries.filter((entry) => boxOf(entry) === box).forEach(showPending);
-      if (entries.length) flushOutbox();
-    });
+    resumeOutbox(box);  // messages written before a reload are still waiting
   }
 
   socket.on("connect", () => boxes().forEach(subscribe));
@@ -307,20 +303,6 @@
   const newClientId = () => (crypto.randomUUID && crypto.randomUUID())
     || `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
-  // A refused message: show the server's errors by the field, and give the text back unless
-  // the writer has started the next one.
-  function showRefusal(form, html, text) {
-    const holder = document.createElement("template");
-    holder.innerHTML = html.trim();
-    const fresh = holder.content.querySelector("[data-chat-composer]");
-    if (!fresh) return;
-    const typed = form.querySelector("textarea").value;
-    form.replaceWith(fresh);
-    const field = fresh.querySelector("textarea");
-    field.value = typed || text;
-    field.focus();
-  }
-
   function clearErrors(form) {
     form.querySelectorAll(".field__errors, .form-errors").forEach((node) => node.remove());
     form.querySelectorAll(".field--invalid").forEach((node) => node.classList.remove("field--invalid"));
@@ -333,10 +315,15 @@
     }
   }
 
-  // The outbox (PWA-2): a message written offline waits in IndexedDB, shown as pending, and
-  // goes out when the connection returns, with the client id it was given when written, so
-  // a retry the server already stored is not stored twice.
-  const outbox = (() => {
+  // The outbox: every message a tab writes goes through it, and it sends one at a time, in
+  // the order written, so the server stores them in that order (several requests in flight
+  // may reach it in any order). The box empties at once; each message shows as pending
+  // until stored. Nothing is dropped: a message refused for now (offline, over the rate
+  // limit, a server hiccup) waits and goes again; one refused for good says why and gives
+  // its text back with one click. Text messages are also kept in IndexedDB (PWA-2), so they
+  // outlive a reload; each carries the client id it got when written, so a retry the server
+  // already stored is not stored twice.
+  const store = (() => {
     let opened = null;
     const open = () => {
       if (!("indexedDB" in window)) return Promise.reject(new Error("no IndexedDB"));
@@ -349,62 +336,117 @@
       return opened;
     };
     const run = (mode, action) => open().then((db) => new Promise((resolve, reject) => {
-      const store = db.transaction("messages", mode).objectStore("messages");
-      const request = action(store);
+      const objects = db.transaction("messages", mode).objectStore("messages");
+      const request = action(objects);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     }));
     return {
-      put: (entry) => run("readwrite", (store) => store.put(entry)),
-      remove: (clientId) => run("readwrite", (store) => store.delete(clientId)),
-      all: () => run("readonly", (store) => store.getAll())
+      put: (entry) => run("readwrite", (objects) => objects.put(entry)).catch(() => {}),
+      remove: (clientId) => run("readwrite", (objects) => objects.delete(clientId)).catch(() => {}),
+      all: () => run("readonly", (objects) => objects.getAll())
         .then((entries) => entries.sort((x, y) => x.created - y.created))
         .catch(() => []),
     };
   })();
 
+  const queue = [];  // entries waiting to be sent, oldest first; files stay in memory only
   const boxOf = (entry) => boxFor(entry.kind, entry.streamId);
-
-  function showPending(entry) {
+  const pendingItem = (entry) => {
     const box = boxOf(entry);
-    if (!box || list(box).querySelector(`[data-client-id="${entry.clientId}"]`)) return;
-    const item = document.createElement("li");
-    item.className = "message message--pending";
-    item.dataset.clientId = entry.clientId;
-    const body = document.createElement("p");
-    body.className = "message__body";
-    body.textContent = entry.text;  // never parsed as HTML
-    const note = document.createElement("p");
-    note.className = "message__pending";
-    note.textContent = "Waiting for the connection…";
-    item.append(body, note);
-    list(box).append(item);
-    scrollToEnd(box);
+    return box && list(box).querySelector(`.message--pending[data-client-id="${entry.clientId}"]`);
+  };
+
+  function showPending(entry, note = "Sending…") {
+    const box = boxOf(entry);
+    if (!box) return;
+    let item = pendingItem(entry);
+    if (!item) {
+      item = document.createElement("li");
+      item.className = "message message--pending";
+      item.dataset.clientId = entry.clientId;
+      const body = document.createElement("p");
+      body.className = "message__body";
+      body.textContent = entry.text || (entry.fileNames || []).join(", ");  // never parsed as HTML
+      const line = document.createElement("p");
+      line.className = "message__pending";
+      item.append(body, line);
+      list(box).append(item);
+      scrollToEnd(box);
+    }
+    item.querySelector(".message__pending").textContent = note;
   }
 
   function dropPending(entry) {
-    const box = boxOf(entry);
-    const item = box && list(box).querySelector(`[data-client-id="${entry.clientId}"]`);
+    const item = pendingItem(entry);
     if (item) item.remove();
   }
 
+  // Refused for good: the item stays, says why, and Edit puts the text back in the box.
+  function showFailed(entry, reason) {
+    showPending(entry, `Not sent: ${reason}`);
+    const item = pendingItem(entry);
+    if (!item) return;
+    item.classList.add("message--failed");
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "button button--small";
+    edit.textContent = "Edit and send again";
+    edit.addEventListener("click", () => {
+      const box = boxOf(entry);
+      const field = box && box.querySelector("[data-chat-composer] textarea");
+      if (field) {
+        field.value = field.value ? `${field.value}\n${entry.text}` : entry.text;
+        field.focus();
+      }
+      item.remove();
+    });
+    item.append(edit);
+  }
+
+  function enqueue(entry) {
+    if (queue.some((queued) => queued.clientId === entry.clientId)) return;
+    queue.push(entry);
+    showPending(entry, navigator.onLine ? "Sending…" : "Waiting for the connection…");
+  }
+
   let flushing = false;
-  async function flushOutbox() {
-    if (flushing || !navigator.onLine) return;
+  let retryTimer = null;
+  let backoff = 1000;
+  function retryIn(ms) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(flush, ms);
+  }
+
+  async function flush() {
+    if (flushing) return;
     flushing = true;
+    clearTimeout(retryTimer);
     try {
-      for (const entry of await outbox.all()) {
-        if (!(await deliver(entry))) break;  // still offline: keep the order, try later
+      while (queue.length) {
+        if (!navigator.onLine) {
+          holdAll("Waiting for the connection…");
+          status(boxOf(queue[0]) || document.body, "You are offline: your messages will be sent when the connection is back.");
+          return;  // "online" and a reconnect call flush again
+        }
+        if (!(await deliver(queue[0]))) return;  // keep the order: the same one goes next
+        queue.shift();
       }
     } finally {
       flushing = false;
     }
   }
 
-  // Send one queued message. True when the server answered (stored or refused).
+  function holdAll(note) {
+    for (const entry of queue) showPending(entry, note);
+  }
+
+  // Send one message. True when it is done with (stored, or refused for good).
   async function deliver(entry) {
     const data = new FormData();
     for (const [name, value] of entry.fields) data.append(name, value);
+    for (const [name, file] of entry.files || []) data.append(name, file);
+    const box = boxOf(entry);
     let response;
     try {
       response = await fetch(entry.action, {
@@ -414,19 +456,50 @@
         credentials: "same-origin",
       });
     } catch (_) {
+      holdAll("Waiting for the connection…");
+      if (box) status(box, "Connection lost: your messages will be sent when it is back.");
+      backoff = Math.min(backoff * 2, 30000);
+      retryIn(backoff);
       return false;
     }
     const html = await response.text();
-    await outbox.remove(entry.clientId).catch(() => {});
-    dropPending(entry);
-    const box = boxOf(entry);
+    if (response.status === 429) {
+      const seconds = Math.max(1, Number(response.headers.get("Retry-After")) || 5);
+      holdAll(`Not sent yet: you are sending messages too fast. Sending again in ${seconds} s.`);
+      if (box) status(box, "Slow down a little: your messages will go out in a moment, in order.");
+      retryIn(seconds * 1000);
+      return false;
+    }
+    if (response.status >= 500) {
+      holdAll("Not sent yet: the server had a problem. Trying again…");
+      backoff = Math.min(backoff * 2, 30000);
+      retryIn(backoff);
+      return false;
+    }
+    backoff = 1000;
+    await store.remove(entry.clientId);
     if (!box) return true;
     if (response.ok) {
+      dropPending(entry);
       insertMessage(box, html, { own: true });
       if (entry.kind === "conversation") showSeen(box);
-    } else {
-      status(box, `Not sent: “${entry.text.slice(0, 40)}”. ${refusalText(html)}`);
+      if (!queue.slice(1).length) status(box, "");
+      return true;
     }
+    if (response.status === 422) {
+      const form = box.querySelector("[data-chat-composer]");
+      const field = form && form.querySelector("textarea");
+      if (field && !field.value && queue.length === 1) {
+        // Nothing typed since: the text (and file) go back in the box, errors by the field.
+        dropPending(entry);
+        showRefusal(form, html, entry.text, entry.files);
+        return true;
+      }
+      showFailed(entry, refusalText(html));
+      return true;
+    }
+    showFailed(entry, response.status === 404 || response.status === 403
+      ? "this chat is no longer open to you." : "please try again.");
     return true;
   }
 
@@ -434,85 +507,77 @@
     const holder = document.createElement("template");
     holder.innerHTML = html;
     const error = holder.content.querySelector(".field__errors li, .form-errors p");
-    return error ? error.textContent : "Please try again.";
+    return error ? error.textContent : "please try again.";
   }
 
-  // Sending does not wait for the previous message: the box empties at once, each send
-  // carries its own client id (a retried one is stored once), and replies may come back in
-  // any order since messages are placed by id.
+  // A refused message: the server's errors by the field, the text (and file) back in the box.
+  function showRefusal(form, html, text, files) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    const fresh = holder.content.querySelector("[data-chat-composer]");
+    if (!fresh) return;
+    const typed = form.querySelector("textarea").value;
+    form.replaceWith(fresh);
+    const field = fresh.querySelector("textarea");
+    field.value = typed || text;
+    const fileInput = fresh.querySelector('input[type="file"]');
+    if (files && files.length && fileInput && typeof DataTransfer !== "undefined") {
+      const transfer = new DataTransfer();
+      for (const [, file] of files) transfer.items.add(file);
+      fileInput.files = transfer.files;
+    }
+    field.focus();
+  }
+
   async function sendFrom(form) {
     const box = form.closest("[data-chat-room], [data-chat-conversation]");
     const field = form.querySelector("textarea");
     const text = field.value;
     const data = new FormData(form);
-    const idName = [...data.keys()].find((key) => key.endsWith("client_id"));
-    const clientId = newClientId();
-    if (idName) data.set(idName, clientId);
     const fileInput = form.querySelector('input[type="file"]');
-    const files = fileInput && fileInput.files.length ? fileInput.files : null;
-    // Put a file back in its field when the message did not go (the text comes back too).
-    const restoreFile = () => {
-      if (!files || !fileInput || fileInput.files.length || typeof DataTransfer === "undefined") return;
-      const transfer = new DataTransfer();
-      for (const file of files) transfer.items.add(file);
-      fileInput.files = transfer.files;
-    };
-    const queue = async () => {
-      const entry = {
-        clientId,
-        kind: kindOf(box),
-        streamId: idOf(box),
-        action: form.action,
-        text,
-        fields: [...data.entries()].filter(([, value]) => typeof value === "string"),
-        created: Date.now(),
-      };
-      await outbox.put(entry);
-      showPending(entry);
-      status(box, "You are offline: your message will be sent when the connection is back.");
-    };
-    if (!navigator.onLine && !files && text.trim()) {
-      clearErrors(form);
-      field.value = "";
-      await queue().catch(() => { field.value = text; });
+    const files = fileInput ? [...fileInput.files].map((file) => [fileInput.name, file]) : [];
+    if (!text.trim() && !files.length) {
+      // Nothing to send: the server says so by the field, as it does without JavaScript.
+      const response = await fetch(form.action, {
+        method: "POST", body: data, headers: { "HX-Request": "true" }, credentials: "same-origin",
+      }).catch(() => null);
+      if (response && response.status === 422) showRefusal(form, await response.text(), text);
       return;
     }
+    const clientId = newClientId();
+    const idName = [...data.keys()].find((key) => key.endsWith("client_id"));
+    if (idName) data.set(idName, clientId);
+    const entry = {
+      clientId,
+      kind: kindOf(box),
+      streamId: idOf(box),
+      action: form.action,
+      text,
+      fields: [...data.entries()].filter(([, value]) => typeof value === "string"),
+      created: Date.now(),
+    };
     clearErrors(form);
     field.value = "";
     if (fileInput) fileInput.value = "";
     field.focus();
-    let response;
-    try {
-      response = await fetch(form.action, {
-        method: "POST",
-        body: data,
-        headers: { "HX-Request": "true" },
-        credentials: "same-origin",
-      });
-    } catch (_) {
-      if (!files && text.trim()) {
-        try { await queue(); return; } catch (_) { /* no IndexedDB: give the text back */ }
-      }
-      if (!field.value) field.value = text;
-      restoreFile();
-      status(box, files
-        ? "Not sent: files need a connection. Press Send again when it is back."
-        : "Not sent: you are offline. Press Send again when the connection is back.");
-      return;
+    if (files.length) {
+      entry.files = files;
+      entry.fileNames = files.map(([, file]) => file.name);
+    } else {
+      await store.put(entry);
     }
-    const html = await response.text();
-    if (response.ok) {
-      insertMessage(box, html, { own: true });
-      if (kindOf(box) === "conversation") showSeen(box);
-    }
-    else if (response.status === 422) showRefusal(form, html, text);
-    else {
-      if (!field.value) field.value = text;
-      restoreFile();
-      status(box, response.status === 404 ? "This room is no longer open to you." : "Not sent: please try again.");
-    }
+    enqueue(entry);
+    flush();
   }
 
+  // Messages kept from before a reload (or written in another tab of this chat) go first.
+  async function resumeOutbox(box) {
+    const kept = (await store.all()).filter((entry) => boxOf(entry) === box);
+    for (const entry of kept) enqueue(entry);
+    if (kept.length) flush();
+  }
+
+  const flushOutbox = () => { backoff = 1000; flush(); };
   window.addEventListener("online", flushOutbox);
   socket.on("connect", flushOutbox);
 
