@@ -76,9 +76,7 @@ def test_twenty_messages_typed_back_to_back_keep_their_order(browser, base_url, 
     b_context.close()
 
 
-def test_messages_over_the_rate_limit_wait_and_all_go_out_in_order(
-    browser, rate_limited_server
-):
+def test_messages_over_the_rate_limit_wait_and_all_go_out_in_order(browser, rate_limited_server):
     make = user_maker(rate_limited_server)
     ana, bo = make(first_name="Ana", last_name="Eager"), make(first_name="Bo", last_name="Calm")
     a_context, a = open_as(browser, rate_limited_server.url, ana)
