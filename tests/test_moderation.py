@@ -291,7 +291,7 @@ def test_the_lobby_participants_page_has_a_fixed_query_budget(
     # sign-in, room (+topic, host), participants (writers and removed), bell
     with assert_query_count(app, 4):
         page = client.get(f"/rooms/{lobby_id}/participants")
-    assert page.get_data(as_text=True).count("Remove ") == writers
+    assert page.get_data(as_text=True).count("Yes, remove ") == writers
 
 
 def test_a_tab_removed_from_the_lobby_hears_it_and_nothing_more(app, user, other_user):

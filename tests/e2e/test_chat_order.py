@@ -70,6 +70,9 @@ def test_twenty_messages_typed_back_to_back_keep_their_order(browser, base_url, 
         assert stored_bodies(b) == texts
         expect(a.locator(f"{CHAT_BOX} .message--pending")).to_have_count(0)
         assert stored_bodies(a) == texts
+        # One run by one person: her name and picture once, above the first message.
+        expect(b.locator(f"{CHAT_BOX} .message--continued")).to_have_count(19)
+        expect(b.locator(f"{CHAT_BOX} .message").nth(1).locator(".avatar")).to_be_hidden()
         open_chat(b, path)
         assert stored_bodies(b) == texts
     a_context.close()

@@ -58,6 +58,7 @@ def test_the_lobby_host_removes_someone_who_then_can_neither_read_nor_write(
     host.get_by_role("link", name="Open the lobby").click()
     host.get_by_role("link", name=re.compile(r"^All participants")).click()
     host.get_by_role("button", name="Remove Timur").click()
+    host.get_by_role("button", name="Yes, remove Timur").click()
     expect(host.get_by_role("button", name="Let Timur back")).to_be_visible()
 
     # The guest's open page hears it at once and loses the box to write in.

@@ -74,30 +74,43 @@ def test_create_find_join_and_talk_live(browser, base_url, make_live_user):
 
     # Edits and deletions reach every tab at once.
     mine = chat(b).locator(".message").last
+    mine.get_by_role("button", name="More actions").click()
     mine.get_by_role("button", name="Edit").click()
     b.get_by_label("Edit your message").fill("A Tieguanyin, third steep")
     b.get_by_role("button", name="Save").click()
     for page in (a, b, c):
         expect(chat(page).locator(".message").last).to_contain_text("third steep")
         expect(chat(page).locator(".message").last).to_contain_text("edited")
-    expect(chat(c).locator(".message").first.get_by_role("button", name="Delete")).to_be_hidden()
+    # Someone else's message offers Cara no actions at all; the host gets Delete only.
+    expect(
+        chat(c).locator(".message").first.get_by_role("button", name="More actions")
+    ).to_be_hidden()
+    chat(a).locator(".message").first.get_by_role("button", name="More actions").click()
     chat(a).locator(".message").first.get_by_role("button", name="Delete").click()
     for page in (a, b, c):
         expect(chat(page).locator(".message")).to_have_count(1)
     # The host may delete anyone's message.
-    chat(a).locator(".message").first.get_by_role("button", name="Delete").click()
+    theirs = chat(a).locator(".message").first
+    theirs.get_by_role("button", name="More actions").click()
+    expect(theirs.get_by_role("button", name="Edit")).to_be_hidden()
+    theirs.get_by_role("button", name="Delete").click()
     for page in (a, b, c):
         expect(chat(page).locator(".message")).to_have_count(0)
 
     # A removed member's open tab stops receiving at once.
     a.goto(room_url + "/participants")
     a.get_by_role("button", name="Remove Cara").click()
+    a.get_by_role("button", name="Yes, remove Cara").click()
     expect(c.get_by_text("The host removed you from this room.")).to_be_visible()
     open_room(a, room_url)
     send(a, "Cara should not see this")
     expect(chat(b)).to_contain_text("Cara should not see this")
     c.wait_for_timeout(500)
     expect(chat(c)).not_to_contain_text("Cara should not see this")
+    # After a reload the page says it once, and offers no way in that would be refused.
+    c.reload()
+    expect(c.get_by_text(re.compile("The host removed you from this room"))).to_have_count(1)
+    expect(c.get_by_text(re.compile("Join the room"))).to_have_count(0)
     for context in (a_context, b_context, c_context):
         context.close()
 

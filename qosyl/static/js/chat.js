@@ -40,11 +40,29 @@
     const mine = item.dataset.authorId === me;
     const hosting = box.dataset.hostId === me;
     const fresh = Date.now() - Number(item.dataset.sent) * 1000 < EDIT_WINDOW_MS;
+    let any = false;
     for (const button of item.querySelectorAll("[data-for]")) {
       const roles = button.dataset.for.split(" ");
       let allowed = (roles.includes("author") && mine) || (roles.includes("host") && hosting);
       if (button.hasAttribute("data-edit")) allowed = allowed && fresh;
       button.hidden = !allowed;
+      any = any || allowed;
+    }
+    const menu = item.querySelector("[data-message-menu]");
+    if (menu) menu.hidden = !any;
+  }
+
+  // Consecutive messages by one person within a few minutes sit under one name and
+  // picture, as in Slack or Zulip; the name stays there for screen readers.
+  const GROUP_WITHIN_S = 5 * 60;
+  function regroup(box) {
+    let previous = null;
+    for (const item of list(box).querySelectorAll(".message[data-message-id]")) {
+      const continued = previous !== null
+        && previous.dataset.authorId === item.dataset.authorId
+        && Number(item.dataset.sent) - Number(previous.dataset.sent) < GROUP_WITHIN_S;
+      item.classList.toggle("message--continued", continued);
+      previous = item;
     }
   }
 
@@ -86,6 +104,7 @@
     }
     htmx.process(item);
     prepare(item, box);
+    regroup(box);
     if (follow) scrollToEnd(box);
   }
 
@@ -108,6 +127,7 @@
     if (box.dataset.chatReady) return;
     box.dataset.chatReady = "1";
     prepare(box, box);
+    regroup(box);
     scrollToEnd(box);
     if (kindOf(box) === "conversation") { markRead(box); showSeen(box); }
     if (socket.connected) subscribe(box);
@@ -131,11 +151,12 @@
     old.replaceWith(item);
     htmx.process(item);
     prepare(item, box);
+    regroup(box);
   });
   socket.on("room:message-deleted", ({ room_id, id }) => {
     const box = boxFor("room", room_id);
     const item = box && list(box).querySelector(`.message[data-message-id="${id}"]`);
-    if (item) item.remove();
+    if (item) { item.remove(); regroup(box); }
   });
   for (const [event, text] of [
     ["room:removed", ({ lobby }) => `The host removed you from ${lobby ? "the lobby" : "this room"}.`],
@@ -288,7 +309,7 @@
     if (root.matches && root.matches(selector)) setUp(root);
     if (root.querySelectorAll) root.querySelectorAll(selector).forEach(setUp);
     const box = root.closest && root.closest(selector);
-    if (box && box.dataset.chatReady) prepare(root, box);
+    if (box && box.dataset.chatReady) { prepare(root, box); regroup(box); }
   });
 
   // Leaving a page with a chat: stop hearing its room.
@@ -601,7 +622,9 @@
     const button = event.detail.elt;
     if (button.hasAttribute && button.hasAttribute("data-delete") && event.detail.successful) {
       const item = button.closest(".message");
+      const box = item && item.closest("[data-chat-room], [data-chat-conversation]");
       if (item) item.remove();
+      if (box) regroup(box);
     }
   });
 })();
