@@ -149,6 +149,9 @@ def test_main_content_comes_first_and_chat_pages_fit_the_window(browser, base_ur
     page.goto("/")
     expect(page.get_by_role("article").first).to_be_visible()
     assert box(page.get_by_role("article").first)["y"] < PHONE["height"]
+    # The side column follows the endless feed; a link at the top leads to it.
+    page.get_by_role("link", name="Lobby and suggestions").click()
+    expect(page.get_by_role("region", name="Lobby", exact=True)).to_be_in_viewport()
     page.goto("/rooms")
     first_room = page.get_by_role("region", name="All rooms").get_by_role("listitem").first
     assert box(first_room)["y"] < PHONE["height"]
