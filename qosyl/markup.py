@@ -356,11 +356,11 @@ def _render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: A
         if len(code) <= MAX_HIGHLIGHTED_CHARS:
             lexer = _lexer(name)
     body = highlight(code, lexer, _FORMATTER) if lexer else escapeHtml(code)
-    return f'<pre class="code"><code{class_attr}>{body}</code></pre>\n'
+    return f'<pre class="code" tabindex="0"><code{class_attr}>{body}</code></pre>\n'
 
 
 def _render_code_block(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    return f'<pre class="code"><code>{escapeHtml(tokens[idx].content)}</code></pre>\n'
+    return f'<pre class="code" tabindex="0"><code>{escapeHtml(tokens[idx].content)}</code></pre>\n'
 
 
 def _new_markdown() -> MarkdownIt:
@@ -403,7 +403,8 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "code":
         return name == "class" and _LANGUAGE_CLASS.fullmatch(value) is not None
     if tag == "pre":
-        return name == "class" and value == "code"
+        # A code block scrolls sideways: tabindex="0" lets keyboards scroll it too.
+        return (name == "class" and value == "code") or (name == "tabindex" and value == "0")
     if tag in ("th", "td"):
         return name == "align" and value in ("left", "center", "right")
     if tag == "ol":

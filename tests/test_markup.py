@@ -29,7 +29,7 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "class", "rel", "target"},
     "span": {"class"},
     "code": {"class"},
-    "pre": {"class"},
+    "pre": {"class", "tabindex"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
@@ -222,7 +222,7 @@ def test_linkify():
 
 def test_fenced_code_is_highlighted():
     out = render("```python\ndef f(): pass\n```")
-    assert out.startswith('<pre class="code"><code class="language-python">')
+    assert out.startswith('<pre class="code" tabindex="0"><code class="language-python">')
     assert '<span class="k">def</span>' in out
     assert '<span class="nf">f</span>' in out
     assert out.endswith("</code></pre>\n")
@@ -240,24 +240,24 @@ def test_language_name_is_case_insensitive_and_may_have_symbols():
 def test_unknown_language_is_plain_escaped_text():
     out = render("```nosuchlanguage\n<b>x</b> & y\n```")
     assert out == (
-        '<pre class="code"><code class="language-nosuchlanguage">'
+        '<pre class="code" tabindex="0"><code class="language-nosuchlanguage">'
         "&lt;b&gt;x&lt;/b&gt; &amp; y\n</code></pre>\n"
     )
 
 
 def test_no_language_is_never_guessed():
     out = render("```\ndef f(): pass\n```")
-    assert out == '<pre class="code"><code>def f(): pass\n</code></pre>\n'
+    assert out == '<pre class="code" tabindex="0"><code>def f(): pass\n</code></pre>\n'
 
 
 def test_malicious_language_name_is_dropped():
     out = render('```"><script>alert(1)</script> python\nx\n```')
-    assert out == '<pre class="code"><code>x\n</code></pre>\n'
+    assert out == '<pre class="code" tabindex="0"><code>x\n</code></pre>\n'
 
 
 def test_indented_and_inline_code_are_escaped_not_highlighted():
     out = render("    def f(): <b>\n")
-    assert out == '<pre class="code"><code>def f(): &lt;b&gt;\n</code></pre>\n'
+    assert out == '<pre class="code" tabindex="0"><code>def f(): &lt;b&gt;\n</code></pre>\n'
     assert render("`<b> #tag @alice`") == "<p><code>&lt;b&gt; #tag @alice</code></p>\n"
 
 

@@ -29,9 +29,20 @@ def violations(page, axe_source: str) -> list[dict]:
     ]
 
 
-@pytest.fixture(params=["light", "dark"])
+DESKTOP = {"width": 1280, "height": 720}
+PHONE = {"width": 360, "height": 740}
+
+
+# Light and dark on a desktop, and dark on a phone (where code blocks and tab rows scroll).
+@pytest.fixture(
+    params=[("light", DESKTOP), ("dark", DESKTOP), ("dark", PHONE)],
+    ids=["light", "dark", "phone-dark"],
+)
 def scheme_context(request, browser, base_url):
-    context = browser.new_context(base_url=base_url, bypass_csp=True, color_scheme=request.param)
+    scheme, viewport = request.param
+    context = browser.new_context(
+        base_url=base_url, bypass_csp=True, color_scheme=scheme, viewport=viewport
+    )
     context.set_default_timeout(10_000)
     yield context
     context.close()
@@ -61,7 +72,8 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
         post = create_post(
             author,
             "## Fresh pasta\n\nFlour, eggs, time. #cooking\n\n```python\ndef knead(minutes=10):\n"
-            "    return 'smooth'\n```\n\n> quoted\n\n- a list\n- [a link](https://example.com)",
+            "    return 'smooth'  # until it springs back when pressed with a finger, rest\n```"
+            "\n\n> quoted\n\n- a list\n- [a link](https://example.com)",
         )
         first = add_comment(author, post, "Looks **great**")
         add_comment(author, post, "Thanks!", first)

@@ -64,6 +64,41 @@
     }
   });
 
+  // A chosen image shows as a small preview under its file input, before anything is sent.
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file") return;
+    const holder = input.closest(".field") || input.parentElement;
+    let preview = holder.querySelector(":scope > img.file-preview");
+    if (preview) URL.revokeObjectURL(preview.src);
+    const file = input.files && input.files[0];
+    if (!file || !file.type.startsWith("image/")) {
+      if (preview) preview.remove();
+      return;
+    }
+    if (!preview) {
+      preview = document.createElement("img");
+      preview.className = "file-preview";
+      input.after(preview);
+    }
+    preview.alt = `Preview of ${file.name}`;
+    preview.src = URL.createObjectURL(file);
+  });
+  // A preview goes when its input no longer holds a file: after a reset, or after a send
+  // that empties the input from script (which fires no change event).
+  const dropStalePreviews = (form) => {
+    if (!(form instanceof HTMLFormElement)) return;
+    for (const preview of form.querySelectorAll("img.file-preview")) {
+      const input = preview.previousElementSibling;
+      if (input instanceof HTMLInputElement && input.files && input.files.length) continue;
+      URL.revokeObjectURL(preview.src);
+      preview.remove();
+    }
+  };
+  for (const type of ["reset", "submit"]) {
+    document.addEventListener(type, (event) => setTimeout(() => dropStalePreviews(event.target)), true);
+  }
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {
       console.warn("service worker not registered", error);
