@@ -78,7 +78,8 @@ def seen():
     up_to = form_int("up_to")
     if up_to is not None:
         actions.mark_seen(current_user, up_to)
-    return "", 204
+    # This tab's bell refreshes at once; the others hear it over the live channel.
+    return add_trigger(make_response("", 204), actions.SEEN_EVENT)
 
 
 @bp.get("/bell")
