@@ -137,3 +137,49 @@ def test_visited_pages_stay_readable_offline_and_come_back_online(
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
     expect(page.get_by_text("See you on the train")).to_have_count(0)
     context.set_offline(False)
+
+
+def test_a_photo_opens_in_the_app_viewer(page, live_server, make_live_user):
+    from io import BytesIO
+
+    from tests import images
+
+    author = make_live_user(first_name="Pho", last_name="To")
+    with live_server.app().test_request_context():
+        from qosyl import media
+        from qosyl.actions import posts
+        from qosyl.actions.accounts import user_by_username
+
+        photo = media.process_image(BytesIO(images.png(1200, 900, color="teal")), media.POST_IMAGE)
+        posts.create_post(user_by_username(author), "A photo of the lake", photo)
+    sign_in(page, author)
+    url = page.url
+    thumbnail = page.get_by_role("img", name="Photo posted by Pho To")
+    thumbnail.click()
+
+    viewer = page.get_by_role("dialog", name="Photo")
+    expect(viewer).to_be_visible()
+    shown = viewer.get_by_role("img", name="Photo posted by Pho To")
+    expect(shown).to_be_visible()
+    wait_until(page, "document.querySelector('dialog.viewer img').naturalWidth > 0")
+    close = viewer.get_by_role("button", name="Close")
+    expect(close).to_be_focused()
+    fitted = shown.bounding_box()["width"]
+    viewer.get_by_role("button", name="Zoom in").click()
+    expect(viewer).to_have_attribute("data-scale", "1.50")
+    assert shown.bounding_box()["width"] > fitted * 1.4
+    viewer.get_by_role("button", name="Zoom out").click()
+    expect(viewer).to_have_attribute("data-scale", "1.00")
+    # The original stays one tap away.
+    expect(viewer.get_by_role("link", name="Original")).to_have_attribute(
+        "href", re.compile(r"/media/post/.+_display\.webp$")
+    )
+    close.click()
+    expect(viewer).to_be_hidden()
+    expect(page.get_by_role("link", name="Photo posted by Pho To")).to_be_focused()
+    # Escape closes it too, and the page never left.
+    thumbnail.click()
+    expect(viewer).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert page.url == url
