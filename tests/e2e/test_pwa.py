@@ -111,7 +111,7 @@ def test_visited_pages_stay_readable_offline_and_come_back_online(
     context.set_offline(True)
     page.reload()
     expect(page.get_by_text("See you on the train")).to_be_visible()
-    banner = page.get_by_text("You are offline: this is the copy saved")
+    banner = page.get_by_text("You are offline: this is a saved copy")
     expect(banner).to_be_visible()
     page.goto("/messages")
     expect(page.get_by_role("link", name=re.compile("Bo Offline")).first).to_be_visible()

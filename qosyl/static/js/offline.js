@@ -13,9 +13,7 @@
     const banner = document.createElement("p");
     banner.className = "offline-banner";
     banner.setAttribute("role", "status");
-    banner.textContent =
-      "You are offline: this is the copy saved when you last opened this page. " +
-      "It updates when the connection is back.";
+    banner.textContent = "You are offline: this is a saved copy. It updates when you are back online.";
     body.prepend(banner);
     // Nothing on a copy can reach the server; keep htmx from trying.
     body.setAttribute("hx-disable", "");
