@@ -495,6 +495,28 @@ def mentions(text: str) -> list[str]:
     return list(_extract(text)[1])
 
 
+def _token_text(tokens: list[Token]) -> Iterator[str]:
+    for token in tokens:
+        if token.children:
+            yield from _token_text(token.children)
+        elif token.type in ("text", "code_inline"):
+            yield token.content
+        elif token.type in ("fence", "code_block"):
+            yield " " + token.content + " "
+        elif token.type in ("softbreak", "hardbreak") or token.nesting == -1 and token.block:
+            yield " "
+
+
+@lru_cache(maxsize=256)
+def plain_text(text: str) -> str:
+    """User markdown -> its words on one line, without markup: for excerpts that quote
+    a post or message in a notification, a toast or a mail subject. Not HTML: escape it
+    like any text."""
+    env: dict[str, Any] = {"link": False}
+    words = "".join(_token_text(_MARKDOWN.parse(text, env)))
+    return " ".join(words.split())
+
+
 def code_css() -> str:
     """The content of static/css/code.css: Pygments colours for `.code` blocks.
 

@@ -33,6 +33,9 @@ SHELL_STATIC_FILES = (
     "js/app.js",
     "js/realtime.js",
     "js/chat.js",
+    "js/presence.js",
+    "js/offline.js",
+    "js/viewer.js",
     "vendor/htmx.min.js",
     "vendor/socket.io.min.js",
 )

@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import escape
 from markupsafe import Markup
 
+from qosyl import markup
 from qosyl import media
 from qosyl.notification_kinds import sentence_html
 from qosyl.queries import header_counts
@@ -122,3 +123,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["plain_text"] = markup.plain_text

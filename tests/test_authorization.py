@@ -45,6 +45,7 @@ MUTATING_ROUTES = {
     "profiles.skip_setup": ("/welcome/skip", "signed-in"),
     "profiles.edit": ("/settings/profile", "signed-in"),
     "notifications.mark_all_read": ("/notifications/read-all", "signed-in"),
+    "notifications.seen": ("/notifications/seen", "signed-in"),
     "notifications.mark_read": ("/notifications/{notification}/read", "owner"),
     "notifications.delete": ("/notifications/{notification}/delete", "owner"),
     "people.notification_settings": ("/settings/notifications", "signed-in"),

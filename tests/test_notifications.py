@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -119,7 +121,7 @@ def test_bell_shows_the_unread_count(app, logged_in, user):
     bell = logged_in.get("/notifications/bell").get_data(as_text=True)
     assert 'aria-label="Notifications, 3 unread"' in bell
     assert ">3</span>" in bell
-    assert 'hx-trigger="notifications-changed from:body"' in bell
+    assert 'hx-trigger="notifications-changed from:body, notifications-seen from:body"' in bell
 
 
 def test_mark_one_read_over_htmx(app, logged_in, user, pushes):
@@ -134,6 +136,84 @@ def test_mark_one_read_over_htmx(app, logged_in, user, pushes):
     # Other tabs hear of it too.
     assert [(p.event, p.data) for p in pushes] == [("trigger", {"name": "notifications-changed"})]
     assert "Notifications, 1 unread" in logged_in.get("/notifications/bell").get_data(True)
+
+
+def unread_ids(app) -> list[int]:
+    with app.app_context():
+        return sorted(
+            db.session.scalars(select(Notification.id).where(Notification.read_at.is_(None)))
+        )
+
+
+def test_the_page_shows_unread_then_marks_what_it_showed_read(app, logged_in, user, pushes):
+    first, second = make_notifications(app, user, 2)
+    page = logged_in.get("/notifications").get_data(as_text=True)
+    # Viewing changes nothing by itself (a GET); the page shows them unread and fires the POST.
+    assert page.count("notification--unread") == 2
+    assert 'hx-post="/notifications/seen" hx-trigger="load"' in page
+    assert f'name="up_to" value="{second}"' in page
+    assert unread_ids(app) == [first, second]
+    pushes.clear()
+    response = post(logged_in, "/notifications/seen", {"up_to": second}, htmx=True)
+    assert response.status_code == 204
+    assert unread_ids(app) == []
+    # Every tab's bell refreshes; open lists keep what they showed.
+    assert [(p.event, p.data) for p in pushes] == [("trigger", {"name": "notifications-seen"})]
+    assert 'hx-trigger="load"' not in logged_in.get("/notifications").get_data(True)
+
+
+def test_seen_marks_nothing_newer_nor_anyone_elses(app, logged_in, user, other_user, pushes):
+    first, second = make_notifications(app, user, 2)
+    (theirs,) = make_notifications(app, other_user, 1)
+    pushes.clear()
+    post(logged_in, "/notifications/seen", {"up_to": first})
+    assert unread_ids(app) == [second, theirs]
+    post(logged_in, "/notifications/seen", {"up_to": "junk"})
+    assert unread_ids(app) == [second, theirs]
+    post(logged_in, "/notifications/seen", {"up_to": first})
+    assert pushes == [pushes[0]]  # nothing changed the second time: no push
+
+
+def test_excerpts_are_plain_text_new_and_old(app, logged_in, user):
+    with app.test_request_context():
+        recipient = db.session.get(User, user.id)
+        notify(recipient, "welcome", excerpt="**bold** and `code`\n```py\nx = 1\n```")
+        db.session.add(Notification(recipient_id=user.id, kind="welcome", excerpt="_old_ **row**"))
+        db.session.commit()
+        stored = db.session.scalars(select(Notification.excerpt).order_by(Notification.id)).all()
+    assert stored[0] == "bold and code x = 1"
+    page = logged_in.get("/notifications").get_data(as_text=True)
+    assert "“old row”" in page and "“bold and code x = 1”" in page
+    assert "**" not in page and "```" not in page
+
+
+def test_opening_a_notification_marks_it_read_and_leads_on(app, logged_in, user, pushes):
+    first, second = make_notifications(app, user, 2)
+    page = logged_in.get("/notifications").get_data(as_text=True)
+    links = re.findall(r'href="(/notifications/\d+/open\?token=[^"]+)"', page)
+    assert len(links) == 2
+    link = next(url for url in links if url.startswith(f"/notifications/{first}/"))
+    pushes.clear()
+    response = logged_in.get(link.replace("&amp;", "&"))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert unread_ids(app) == [second]
+    assert [p.data for p in pushes] == [{"name": "notifications-changed"}]
+
+
+def test_an_unsigned_open_link_leads_on_but_marks_nothing(app, logged_in, user, other_user):
+    (mine,) = make_notifications(app, user, 1)
+    (theirs,) = make_notifications(app, other_user, 1)
+    response = logged_in.get(f"/notifications/{mine}/open?token=forged")
+    assert response.status_code == 302
+    assert logged_in.get(f"/notifications/{mine}/open").status_code == 302
+    assert logged_in.get(f"/notifications/{theirs}/open").status_code == 404
+    assert unread_ids(app) == [mine, theirs]
+
+
+def test_seen_without_csrf_is_refused(app, logged_in, user):
+    (mine,) = make_notifications(app, user, 1)
+    assert post(logged_in, "/notifications/seen", {"up_to": mine}, csrf=False).status_code == 400
+    assert unread_ids(app) == [mine]
 
 
 def test_mark_all_read_and_delete_without_javascript(app, logged_in, user):

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from qosyl import markup
 from qosyl.actions import unproxy
 from qosyl.extensions import db
 from qosyl.models import Notification
@@ -24,6 +25,9 @@ from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 CHANGED_EVENT = "notifications-changed"
+# Notifications became read by being seen: the bell refreshes, an open list keeps the
+# unread styling it showed (the list refreshes on CHANGED_EVENT only).
+SEEN_EVENT = "notifications-seen"
 
 
 def notify(
@@ -53,7 +57,8 @@ def notify(
         actor_id=actor.id if actor else None,
         kind=kind,
         target_url=target_url,
-        excerpt=excerpt[:200],
+        # Excerpts quote markdown (posts, comments, messages): keep the words, not the marks.
+        excerpt=markup.plain_text(excerpt)[:200],
         dedupe_key=dedupe_key,
     )
     try:
@@ -145,6 +150,24 @@ def mark_read(user: User, notification: Notification) -> None:
         notification.read_at = utcnow()
         publish_trigger(user.id, CHANGED_EVENT)
     db.session.commit()
+
+
+def mark_seen(user: User, up_to_id: int) -> int:
+    """The notifications page showed `user` everything up to `up_to_id`: those and older
+    ones are read (a read marker, as Mastodon keeps). Returns how many changed."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.id <= up_to_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    if result.rowcount:
+        publish_trigger(user.id, SEEN_EVENT)
+    db.session.commit()
+    return result.rowcount
 
 
 def mark_all_read(user: User) -> int:

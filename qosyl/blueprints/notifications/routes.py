@@ -1,12 +1,23 @@
-"""The notifications page, the bell, and marking read or deleting."""
+"""The notifications page, the bell, and marking read or deleting.
+
+Reading: the page shows unread notifications with their unread styling, then marks
+what it showed as read with a POST it fires once loaded (`seen`), as Mastodon's
+client moves its read marker; nothing changes on a GET a third site can cause.
+Opening a notification follows a signed link (`open`): the signature ties it to
+the notification, so another site cannot mark anything read by linking here; it
+marks the notification read and redirects to what it is about.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint
 from flask import flash
 from flask import make_response
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -16,8 +27,16 @@ from qosyl.actions import notifications as actions
 from qosyl.htmx import add_trigger
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
+from qosyl.inputs import form_int
 from qosyl.inputs import query_int
+from qosyl.models import Notification
 from qosyl.queries import notifications_page
+from qosyl.tokens import make_token
+from qosyl.tokens import read_token
+from qosyl.urls import safe_local_path
+
+OPEN_TOKEN = "notification-open"
+OPEN_TOKEN_AGE = timedelta(days=366)
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -35,6 +54,32 @@ def index():
     # "Load more" wants the next rows only; a live refresh wants the whole list block.
     block = "rows" if before is not None else "list"
     return render("notifications/index.html", block, items=items, next_cursor=next_cursor)
+
+
+@bp.app_template_global()
+def notification_open_url(notification: Notification) -> str:
+    token = make_token(OPEN_TOKEN, {"id": notification.id, "user": notification.recipient_id})
+    return url_for("notifications.open_notification", notification_id=notification.id, token=token)
+
+
+@bp.get("/<int:notification_id>/open")
+def open_notification(notification_id: int):
+    notification = access_notification(current_user, notification_id)
+    payload, _error = read_token(OPEN_TOKEN, request.args.get("token", ""), OPEN_TOKEN_AGE)
+    if payload == {"id": notification.id, "user": current_user.id}:
+        actions.mark_read(current_user, notification)
+    # Without a good signature the link still leads on; it only marks nothing read.
+    return redirect(safe_local_path(notification.target_url) or url_for("notifications.index"))
+
+
+@bp.post("/seen")
+def seen():
+    """The page showed notifications up to `up_to`: they are read now (see the docstring)."""
+    up_to = form_int("up_to")
+    if up_to is not None:
+        actions.mark_seen(current_user, up_to)
+    # This tab's bell refreshes at once; the others hear it over the live channel.
+    return add_trigger(make_response("", 204), actions.SEEN_EVENT)
 
 
 @bp.get("/bell")
