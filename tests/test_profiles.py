@@ -381,8 +381,14 @@ def test_setup_saves_in_place_and_sends_the_welcome_once(app, client, make_user,
         notes = list(db.session.scalars(select(Notification)))
         assert [(n.recipient_id, n.kind) for n in notes] == [(newcomer.id, "welcome")]
         assert alice(app).onboarded_at is not None
-    assert [(p.event, p.to) for p in pushes] == [("notification", f"user:{newcomer.id}")]
-    assert pushes[0].data["text"].startswith("Welcome to Qosyl!")
+    # The new picture reaches the header of every tab of theirs, then the welcome.
+    assert [(p.event, p.to) for p in pushes] == [
+        ("html", f"user:{newcomer.id}"),
+        ("notification", f"user:{newcomer.id}"),
+    ]
+    header, welcome = pushes
+    assert header.data["target"] == "#header-avatar" and "/media/avatar/" in header.data["html"]
+    assert welcome.data["text"].startswith("Welcome to Qosyl!")
 
     upload(client, "/welcome", {"bio": "Again"})
     with app.app_context():
