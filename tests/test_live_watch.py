@@ -76,6 +76,23 @@ def test_a_new_comment_is_announced_by_ids_with_its_parent(app, user, other_user
     assert received(bob, "comment") == [{"post_id": post_id, "id": reply, "parent_id": top}]
 
 
+@pytest.mark.parametrize("bob_blocks", [True, False])
+def test_a_comment_by_someone_in_a_block_is_not_announced(
+    app, user, other_user, make_user, bob_blocks
+):
+    post_id = write(app, user, "hello")
+    carol = make_user(username="carol")
+    bob = signed_in_tab(app, other_user)
+    assert bob.emit("live:watch", {"posts": [post_id]}, callback=True)["posts"] == [post_id]
+    block(app, *((other_user, carol) if bob_blocks else (carol, other_user)))
+    bob.get_received()
+    comment(app, carol, post_id, "unseen")
+    # The count changes for Bob; the comment itself is not even announced to his tab.
+    events = bob.get_received()
+    assert [e["name"] for e in events] == ["html"]
+    assert "1 comment<" in events[0]["args"][0]["html"]
+
+
 @pytest.mark.parametrize("blocker_is_author", [True, False])
 def test_a_post_behind_a_block_is_not_watched(app, user, other_user, blocker_is_author):
     post_id = write(app, user, "hello")

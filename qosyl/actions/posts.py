@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from qosyl import connections
 from qosyl import markup
 from qosyl import media
 from qosyl.actions import ActionError
@@ -269,6 +270,13 @@ def unlike_post(user: User, post: Post) -> bool:
     return bool(result.rowcount)
 
 
+def _tabs_in_a_block_with(user_id: int) -> tuple[str, ...]:
+    """The open tabs of everyone in a block with the user, either way."""
+    return tuple(
+        sid for uid in db.session.scalars(blocked_ids(user_id)) for sid in connections.sids(uid)
+    )
+
+
 def add_comment(author: User, post: Post, body: str, parent: Comment | None = None) -> Comment:
     """Comment on a post the author can see, or reply to one of its comments.
 
@@ -301,11 +309,14 @@ def add_comment(author: User, post: Post, body: str, parent: Comment | None = No
     db.session.flush()
     set_committed_value(comment, "author", unproxy(author))
     _update_counters(post, comment_count=1)
-    # Ids only: each open post page fetches the comment as its viewer (blocks apply there).
+    # Ids only: each open post page fetches the comment as its viewer, and access_comment
+    # applies that viewer's blocks. Tabs of people in a block with the author are not even
+    # told (a tab opened since is refused by that fetch).
     publish(
         "comment",
         {"post_id": post.id, "id": comment.id, "parent_id": comment.parent_id},
         post_room(post.id),
+        skip=_tabs_in_a_block_with(author.id),
     )
 
     target = comment_url(comment)
