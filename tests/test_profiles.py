@@ -17,6 +17,8 @@ from qosyl.models import Notification
 from qosyl.models import User
 from tests import factories
 from tests import images
+from tests.helpers import assert_query_count
+from tests.helpers import hx_get
 from tests.helpers import post
 
 PROFILE = {
@@ -424,3 +426,18 @@ def test_skip_setup_also_welcomes(app, client, make_user):
     assert response.headers["Location"] == "/"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_the_relation_buttons_refetch_alone(app, logged_in, user, other_user):
+    """What the open profile asks for when a relation changes: the buttons, not the posts."""
+    from qosyl.actions import social
+
+    with app.test_request_context():
+        social.send_friend_request(
+            db.session.get(User, other_user.id), db.session.get(User, user.id)
+        )
+    with assert_query_count(app, 3):  # the signed-in user, the profile, the relation
+        html = hx_get(logged_in, f"/u/{other_user.username}").get_data(as_text=True)
+    assert html.lstrip().startswith('<div class="profile__relation" id="profile-relation"')
+    assert 'hx-trigger="relations-changed from:body"' in html
+    assert ">Accept<" in html and "posts-heading" not in html
