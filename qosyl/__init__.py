@@ -130,6 +130,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
     import qosyl.blueprints.main.events  # noqa: F401
+    import qosyl.blueprints.main.watch  # noqa: F401
     import qosyl.blueprints.messages.events  # noqa: F401
     import qosyl.blueprints.rooms.events  # noqa: F401
 

@@ -41,17 +41,32 @@ def access_profile(viewer: User, username: str) -> User:
     return user
 
 
+def _post_visible(viewer: User):
+    """SQL: may the viewer see the post? Yes, unless a block stands between its author and them."""
+    return ~blocked_between(viewer.id, Post.author_id)
+
+
 def access_post(viewer: User, post_id: int) -> Post:
     """A post, with its author, unless a block stands between its author and the viewer."""
     post = db.session.scalar(
         select(Post)
         # Every use of a post shows or checks its author.
         .options(joinedload(Post.author))
-        .where(Post.id == post_id, ~blocked_between(viewer.id, Post.author_id))
+        .where(Post.id == post_id, _post_visible(viewer))
     )
     if post is None:
         abort(404)
     return post
+
+
+def visible_post_ids(viewer: User, post_ids: set[int]) -> set[int]:
+    """Those of `post_ids` that access_post would give the viewer, in one query (a page of
+    posts on screen, watched for live counts)."""
+    if not post_ids:
+        return set()
+    return set(
+        db.session.scalars(select(Post.id).where(Post.id.in_(post_ids), _post_visible(viewer)))
+    )
 
 
 def access_own_post(viewer: User, post_id: int) -> Post:

@@ -26,11 +26,15 @@ class Push:
     data: dict[str, Any]
     # A Socket.IO room, or several: one emit reaches each connection once.
     to: str | list[str]
+    # Connections (tabs) left out, whatever rooms they are in.
+    skip: tuple[str, ...] = ()
 
 
-def publish(event: str, data: dict[str, Any], to: str | list[str]) -> None:
+def publish(
+    event: str, data: dict[str, Any], to: str | list[str], skip: tuple[str, ...] = ()
+) -> None:
     """Queue a push; it is emitted after the current transaction commits."""
-    push = Push(event, data, to)
+    push = Push(event, data, to, skip)
     on_commit(lambda: emit(push))
 
 
@@ -44,4 +48,4 @@ def publish_html(to: str, target: str, html: str, swap: str = "beforeend") -> No
 
 def emit(push: Push) -> None:
     # Tests wrap this function to see what would reach browsers.
-    socketio.emit(push.event, push.data, to=push.to)
+    socketio.emit(push.event, push.data, to=push.to, skip_sid=list(push.skip) or None)

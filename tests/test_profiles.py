@@ -17,6 +17,8 @@ from qosyl.models import Notification
 from qosyl.models import User
 from tests import factories
 from tests import images
+from tests.helpers import assert_query_count
+from tests.helpers import hx_get
 from tests.helpers import post
 
 PROFILE = {
@@ -381,8 +383,14 @@ def test_setup_saves_in_place_and_sends_the_welcome_once(app, client, make_user,
         notes = list(db.session.scalars(select(Notification)))
         assert [(n.recipient_id, n.kind) for n in notes] == [(newcomer.id, "welcome")]
         assert alice(app).onboarded_at is not None
-    assert [(p.event, p.to) for p in pushes] == [("notification", f"user:{newcomer.id}")]
-    assert pushes[0].data["text"].startswith("Welcome to Qosyl!")
+    # The new picture reaches the header of every tab of theirs, then the welcome.
+    assert [(p.event, p.to) for p in pushes] == [
+        ("html", f"user:{newcomer.id}"),
+        ("notification", f"user:{newcomer.id}"),
+    ]
+    header, welcome = pushes
+    assert header.data["target"] == "#header-avatar" and "/media/avatar/" in header.data["html"]
+    assert welcome.data["text"].startswith("Welcome to Qosyl!")
 
     upload(client, "/welcome", {"bio": "Again"})
     with app.app_context():
@@ -418,3 +426,18 @@ def test_skip_setup_also_welcomes(app, client, make_user):
     assert response.headers["Location"] == "/"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_the_relation_buttons_refetch_alone(app, logged_in, user, other_user):
+    """What the open profile asks for when a relation changes: the buttons, not the posts."""
+    from qosyl.actions import social
+
+    with app.test_request_context():
+        social.send_friend_request(
+            db.session.get(User, other_user.id), db.session.get(User, user.id)
+        )
+    with assert_query_count(app, 3):  # the signed-in user, the profile, the relation
+        html = hx_get(logged_in, f"/u/{other_user.username}").get_data(as_text=True)
+    assert html.lstrip().startswith('<div class="profile__relation" id="profile-relation"')
+    assert 'hx-trigger="relations-changed from:body"' in html
+    assert ">Accept<" in html and "posts-heading" not in html

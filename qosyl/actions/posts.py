@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from qosyl import connections
 from qosyl import markup
 from qosyl import media
 from qosyl.actions import ActionError
@@ -37,8 +38,9 @@ from qosyl.queries import blocked_ids
 from qosyl.ratelimits import COMMENTS
 from qosyl.ratelimits import POSTS
 from qosyl.ratelimits import too_often
+from qosyl.realtime import publish
 from qosyl.realtime import publish_html
-from qosyl.realtime import user_room
+from qosyl.watching import post_room
 
 MAX_POST_LENGTH = 5000
 MAX_COMMENT_LENGTH = 2000
@@ -227,9 +229,10 @@ def _update_counters(post: Post, **changes) -> None:
     ).one()
     set_committed_value(post, "like_count", likes)
     set_committed_value(post, "comment_count", comments)
-    # The counts read the same for everyone: one rendering for the author's open tabs.
+    # The counts read the same for everyone: one rendering for every tab showing the post
+    # (they watch it after access_post's check: see qosyl/watching.py).
     publish_html(
-        user_room(post.author_id),
+        post_room(post.id),
         f"#post-{post.id}-stats",
         render_template("components/_post_stats.html", post=post),
         swap="outerHTML",
@@ -267,6 +270,13 @@ def unlike_post(user: User, post: Post) -> bool:
     return bool(result.rowcount)
 
 
+def _tabs_in_a_block_with(user_id: int) -> tuple[str, ...]:
+    """The open tabs of everyone in a block with the user, either way."""
+    return tuple(
+        sid for uid in db.session.scalars(blocked_ids(user_id)) for sid in connections.sids(uid)
+    )
+
+
 def add_comment(author: User, post: Post, body: str, parent: Comment | None = None) -> Comment:
     """Comment on a post the author can see, or reply to one of its comments.
 
@@ -299,6 +309,15 @@ def add_comment(author: User, post: Post, body: str, parent: Comment | None = No
     db.session.flush()
     set_committed_value(comment, "author", unproxy(author))
     _update_counters(post, comment_count=1)
+    # Ids only: each open post page fetches the comment as its viewer, and access_comment
+    # applies that viewer's blocks. Tabs of people in a block with the author are not even
+    # told (a tab opened since is refused by that fetch).
+    publish(
+        "comment",
+        {"post_id": post.id, "id": comment.id, "parent_id": comment.parent_id},
+        post_room(post.id),
+        skip=_tabs_in_a_block_with(author.id),
+    )
 
     target = comment_url(comment)
     told = {author.id}
@@ -371,6 +390,7 @@ def delete_comment(comment: Comment, post: Post) -> int:
     db.session.execute(delete(Comment).where(Comment.id.in_(doomed)))
     gone = sum(1 for _, author_id in thread if author_id is not None)
     _update_counters(post, comment_count=-gone)
+    publish("comment:deleted", {"post_id": post.id, "ids": doomed}, post_room(post.id))
     db.session.commit()
     return gone
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import render_template
+
 from qosyl import media
 from qosyl.actions import ActionError
 from qosyl.extensions import db
@@ -11,6 +13,8 @@ from qosyl.models import User
 from qosyl.models.user import SOCIAL_LINKS
 from qosyl.oncommit import on_commit
 from qosyl.oncommit import on_rollback
+from qosyl.realtime import publish_html
+from qosyl.realtime import user_room
 
 LINK_HOSTS = {name: hosts for name, _, hosts in SOCIAL_LINKS}
 LINK_LABELS = {name: label for name, label, _ in SOCIAL_LINKS}
@@ -68,4 +72,11 @@ def update_profile(
         setattr(user, name, value)
     _replace_image(user, "avatar_key", "avatar", avatar, remove_avatar)
     _replace_image(user, "cover_key", "cover", cover, remove_cover)
+    # The header of every open tab of theirs shows the new picture (or new initials).
+    publish_html(
+        user_room(user.id),
+        "#header-avatar",
+        render_template("components/_header_avatar.html", user=user),
+        swap="outerHTML",
+    )
     db.session.commit()

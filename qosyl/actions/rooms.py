@@ -33,6 +33,7 @@ from qosyl.oncommit import on_commit
 from qosyl.ratelimits import allow_chat_message
 from qosyl.realtime import publish
 from qosyl.realtime import user_room
+from qosyl.watching import participants_changed
 
 EDIT_WINDOW = timedelta(minutes=15)
 NAME_LENGTH = 80
@@ -219,6 +220,8 @@ def join(user: User, room: Room) -> None:
                 db.session.add(RoomMember(room_id=room.id, user_id=user.id))
         except IntegrityError:  # joined from another tab a moment ago
             pass
+        else:
+            participants_changed(room.id)
     db.session.commit()
 
 
@@ -237,6 +240,7 @@ def leave(user: User, room: Room) -> None:
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
     _drop_tabs(room, user.id)
+    participants_changed(room.id)
     db.session.commit()
 
 
@@ -270,6 +274,7 @@ def remove_member(room: Room, member: User) -> None:
         {"room_id": room.id, "name": room.name, "lobby": room.is_lobby},
         user_room(member.id),
     )
+    participants_changed(room.id)
     db.session.commit()
 
 
@@ -278,6 +283,7 @@ def readmit_member(room: Room, member: User) -> None:
     row = membership(room, member.id)
     if row is not None:
         row.removed_at = None
+        participants_changed(room.id)
     db.session.commit()
 
 

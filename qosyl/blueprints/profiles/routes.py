@@ -33,6 +33,9 @@ def show(username: str):
     user = access_profile(current_user, username)
     rel = relation(current_user.id, user.id)
     before = query_int("before")
+    if before is None and wants_fragment():
+        # The relation buttons alone, refetched when a relation of the viewer changes.
+        return render("profiles/show.html", "relation", user=user, is_self=rel.is_self, rel=rel)
     posts, cursor = ([], None) if rel.blocking else posts_by(user.id, current_user.id, before)
     next_url = url_for("profiles.show", username=user.username, before=cursor) if cursor else None
     liked = liked_post_ids(current_user.id, [post.id for post in posts])
