@@ -33,6 +33,7 @@ SHELL_STATIC_FILES = (
     "js/app.js",
     "js/realtime.js",
     "js/chat.js",
+    "js/live.js",
     "js/presence.js",
     "js/offline.js",
     "js/viewer.js",

@@ -158,10 +158,16 @@ class LiveServer:
         self.log = log
         self._app = None
 
+    # The Socket.IO extension is one object per process: the app made last decides which
+    # server's channel this process emits on. Switching servers makes the app again.
+    _bound: LiveServer | None = None
+
     def app(self):
         """An app on the server's database and queue: a second process of the deployment."""
-        if self._app is None:
+        if self._app is None or LiveServer._bound is not self:
+            self.close()
             self._app = self._create_app()
+            LiveServer._bound = self
         return self._app
 
     def close(self) -> None:
@@ -170,6 +176,7 @@ class LiveServer:
 
             with self._app.app_context():
                 db.engine.dispose()
+            self._app = None
 
     def _create_app(self):
         from qosyl import create_app

@@ -9,16 +9,8 @@ import re
 from playwright.sync_api import expect
 
 from tests import images
-from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_until
-
-
-def open_as(browser, base_url, username):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    sign_in(page, username)
-    return context, page
+from tests.e2e.test_people_posts import open_as
 
 
 def watching(page, *, post: int | None = None, room: int | None = None) -> None:
@@ -154,6 +146,7 @@ def test_a_rooms_participants_change_as_people_join_leave_or_are_removed(
     watching(b, room=room_id)
     a.goto(f"/rooms/{room_id}/participants")
     a.get_by_role("button", name="Remove Baurzhan").click()
+    a.get_by_role("button", name="Yes, remove Baurzhan").click()
     expect(b.get_by_role("list", name="Participants")).not_to_contain_text("Baurzhan Guest")
     expect(b.get_by_role("list", name="Participants")).to_contain_text("Aigerim Host")
     a_context.close()
