@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from qosyl.errors import Forbidden
+from qosyl.errors import NotFound
 from qosyl.extensions import db
 from qosyl.models import Block
 from qosyl.models import Comment
@@ -37,7 +38,7 @@ def access_profile(viewer: User, username: str) -> User:
         )
     )
     if user is None:
-        abort(404)
+        raise NotFound()
     return user
 
 
@@ -55,7 +56,7 @@ def access_post(viewer: User, post_id: int) -> Post:
         .where(Post.id == post_id, _post_visible(viewer))
     )
     if post is None:
-        abort(404)
+        raise NotFound()
     return post
 
 
@@ -72,7 +73,7 @@ def visible_post_ids(viewer: User, post_ids: set[int]) -> set[int]:
 def access_own_post(viewer: User, post_id: int) -> Post:
     post = access_post(viewer, post_id)
     if post.author_id != viewer.id:
-        abort(403)
+        raise Forbidden()
     return post
 
 
@@ -85,14 +86,14 @@ def access_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
         .where(Comment.id == comment_id, ~blocked_between(viewer.id, Comment.author_id))
     )
     if comment is None:
-        abort(404)
+        raise NotFound()
     return comment, access_post(viewer, comment.post_id)
 
 
 def access_own_comment(viewer: User, comment_id: int) -> tuple[Comment, Post]:
     comment, post = access_comment(viewer, comment_id)
     if comment.author_id != viewer.id:
-        abort(403)
+        raise Forbidden()
     return comment, post
 
 
@@ -107,12 +108,12 @@ def access_removable_comment(viewer: User, comment_id: int) -> tuple[Comment, Po
         .where(Comment.id == comment_id)
     )
     if comment is None:
-        abort(404)
+        raise NotFound()
     post = access_post(viewer, comment.post_id)
     if viewer.id in (post.author_id, comment.author_id):
         return comment, post
     access_comment(viewer, comment_id)  # 404 when a block hides the comment from them
-    abort(403)
+    raise Forbidden()
 
 
 def access_notification(user: User, notification_id: int) -> Notification:
@@ -121,7 +122,7 @@ def access_notification(user: User, notification_id: int) -> Notification:
         Notification, notification_id, options=[joinedload(Notification.actor)]
     )
     if notification is None or notification.recipient_id != user.id:
-        abort(404)
+        raise NotFound()
     return notification
 
 
@@ -134,14 +135,14 @@ def access_room(viewer: User, room_id: int) -> Room:
         .where(Room.id == room_id)
     )
     if room is None:
-        abort(404)
+        raise NotFound()
     return room
 
 
 def access_hosted_room(viewer: User, room_id: int) -> Room:
     room = access_room(viewer, room_id)
     if room.host_id != viewer.id:
-        abort(403)
+        raise Forbidden()
     return room
 
 
@@ -158,8 +159,11 @@ def access_participant(room: Room, username: str) -> User:
         )
     person = db.session.scalar(query)
     if person is None:
-        abort(404)
+        raise NotFound()
     return person
+
+
+NO_SUCH_MESSAGE = "There is no such message."
 
 
 def access_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
@@ -173,14 +177,14 @@ def access_room_message(viewer: User, room: Room, message_id: int) -> RoomMessag
         .where(RoomMessage.id == message_id, RoomMessage.room_id == room.id)
     )
     if message is None or not can_read(room, viewer.id):
-        abort(404)
+        raise NotFound(NO_SUCH_MESSAGE)
     return message
 
 
 def access_own_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
     message = access_room_message(viewer, room, message_id)
     if message.author_id != viewer.id:
-        abort(403)
+        raise Forbidden()
     return message
 
 
@@ -188,7 +192,7 @@ def access_removable_room_message(viewer: User, room: Room, message_id: int) -> 
     """Its author may delete a message, and so may the room's host."""
     message = access_room_message(viewer, room, message_id)
     if viewer.id not in (message.author_id, room.host_id):
-        abort(403)
+        raise Forbidden("Only its author or the room's host can delete a message.")
     return message
 
 
@@ -205,5 +209,5 @@ def access_conversation(viewer: User, conversation_id: int) -> Conversation:
         )
     )
     if conversation is None:
-        abort(404)
+        raise NotFound()
     return conversation

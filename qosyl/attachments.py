@@ -22,9 +22,9 @@ from flask import current_app
 from flask import Response
 from flask import send_file
 from PIL import Image
-from werkzeug.exceptions import NotFound
 
 from qosyl import media
+from qosyl.errors import NotFound
 
 FOLDER = "attachments"
 IMAGE_TYPE = "image/webp"

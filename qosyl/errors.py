@@ -1,4 +1,11 @@
-"""Error pages, and short messages for HTMX requests (shown as a toast by app.js)."""
+"""The domain's errors, and their one translation per transport.
+
+Actions and the access helpers raise ActionError or one of its kinds; they never know how
+the request came in. HTTP turns NotFound and Forbidden into a 404 or 403 page, or a toast for
+HTMX (register_error_handlers); Socket.IO turns any of them into an {"error": ...}
+acknowledgement (socket_error); the JSON API will give them a JSON body. Forms map a plain
+ActionError onto its field themselves (forms.apply_action_error).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,47 @@ from werkzeug.exceptions import HTTPException
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.htmx import is_htmx
-from qosyl.media import limit_text
+
+
+class ActionError(Exception):
+    """A change the user asked for cannot be made; `message` is for them, `field` says where."""
+
+    default = "That cannot be done."
+
+    def __init__(self, message: str | None = None, field: str | None = None):
+        message = message or self.default
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(ActionError):
+    """There is no such thing, or the asker may not know that it exists: they look alike."""
+
+    default = "There is nothing here."
+
+
+class Forbidden(ActionError):
+    """The asker may see the thing but not do this to it."""
+
+    default = "You are not allowed to do that."
+
+
+class RateLimited(ActionError):
+    """Refused for now, not for good: the same request succeeds after `retry_after` seconds."""
+
+    def __init__(self, message: str, field: str | None = None, *, retry_after: int):
+        super().__init__(message, field)
+        self.retry_after = max(1, retry_after)
+
+
+def error_reply(error: ActionError) -> dict:
+    """An ActionError as a Socket.IO acknowledgement."""
+    reply: dict = {"error": error.message}
+    if isinstance(error, RateLimited):
+        reply["retry_after"] = error.retry_after
+    return reply
+
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -35,9 +82,12 @@ def _respond(status: int, message: str):
 
 
 def socket_error(error: Exception):
-    """Whatever a Socket.IO handler raises: logged, and the sender still gets an answer."""
+    """Whatever a Socket.IO handler raises: a domain error becomes the sender's {"error": ...}
+    acknowledgement; anything else is logged, and the sender still gets an answer."""
     db.session.rollback()
     event = request.event["message"]
+    if isinstance(error, ActionError):
+        return False if event == "connect" else error_reply(error)
     current_app.logger.error("unhandled error in Socket.IO event %r", event, exc_info=error)
     if current_app.testing:
         raise error
@@ -49,6 +99,14 @@ def socket_error(error: Exception):
 def register_error_handlers(app: Flask) -> None:
     socketio.on_error_default(socket_error)
 
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        return _respond(404, error.message)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden):
+        return _respond(403, error.message)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _respond(400, CSRF_MESSAGE)
@@ -58,6 +116,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         if error.code == 413:
+            from qosyl.media import limit_text
+
             limit = limit_text(app.config["MAX_CONTENT_LENGTH"])
             return _respond(413, f"The upload is too large: the limit is {limit} in all.")
         return _respond(error.code, MESSAGES.get(error.code, error.description))

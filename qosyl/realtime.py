@@ -48,4 +48,7 @@ def publish_html(to: str, target: str, html: str, swap: str = "beforeend") -> No
 
 def emit(push: Push) -> None:
     # Tests wrap this function to see what would reach browsers.
+    if not push.to:
+        # python-socketio reads to=[] (or None) as "everyone": an empty audience hears nothing.
+        return
     socketio.emit(push.event, push.data, to=push.to, skip_sid=list(push.skip) or None)

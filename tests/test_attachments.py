@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from PIL import Image
-from werkzeug.exceptions import NotFound
 
 from qosyl import attachments
 from qosyl.attachments import AttachmentRejected
+from qosyl.errors import NotFound
 from tests import images
 
 DANGEROUS = "Programs, scripts and web pages cannot be sent."

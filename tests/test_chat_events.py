@@ -186,3 +186,31 @@ def test_the_lobby_is_heard_by_everyone_who_opens_it(app, user, make_user):
     alice.emit("room:send", {"room_id": lobby_id, "body": "welcome!"}, callback=True)
     [(name, data)] = chat_events(stranger)
     assert name == "room:message" and "welcome!" in data["html"]
+
+
+def test_one_rule_refuses_the_same_input_over_a_form_and_over_socket_io(
+    app, user, other_user, room_id
+):
+    """The transports only translate: the same action and access helper refuse, with the
+    same words, whether the request is an HTML form or a Socket.IO event."""
+    client, bob = tab(app, other_user)
+    form = post(client, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": "  "}, htmx=True)
+    event = bob.emit("room:send", {"room_id": room_id, "body": "  "}, callback=True)
+    assert form.status_code == 422
+    assert "Write a message first." in form.get_data(as_text=True)
+    assert event == {"error": "Write a message first."}
+
+    alices = say(app, user, room_id, "alice's")
+    form = post(client, f"/rooms/{room_id}/messages/{alices}/delete", {}, htmx=True)
+    event = bob.emit("room:delete", {"message_id": alices}, callback=True)
+    refusal = "Only its author or the room's host can delete a message."
+    assert form.status_code == 403 and form.headers["X-Qosyl-Message"] == refusal
+    assert event == {"error": refusal}
+
+    form = post(client, f"/rooms/{room_id}/messages/{alices + 99}/delete", {}, htmx=True)
+    event = bob.emit("room:delete", {"message_id": alices + 99}, callback=True)
+    assert (
+        form.status_code == 404 and form.headers["X-Qosyl-Message"] == "There is no such message."
+    )
+    assert event == {"error": "There is no such message."}
+    assert messages(app) == 1

@@ -73,3 +73,17 @@ def test_session_endpoint_says_who_is_signed_in(app, client, user):
     assert client.get("/session").get_json() == {"user_id": None}
     factories.login(client, user)
     assert client.get("/session").get_json() == {"user_id": user.id}
+
+
+def test_a_push_to_nobody_reaches_nobody(app, user):
+    """python-socketio reads an empty audience as everyone; emit refuses it itself."""
+    from qosyl.realtime import publish
+
+    tab = app.test_client()
+    factories.login(tab, user)
+    socket = connect(app, tab)
+    with app.app_context():
+        for audience in ([], ""):
+            publish("trigger", {"name": "secret-changed"}, audience)
+            db.session.commit()
+    assert socket.get_received() == []

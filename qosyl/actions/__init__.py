@@ -1,21 +1,9 @@
 """Every write goes through an action: change rows, queue pushes and mail, commit once."""
 
-
-class ActionError(Exception):
-    """A change the user asked for cannot be made; `message` is for them, `field` says where."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class RateLimited(ActionError):
-    """Refused for now, not for good: the same request succeeds after `retry_after` seconds."""
-
-    def __init__(self, message: str, field: str | None = None, *, retry_after: int):
-        super().__init__(message, field)
-        self.retry_after = max(1, retry_after)
+from qosyl.errors import ActionError  # noqa: F401  (the family, re-exported for actions)
+from qosyl.errors import Forbidden  # noqa: F401
+from qosyl.errors import NotFound  # noqa: F401
+from qosyl.errors import RateLimited  # noqa: F401
 
 
 def unproxy(obj):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from qosyl.actions import ActionError
+from qosyl.actions import Forbidden
 from qosyl.actions.messages import active_member_ids
 from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import NotAParticipant
@@ -79,7 +80,7 @@ def _active_membership(conversation: Conversation, user: User) -> ConversationMe
 def _check_admin(conversation: Conversation, admin: User) -> None:
     _active_membership(conversation, admin)
     if conversation.admin_id != admin.id:
-        raise ActionError("Only the group's admin can do that.")
+        raise Forbidden("Only the group's admin can do that.")
 
 
 def _names(people: list[User]) -> str:

@@ -12,10 +12,10 @@ from flask import session
 from flask_login import current_user
 from flask_socketio import join_room
 from flask_socketio import leave_room
-from werkzeug.exceptions import NotFound
 
 from qosyl.access import access_room
 from qosyl.access import visible_post_ids
+from qosyl.errors import NotFound
 from qosyl.extensions import socketio
 from qosyl.inputs import event_int
 from qosyl.watching import MAX_WATCHED_POSTS

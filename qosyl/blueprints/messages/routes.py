@@ -20,8 +20,10 @@ from qosyl import presence
 from qosyl.access import access_conversation
 from qosyl.access import access_profile
 from qosyl.actions import ActionError
+from qosyl.actions import Forbidden
 from qosyl.actions import groups
 from qosyl.actions import messages as actions
+from qosyl.actions import NotFound
 from qosyl.attachments import AttachmentRejected
 from qosyl.attachments import send_attachment
 from qosyl.attachments import store_attachment
@@ -307,7 +309,7 @@ def _is_admin(conversation) -> bool:
 def _group_page(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
     if conversation.kind != ConversationKind.GROUP:
-        abort(404)
+        raise NotFound()
     return conversation
 
 
@@ -363,13 +365,12 @@ def leave(conversation_id: int):
 
 @bp.post("/messages/<int:conversation_id>/members/<int:user_id>/<any(remove, admin):action>")
 def change_member(conversation_id: int, user_id: int, action: str):
-    """The admin removes a member or hands them the admin role."""
+    """The admin removes a member or hands them the admin role (the action checks who is
+    the admin: Forbidden, a 403, for anyone else)."""
     conversation = _group_page(conversation_id)
     member = db.session.get(User, user_id)
     if member is None:
-        abort(404)
-    if conversation.admin_id != current_user.id:
-        abort(403)
+        raise NotFound()
     error = None
     try:
         if action == "remove":
@@ -378,6 +379,8 @@ def change_member(conversation_id: int, user_id: int, action: str):
         else:
             groups.pass_admin(current_user, conversation, member)
             flash(f"{member.first_name} is now the admin.", "success")
+    except (NotFound, Forbidden):
+        raise  # translated once, for every route (errors.register_error_handlers)
     except ActionError as refused:
         error = refused
     return _back_with(error, conversation.id)

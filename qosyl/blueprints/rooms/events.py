@@ -9,8 +9,13 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_socketio import join_room
 from flask_socketio import leave_room
+from sqlalchemy import select
 
+from qosyl.access import access_removable_room_message
+from qosyl.access import access_room
+from qosyl.access import NO_SUCH_MESSAGE
 from qosyl.actions import ActionError
+from qosyl.actions import NotFound
 from qosyl.actions import RateLimited
 from qosyl.actions import rooms as actions
 from qosyl.extensions import db
@@ -100,11 +105,11 @@ def delete(data=None):
     if not current_user.is_authenticated:
         return SIGNED_OUT
     message_id = event_int(data.get("message_id")) if isinstance(data, dict) else None
-    message = db.session.get(RoomMessage, message_id) if message_id is not None else None
-    room = db.session.get(Room, message.room_id) if message is not None else None
-    if room is None or not actions.can_read(room, current_user.id):
-        return {"error": "There is no such message."}
-    if current_user.id not in (message.author_id, room.host_id):
-        return {"error": "Only its author or the room's host can delete a message."}
+    room_id = db.session.scalar(select(RoomMessage.room_id).where(RoomMessage.id == message_id))
+    if room_id is None:
+        raise NotFound(NO_SUCH_MESSAGE)
+    # The route's rule, raised as NotFound or Forbidden and answered by errors.socket_error.
+    room = access_room(current_user, room_id)
+    message = access_removable_room_message(current_user, room, message_id)
     actions.delete_message(message, room)
     return {"ok": True}
