@@ -9,6 +9,7 @@ Redis when Socket.IO shares a Redis queue, so that every process of a deployment
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -56,12 +57,21 @@ class Store(Protocol):
         """The tabs of one key, sid -> value."""
         ...
 
+    def first_within(self, key: str, seconds: float) -> bool:
+        """True for the first call with `key` in any `seconds`, across every process that
+        shares the store; False for the others (a throttle)."""
+        ...
+
 
 class MemoryStore:
     """One process: a dict of user id -> {sid: state}."""
 
+    # Throttle marks are pruned once there are this many, so the dict cannot grow forever.
+    PRUNE_AT = 1000
+
     def __init__(self) -> None:
         self._tabs: dict[int, dict[str, str]] = {}
+        self._marks: dict[str, float] = {}  # key -> when its throttle window ends
         self._lock = threading.Lock()
 
     def update(
@@ -86,6 +96,16 @@ class MemoryStore:
     def tabs(self, user_id: int | str) -> dict[str, str]:
         with self._lock:
             return dict(self._tabs.get(user_id, {}))
+
+    def first_within(self, key: str, seconds: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._marks.get(key, 0.0) > now:
+                return False
+            if len(self._marks) >= self.PRUNE_AT:
+                self._marks = {k: end for k, end in self._marks.items() if end > now}
+            self._marks[key] = now + seconds
+            return True
 
 
 class RedisStore:
@@ -124,6 +144,11 @@ class RedisStore:
 
     def tabs(self, user_id: int | str) -> dict[str, str]:
         return self.client.hgetall(self.key(user_id))
+
+    def first_within(self, key: str, seconds: float) -> bool:
+        # SET NX with an expiry: one atomic step, and Redis forgets the mark by itself.
+        mark = f"{self.prefix}:once:{key}"
+        return bool(self.client.set(mark, 1, nx=True, px=max(1, int(seconds * 1000))))
 
 
 def make_store(queue_url: str | None, prefix: str) -> Store:

@@ -327,11 +327,10 @@ def typing_events(socket) -> list[dict]:
 
 
 def test_typing_reaches_the_others_once_a_second(app, user, other_user, make_user, monkeypatch):
-    from qosyl.blueprints.messages import events
+    from qosyl import presence
 
     clock = [100.0]
-    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(events, "_last_typing", {})
+    monkeypatch.setattr(presence.time, "monotonic", lambda: clock[0])
     conversation_id = start(app, user, other_user)
     typist, listener = tab(app, user), tab(app, other_user)
     stranger = tab(app, make_user(username="stranger"))

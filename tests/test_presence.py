@@ -181,6 +181,31 @@ def test_redis_forgets_the_tabs_of_a_crashed_process(redis_prefix):
     assert store.tab_states([7]) == {7: []}
 
 
+def test_a_throttle_lets_one_call_through_per_window_in_every_process(redis_prefix):
+    process_a = presence.RedisStore(redis_client(), redis_prefix)
+    process_b = presence.RedisStore(redis_client(), redis_prefix)
+    assert process_a.first_within("7:3", 30)
+    assert not process_b.first_within("7:3", 30)  # the other process sees the same mark
+    assert process_b.first_within("7:4", 30)  # another conversation is counted apart
+    ttl = process_a.client.pttl(f"{redis_prefix}:once:7:3")
+    assert 0 < ttl <= 30_000  # Redis forgets it by itself
+
+
+def test_the_memory_throttle_forgets_old_marks(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(presence.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(presence.MemoryStore, "PRUNE_AT", 3)
+    store = presence.MemoryStore()
+    assert store.first_within("a", 1) and not store.first_within("a", 1)
+    clock[0] += 1.5
+    assert store.first_within("a", 1)
+    for key in ("b", "c"):
+        store.first_within(key, 1)
+    clock[0] += 5
+    store.first_within("d", 1)  # the dict is full: expired marks go
+    assert set(store._marks) == {"d"}
+
+
 def test_every_change_and_keep_alive_refreshes_the_expiry(app, redis_prefix):
     client = redis_client()
     store = presence.RedisStore(client, redis_prefix)

@@ -4,11 +4,10 @@ on what it missed. Messages themselves reach every tab of every member through t
 
 from __future__ import annotations
 
-import time
-
 from flask import request
 from flask_login import current_user
 
+from qosyl import presence
 from qosyl import realtime
 from qosyl import viewing
 from qosyl.actions import messages as actions
@@ -62,9 +61,9 @@ def unsubscribe(data=None):
 
 
 # One typing event per person and conversation a second is plenty: the indicator lasts a
-# few seconds. Kept per process; with several processes a typist may reach each once.
+# few seconds. Counted in the shared store (Redis when configured), so a typist whose tabs
+# reach several processes is still heard once a second.
 TYPING_INTERVAL = 1.0
-_last_typing: dict[tuple[int, int], float] = {}
 
 
 @socketio.on("conversation:typing")
@@ -78,11 +77,9 @@ def typing(data=None):
     member_ids = actions.active_member_ids(conversation)
     if current_user.id not in member_ids:
         return NOT_ALLOWED
-    now = time.monotonic()
-    key = (current_user.id, conversation.id)
-    if now - _last_typing.get(key, 0.0) < TYPING_INTERVAL:
+    key = f"{current_user.id}:{conversation.id}"
+    if not presence.app_store("typing").first_within(key, TYPING_INTERVAL):
         return {"ok": True, "throttled": True}
-    _last_typing[key] = now
     others = [user_room(member_id) for member_id in member_ids if member_id != current_user.id]
     if others and not actions.blocked_within(conversation, current_user.id, member_ids):
         realtime.emit(
