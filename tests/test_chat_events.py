@@ -167,9 +167,9 @@ def test_a_returning_tab_gets_exactly_what_it_missed_in_order(app, user, other_u
 
 
 def test_a_tab_that_missed_too_much_is_told_to_reload(app, user, other_user, room_id, monkeypatch):
-    import qosyl.blueprints.rooms.events as events
+    from qosyl.actions import chat
 
-    monkeypatch.setattr(events, "CATCH_UP_LIMIT", 2)
+    monkeypatch.setattr(chat, "CATCH_UP_LIMIT", 2)
     for n in range(4):
         say(app, user, room_id, f"m{n}")
     _, bob = tab(app, other_user)

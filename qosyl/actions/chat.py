@@ -14,6 +14,8 @@ from qosyl.extensions import db
 from qosyl.ratelimits import chat_retry_after
 
 MAX_MESSAGE_LENGTH = 4000
+# A tab that missed more than this reloads the page instead of catching up message by message.
+CATCH_UP_LIMIT = 200
 
 
 def message_body(body: str) -> str:

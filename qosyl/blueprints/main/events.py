@@ -15,8 +15,8 @@ from qosyl import viewing
 from qosyl.extensions import socketio
 from qosyl.realtime import Push
 from qosyl.realtime import user_room
+from qosyl.sockets import signed_in_event
 
-SIGNED_OUT = {"error": "You are signed out. Reload the page."}
 # Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
 # the user it connected as.
 PRESENCE_USER = "presence_user_id"
@@ -58,11 +58,9 @@ def disconnect(reason=None):
         _announce(user_id, presence.tab_disconnected(user_id, request.sid))
 
 
-@socketio.on("presence:away")
+@signed_in_event("presence:away")
 def away(data=None):
     """{"away": true} when the tab is hidden or idle, {"away": false} when it is back."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     if not isinstance(data, dict) or data.keys() != {"away"} or not isinstance(data["away"], bool):
         return {"error": 'Send {"away": true} or {"away": false}.'}
     _announce(current_user.id, presence.tab_state(current_user.id, request.sid, data["away"]))

@@ -16,13 +16,12 @@ from flask_socketio import leave_room
 from qosyl.access import access_room
 from qosyl.access import visible_post_ids
 from qosyl.errors import NotFound
-from qosyl.extensions import socketio
 from qosyl.inputs import event_int
+from qosyl.sockets import signed_in_event
 from qosyl.watching import MAX_WATCHED_POSTS
 from qosyl.watching import post_room
 from qosyl.watching import room_people
 
-SIGNED_OUT = {"error": "You are signed out. Reload the page."}
 MALFORMED = {"error": 'Send {"posts": [post ids], "room": a room id or null}.'}
 TOO_MANY = {"error": f"Watch at most {MAX_WATCHED_POSTS} posts at once."}
 # Kept in the socket's own session, to leave what is no longer on screen.
@@ -48,10 +47,8 @@ def _room_id(value) -> int | None:
         return None
 
 
-@socketio.on("live:watch")
+@signed_in_event("live:watch")
 def watch(data=None):
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     if not isinstance(data, dict) or not data.keys() <= {"posts", "room"}:
         return MALFORMED
     raw_posts = data.get("posts", [])

@@ -10,16 +10,15 @@ from flask_login import current_user
 from qosyl import presence
 from qosyl import realtime
 from qosyl import viewing
+from qosyl.actions import chat
 from qosyl.actions import messages as actions
-from qosyl.blueprints.rooms.events import CATCH_UP_LIMIT
-from qosyl.blueprints.rooms.events import SIGNED_OUT
 from qosyl.extensions import db
-from qosyl.extensions import socketio
 from qosyl.inputs import event_int
 from qosyl.models import Conversation
 from qosyl.queries import conversation_messages_after
 from qosyl.realtime import Push
 from qosyl.realtime import user_room
+from qosyl.sockets import signed_in_event
 
 NOT_ALLOWED = {"error": "You are not in this conversation."}
 
@@ -30,11 +29,9 @@ def _conversation(data) -> Conversation | None:
     return db.session.get(Conversation, conversation_id) if conversation_id is not None else None
 
 
-@socketio.on("conversation:subscribe")
+@signed_in_event("conversation:subscribe")
 def subscribe(data=None):
     """With `after_id`, receive what was missed since it, in order."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     conversation = _conversation(data)
     if conversation is None or not actions.can_read(conversation, current_user.id):
         return NOT_ALLOWED
@@ -42,8 +39,8 @@ def subscribe(data=None):
     after_id = event_int(data.get("after_id"))
     if after_id is None:
         return {"ok": True, "messages": []}
-    missed = conversation_messages_after(conversation.id, after_id, CATCH_UP_LIMIT)
-    if len(missed) > CATCH_UP_LIMIT:
+    missed = conversation_messages_after(conversation.id, after_id, chat.CATCH_UP_LIMIT)
+    if len(missed) > chat.CATCH_UP_LIMIT:
         return {"ok": True, "reload": True}
     return {
         "ok": True,
@@ -51,11 +48,9 @@ def subscribe(data=None):
     }
 
 
-@socketio.on("conversation:unsubscribe")
+@signed_in_event("conversation:unsubscribe")
 def unsubscribe(data=None):
     """The tab left the conversation's page: new messages notify again."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     viewing.closed(current_user.id, request.sid)
     return {"ok": True}
 
@@ -66,11 +61,9 @@ def unsubscribe(data=None):
 TYPING_INTERVAL = 1.0
 
 
-@socketio.on("conversation:typing")
+@signed_in_event("conversation:typing")
 def typing(data=None):
     """Tell the other members' tabs that this person is typing (no storage, no commit)."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     conversation = _conversation(data)
     if conversation is None:
         return NOT_ALLOWED

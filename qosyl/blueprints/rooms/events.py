@@ -2,6 +2,10 @@
 
 Every event checks who is asking against the database, as the HTTP routes do, and
 answers with an acknowledgement: {"ok": True, ...} or {"error": "..."} for the sender.
+
+The browser sends and deletes over HTTP (chat.js posts the form, so the page also works
+without JavaScript); `room:send` and `room:delete` serve clients that only speak Socket.IO
+(the JSON API's socket clients next), through the same action and access helpers.
 """
 
 from __future__ import annotations
@@ -15,20 +19,18 @@ from qosyl.access import access_removable_room_message
 from qosyl.access import access_room
 from qosyl.access import NO_SUCH_MESSAGE
 from qosyl.actions import ActionError
+from qosyl.actions import chat
 from qosyl.actions import NotFound
 from qosyl.actions import RateLimited
 from qosyl.actions import rooms as actions
 from qosyl.extensions import db
-from qosyl.extensions import socketio
 from qosyl.inputs import event_int
 from qosyl.models import Room
 from qosyl.models import RoomMessage
 from qosyl.queries import room_messages_after
+from qosyl.sockets import signed_in_event
 
-# A tab that missed more than this reloads the page instead of catching up message by message.
-CATCH_UP_LIMIT = 200
 NOT_ALLOWED = {"error": "You cannot read this room."}
-SIGNED_OUT = {"error": "You are signed out. Reload the page."}
 
 
 def _readable_room(data) -> Room | None:
@@ -39,11 +41,9 @@ def _readable_room(data) -> Room | None:
     return room
 
 
-@socketio.on("room:subscribe")
+@signed_in_event("room:subscribe")
 def subscribe(data=None):
     """Start hearing a room; with `after_id`, first receive what was missed since it."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     room = _readable_room(data)
     if room is None:
         return NOT_ALLOWED
@@ -53,8 +53,8 @@ def subscribe(data=None):
     after_id = event_int(data.get("after_id"))
     if after_id is None:
         return {"ok": True, "messages": []}
-    missed = room_messages_after(room.id, after_id, CATCH_UP_LIMIT)
-    if len(missed) > CATCH_UP_LIMIT:
+    missed = room_messages_after(room.id, after_id, chat.CATCH_UP_LIMIT)
+    if len(missed) > chat.CATCH_UP_LIMIT:
         return {"ok": True, "reload": True}
     return {
         "ok": True,
@@ -62,10 +62,8 @@ def subscribe(data=None):
     }
 
 
-@socketio.on("room:unsubscribe")
+@signed_in_event("room:unsubscribe")
 def unsubscribe(data=None):
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
     room = db.session.get(Room, room_id) if room_id is not None else None
     if room is not None:
@@ -73,11 +71,9 @@ def unsubscribe(data=None):
     return {"ok": True}
 
 
-@socketio.on("room:send")
+@signed_in_event("room:send")
 def send(data=None):
     """Send a message as the HTTP form does: same checks, same limits, same broadcast."""
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     room_id = event_int(data.get("room_id")) if isinstance(data, dict) else None
     if room_id is None:
         return NOT_ALLOWED
@@ -100,10 +96,8 @@ def send(data=None):
     return {"ok": True, "id": message.id}
 
 
-@socketio.on("room:delete")
+@signed_in_event("room:delete")
 def delete(data=None):
-    if not current_user.is_authenticated:
-        return SIGNED_OUT
     message_id = event_int(data.get("message_id")) if isinstance(data, dict) else None
     room_id = db.session.scalar(select(RoomMessage.room_id).where(RoomMessage.id == message_id))
     if room_id is None:
