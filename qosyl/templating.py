@@ -104,6 +104,13 @@ def filesize(size: int) -> str:
     return media.limit_text(size) if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF input of a hand-made form (WTForms forms have form.hidden_tag())."""
+    from flask_wtf.csrf import generate_csrf
+
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         # A global, not only the context processor's: imported macros see it too.
@@ -119,6 +126,7 @@ def register_template_helpers(app: Flask) -> None:
         ),
         image_url=media.image_url,
         limit_text=media.limit_text,
+        csrf_field=csrf_field,
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago
