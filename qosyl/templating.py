@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from qosyl import markup
 from qosyl import media
+from qosyl.actions.rooms import EDIT_WINDOW
 from qosyl.notification_kinds import sentence_html
 from qosyl.queries import header_counts
 
@@ -127,6 +128,7 @@ def register_template_helpers(app: Flask) -> None:
         image_url=media.image_url,
         limit_text=media.limit_text,
         csrf_field=csrf_field,
+        chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago

@@ -356,9 +356,10 @@ def _active_member_ids(room: Room) -> list[int]:
 
 
 def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
-    """Precondition: the caller wrote the message. Only within 15 minutes of sending."""
+    """Precondition: the caller wrote the message. Only within EDIT_WINDOW of sending."""
     if utcnow() - message.created_at > EDIT_WINDOW:
-        raise ActionError("Messages can be edited for 15 minutes after sending.", "body")
+        minutes = int(EDIT_WINDOW.total_seconds() // 60)
+        raise ActionError(f"Messages can be edited for {minutes} minutes after sending.", "body")
     body = body.strip()
     if not body:
         raise ActionError("A message cannot be empty. Delete it instead.", "body")

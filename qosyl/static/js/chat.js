@@ -4,7 +4,6 @@
 // the viewer has read and show who has seen the viewer's latest message.
 (() => {
   "use strict";
-  const EDIT_WINDOW_MS = 15 * 60 * 1000;
   const me = document.body.dataset.userId;
   const socket = window.qosyl && window.qosyl.socket;
   if (!me || !socket) return;
@@ -39,7 +38,8 @@
   function applyControls(item, box) {
     const mine = item.dataset.authorId === me;
     const hosting = box.dataset.hostId === me;
-    const fresh = Date.now() - Number(item.dataset.sent) * 1000 < EDIT_WINDOW_MS;
+    // How long a message may be edited: the server's rule, written on the chat box.
+    const fresh = Date.now() - Number(item.dataset.sent) * 1000 < Number(box.dataset.editWindow || 0) * 1000;
     let any = false;
     for (const button of item.querySelectorAll("[data-for]")) {
       const roles = button.dataset.for.split(" ");
