@@ -332,6 +332,38 @@ def sign_in(page, username: str, password: str | None = None) -> None:
     page.wait_for_url(re.compile(r"/(welcome)?$"))
 
 
+def open_as(browser, base_url, username):
+    """A browser context of its own, signed in as `username`, and its page."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, username)
+    return context, page
+
+
+def lobby_as_host(live_server, host_name: str) -> int:
+    """The lobby (made if missing), hosted by `host_name` from now on."""
+    app = live_server.app()
+    with app.test_request_context():
+        from qosyl.actions.accounts import user_by_username
+        from qosyl.actions.rooms import create_room
+        from qosyl.actions.rooms import set_host
+        from qosyl.extensions import db
+        from qosyl.queries import lobby
+
+        room = lobby()
+        # End the read before writing: SQLite refuses to turn a read into a write when the
+        # server process wrote in between.
+        db.session.rollback()
+        host = user_by_username(host_name)
+        if room is None:
+            room = create_room(host, "Lobby", "General", "")
+            room.is_lobby = True
+            db.session.commit()
+        set_host(room, host)
+        return room.id
+
+
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE_JS.exists():

@@ -7,10 +7,10 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import open_as
 from tests.e2e.conftest import user_maker
 from tests.e2e.conftest import wait_for_live_channel
 from tests.e2e.conftest import wait_until
-from tests.e2e.test_people_posts import open_as
 
 CHAT_BOX = ":is([data-chat-room], [data-chat-conversation])"
 

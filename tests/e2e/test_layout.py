@@ -9,8 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import lobby_as_host
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_moderation import lobby_as_host
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}

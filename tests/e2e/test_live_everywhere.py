@@ -9,8 +9,8 @@ import re
 from playwright.sync_api import expect
 
 from tests import images
+from tests.e2e.conftest import open_as
 from tests.e2e.conftest import wait_until
-from tests.e2e.test_people_posts import open_as
 
 
 def watching(page, *, post: int | None = None, room: int | None = None) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import open_as
 from tests.e2e.conftest import wait_for_live_channel
 from tests.e2e.conftest import wait_until
-from tests.e2e.test_people_posts import open_as
 
 
 def chat(page):

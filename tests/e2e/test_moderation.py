@@ -8,33 +8,11 @@ import uuid
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import lobby_as_host
+from tests.e2e.conftest import open_as
 from tests.e2e.conftest import wait_for_live_channel
 from tests.e2e.conftest import wait_until
-from tests.e2e.test_people_posts import open_as
 from tests.factories import PASSWORD
-
-
-def lobby_as_host(live_server, host_name: str) -> int:
-    """The lobby (made if missing), hosted by `host_name` from now on."""
-    app = live_server.app()
-    with app.test_request_context():
-        from qosyl.actions.accounts import user_by_username
-        from qosyl.actions.rooms import create_room
-        from qosyl.actions.rooms import set_host
-        from qosyl.extensions import db
-        from qosyl.queries import lobby
-
-        room = lobby()
-        # End the read before writing: SQLite refuses to turn a read into a write when the
-        # server process wrote in between.
-        db.session.rollback()
-        host = user_by_username(host_name)
-        if room is None:
-            room = create_room(host, "Lobby", "General", "")
-            room.is_lobby = True
-            db.session.commit()
-        set_host(room, host)
-        return room.id
 
 
 def test_the_lobby_host_removes_someone_who_then_can_neither_read_nor_write(

@@ -7,16 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from tests import images
+from tests.e2e.conftest import open_as
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_for_live_channel
-
-
-def open_as(browser, base_url, username):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    sign_in(page, username)
-    return context, page
 
 
 def bell(page):
