@@ -168,7 +168,9 @@ def test_a_groups_admin_role_passes_on_when_the_admin_deletes_their_account(
     delete_account(app, user)
     with app.app_context():
         assert db.session.get(Conversation, conversation_id).admin_id == other_user.id
-    assert any(p.event == groups.MEMBERS_EVENT and f"user:{carol.id}" in p.to for p in pushes[-10:])
+    assert any(
+        p.event == "conversation:members" and f"user:{carol.id}" in p.to for p in pushes[-10:]
+    )
     # The new admin can act as admin.
     with app.test_request_context():
         groups.rename(reload(other_user), db.session.get(Conversation, conversation_id), "Books")

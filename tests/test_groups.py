@@ -131,7 +131,12 @@ def rooms(push) -> set[str]:
 
 
 def triggered(pushes, name: str) -> set[str]:
-    return {push.to for push in pushes if push.event == "trigger" and push.data["name"] == name}
+    return {
+        room
+        for push in pushes
+        if push.event == "trigger" and push.data["name"] == name
+        for room in push.audience
+    }
 
 
 def refused(app, pushes, error, match, call):

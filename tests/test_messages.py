@@ -99,7 +99,7 @@ def test_a_message_is_stored_rendered_and_pushed_to_every_member(app, user, othe
     assert (push.data["conversation_id"], push.data["id"]) == (conversation_id, message_id)
     assert f'data-author-id="{user.id}"' in push.data["html"]  # rendered once, for everyone
     assert "<strong>you</strong>" in push.data["html"] and "csrf" not in push.data["html"]
-    triggered = sorted(p.to for p in pushes if p.event == "trigger")
+    triggered = sorted(room for p in pushes if p.event == "trigger" for room in p.audience)
     assert triggered == sorted([f"user:{user.id}", f"user:{other_user.id}"])
 
 

@@ -77,13 +77,17 @@ def test_session_endpoint_says_who_is_signed_in(app, client, user):
 
 def test_a_push_to_nobody_reaches_nobody(app, user):
     """python-socketio reads an empty audience as everyone; emit refuses it itself."""
-    from qosyl.realtime import publish
+    from qosyl.live.bus import publish
+    from qosyl.live.events import Changed
+    from qosyl.realtime import emit
+    from qosyl.realtime import Push
 
     tab = app.test_client()
     factories.login(tab, user)
     socket = connect(app, tab)
     with app.app_context():
         for audience in ([], ""):
-            publish("trigger", {"name": "secret-changed"}, audience)
-            db.session.commit()
+            emit(Push("trigger", {"name": "secret-changed"}, audience))
+        publish(Changed(what="secret-changed", to=()))
+        db.session.commit()
     assert socket.get_received() == []

@@ -204,7 +204,7 @@ def test_send_over_htmx_returns_the_stored_message(app, logged_in, user, pushes)
         stored = db.session.scalar(select(RoomMessage))
         assert stored.created_at is not None and 'class="code"' in stored.body_html
     [push] = [p for p in pushes if p.event == "room:message"]
-    assert push.to == [f"room:{room_id}:user:{user.id}"]
+    assert push.audience == (f"room:{room_id}:user:{user.id}",)
     assert push.data["id"] == stored.id and f'data-author-id="{user.id}"' in push.data["html"]
     assert "csrf" not in push.data["html"]  # the same markup for everyone
 

@@ -53,7 +53,9 @@ def test_request_accept_and_unfriend(app, user, other_user, pushes):
     assert rel(app, user, other_user).friends and rel(app, other_user, user).friends
     assert count(app, Friendship) == 2 and count(app, FriendRequest) == 0
     assert notification_kinds(app, user) == ["friend_accept"]
-    assert {p.to for p in pushes if p.data.get("name") == social.RELATIONS_EVENT} == {
+    assert {
+        r for p in pushes if p.data.get("name") == social.RELATIONS_EVENT for r in p.audience
+    } == {
         f"user:{user.id}",
         f"user:{other_user.id}",
     }

@@ -24,6 +24,8 @@ from qosyl.actions.messages import refusal
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
@@ -31,8 +33,6 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.realtime import publish
-from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 NAME_LENGTH = 80
@@ -40,11 +40,6 @@ NAME_LENGTH = 80
 INVITES_URL = "/messages/invites"
 # The body event that makes a list of pending invitations refetch.
 INVITES_CHANGED = "group-invites-changed"
-# Pushed to members' tabs when who is in the group (or who is its admin) changed.
-MEMBERS_EVENT = "conversation:members"
-# Pushed to a removed member's tabs, which stop showing the conversation at once.
-REMOVED_EVENT = "conversation:removed"
-RENAMED_EVENT = "conversation:renamed"
 
 
 # Checks (they read, never write)
@@ -101,14 +96,9 @@ def _invite_refusal(inviter: User, invitee: User) -> str | None:
 
 def _members_changed(conversation: Conversation, member_ids: list[int]) -> None:
     """Tell members' tabs to refetch the member list, and their conversation lists."""
-    if member_ids:
-        publish(
-            MEMBERS_EVENT,
-            {"conversation_id": conversation.id},
-            [user_room(member_id) for member_id in member_ids],
-        )
-    for member_id in member_ids:
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    to = tuple(user_room(member_id) for member_id in member_ids)
+    publish(events.ConversationMembersChanged(conversation_id=conversation.id, to=to))
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
 
 
 def _invite_key(conversation: Conversation) -> str:
@@ -125,13 +115,13 @@ def _send_invite(inviter: User, conversation: Conversation, invitee: User) -> No
         excerpt=conversation.name,
         dedupe_key=_invite_key(conversation),
     )
-    publish_trigger(invitee.id, INVITES_CHANGED)
+    publish(events.Changed.for_users(INVITES_CHANGED, [invitee.id]))
 
 
 def _close_invite(user_id: int, conversation: Conversation) -> None:
     """The invitation is answered or cancelled: its notification goes. Caller commits."""
     withdraw(user_id, _invite_key(conversation))
-    publish_trigger(user_id, INVITES_CHANGED)
+    publish(events.Changed.for_users(INVITES_CHANGED, [user_id]))
 
 
 def _newest_message_id(conversation: Conversation) -> int:
@@ -190,7 +180,7 @@ def create_group(admin: User, name: str, invitees: list[User]) -> Conversation:
     db.session.flush()
     for invitee in accepted:
         _send_invite(admin, conversation, invitee)
-    publish_trigger(admin.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [admin.id]))
     db.session.commit()
     return conversation
 
@@ -286,12 +276,13 @@ def rename(user: User, conversation: Conversation, name: str) -> None:
     conversation.name = name
     member_ids = active_member_ids(conversation)
     publish(
-        RENAMED_EVENT,
-        {"conversation_id": conversation.id, "name": name},
-        [user_room(member_id) for member_id in member_ids],
+        events.ConversationRenamed(
+            conversation_id=conversation.id,
+            conversation_name=name,
+            to=tuple(user_room(member_id) for member_id in member_ids),
+        )
     )
-    for member_id in member_ids:
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
     db.session.commit()
 
 
@@ -304,7 +295,7 @@ def leave(user: User, conversation: Conversation) -> None:
     member.status = MemberStatus.LEFT
     db.session.flush()
     member_going(conversation, user.id)
-    publish_trigger(user.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
     db.session.commit()
 
 
@@ -345,8 +336,12 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
     if was_invited:
         _close_invite(member.id, conversation)
     else:
-        publish(REMOVED_EVENT, {"conversation_id": conversation.id}, user_room(member.id))
-        publish_trigger(member.id, MESSAGES_CHANGED)
+        publish(
+            events.RemovedFromConversation(
+                conversation_id=conversation.id, to=(user_room(member.id),)
+            )
+        )
+        publish(events.Changed.for_users(MESSAGES_CHANGED, [member.id]))
     _members_changed(conversation, active_member_ids(conversation))
     db.session.commit()
 

@@ -5,7 +5,6 @@ open tab of a member hears the conversation whether or not it shows it.
 
 from __future__ import annotations
 
-from flask import render_template
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import markup
+from qosyl import paths
 from qosyl import viewing
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
@@ -26,6 +26,8 @@ from qosyl.actions.notifications import withdraw
 from qosyl.attachments import delete_attachment_files
 from qosyl.attachments import StoredAttachment
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Attachment
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
@@ -36,8 +38,6 @@ from qosyl.models import Message
 from qosyl.models import User
 from qosyl.queries import blocked_between
 from qosyl.ratelimits import allow_chat_message
-from qosyl.realtime import publish
-from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 # The body event that makes conversation lists and unread badges refetch.
@@ -140,11 +140,6 @@ def can_read(conversation: Conversation, user_id: int) -> bool:
 # Writing
 
 
-def render_message(message: Message) -> str:
-    """The same markup for every member; whose it is comes from data attributes."""
-    return render_template("components/_conversation_message.html", message=message)
-
-
 def send_message(
     author: User,
     conversation: Conversation,
@@ -224,17 +219,17 @@ def _send(author, conversation, body, client_id, attachment) -> Message:
         .values(last_read_id=message.id)
     )
     publish(
-        "conversation:message",
-        {
-            "conversation_id": conversation.id,
-            "id": message.id,
-            "author_id": author.id,
-            "html": render_message(message),
-        },
-        [user_room(member_id) for member_id in member_ids],
+        events.ChatMessageSent(
+            kind="conversation",
+            stream_id=conversation.id,
+            id=message.id,
+            author_id=author.id,
+            message=message,
+            to=tuple(user_room(member_id) for member_id in member_ids),
+        )
     )
-    for member_id in member_ids:  # conversation lists and unread counts refetch
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    # Conversation lists and unread counts refetch.
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
     _notify_absent(author, conversation, message, [i for i in member_ids if i != author.id])
     db.session.commit()
     return message
@@ -258,7 +253,7 @@ def _notify_absent(
             recipient,
             "message",
             actor=author,
-            target_url=f"/messages/{conversation.id}",
+            target_url=paths.conversation(conversation.id),
             excerpt=excerpt[:140],
             dedupe_key=message_notice_key(conversation),
         )
@@ -286,11 +281,14 @@ def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
         return member.last_read_id
     member.last_read_id = newest
     withdraw(reader.id, message_notice_key(conversation))
-    publish_trigger(reader.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [reader.id]))
     publish(
-        "conversation:read",
-        {"conversation_id": conversation.id, "reader_id": reader.id, "up_to_id": newest},
-        [user_room(member_id) for member_id in active_member_ids(conversation)],
+        events.ConversationRead(
+            conversation_id=conversation.id,
+            reader_id=reader.id,
+            up_to_id=newest,
+            to=tuple(user_room(member_id) for member_id in active_member_ids(conversation)),
+        )
     )
     db.session.commit()
     return newest

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -23,6 +22,8 @@ from qosyl.actions.chat import sent_before
 from qosyl.actions.chat import too_fast
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
@@ -31,7 +32,6 @@ from qosyl.models import User
 from qosyl.models.base import utcnow
 from qosyl.oncommit import on_commit
 from qosyl.ratelimits import allow_chat_message
-from qosyl.realtime import publish
 from qosyl.realtime import user_room
 from qosyl.watching import participants_changed
 
@@ -79,16 +79,11 @@ def is_removed(room: Room, user_id: int) -> bool:
     return member is not None and member.removed_at is not None
 
 
-def audience(room: Room) -> str | list[str]:
+def audience(room: Room) -> tuple[str, ...]:
     """Who hears a room's messages now, as Socket.IO rooms."""
     if room.is_lobby:
-        return lobby_room(room.id)
-    member_ids = db.session.scalars(
-        select(RoomMember.user_id).where(
-            RoomMember.room_id == room.id, RoomMember.removed_at.is_(None)
-        )
-    )
-    return [member_room(room.id, member_id) for member_id in member_ids]
+        return (lobby_room(room.id),)
+    return tuple(member_room(room.id, member_id) for member_id in _active_member_ids(room))
 
 
 def subscription(room: Room, user_id: int) -> str:
@@ -157,7 +152,7 @@ def delete_room(room: Room) -> None:
 
 
 def _close(room: Room) -> None:
-    publish("room:closed", {"room_id": room.id}, audience(room))
+    publish(events.RoomClosed(room_id=room.id, to=audience(room)))
     db.session.execute(delete(Room).where(Room.id == room.id))
 
 
@@ -270,9 +265,9 @@ def remove_member(room: Room, member: User) -> None:
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
     publish(
-        "room:removed",
-        {"room_id": room.id, "name": room.name, "lobby": room.is_lobby},
-        user_room(member.id),
+        events.RemovedFromRoom(
+            room_id=room.id, room_name=room.name, lobby=room.is_lobby, to=(user_room(member.id),)
+        )
     )
     participants_changed(room.id)
     db.session.commit()
@@ -290,15 +285,6 @@ def readmit_member(room: Room, member: User) -> None:
 # Messages
 
 
-def render_message(message: RoomMessage) -> str:
-    """The same markup for every recipient; per-viewer controls come from data attributes."""
-    return render_template("components/_message.html", message=message)
-
-
-def _message_push(event: str, message: RoomMessage, room: Room, **extra) -> None:
-    publish(event, {"room_id": room.id, "id": message.id, **extra}, audience(room))
-
-
 def send_message(author: User, room: Room, body: str, client_id: str | None = None) -> RoomMessage:
     """Store a message, then (after commit) broadcast it to every member's tabs.
 
@@ -311,12 +297,12 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
     if room.is_lobby:
         if is_removed(room, author.id):
             raise NotAMember("The host removed you from the lobby.")
-        listeners: str | list[str] = lobby_room(room.id)
+        listeners: tuple[str, ...] = (lobby_room(room.id),)
     else:
         member_ids = _active_member_ids(room)
         if author.id not in member_ids:
             raise NotAMember("Join the room to write in it.")
-        listeners = [member_room(room.id, member_id) for member_id in member_ids]
+        listeners = tuple(member_room(room.id, member_id) for member_id in member_ids)
     body = message_body(body)
     client_id = client_id_of(client_id)
     if not allow_chat_message(author.id):
@@ -337,9 +323,14 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
         return sent_before(RoomMessage, author, client_id)
     set_committed_value(message, "author", unproxy(author))
     publish(
-        "room:message",
-        {"room_id": room.id, "id": message.id, "html": render_message(message)},
-        listeners,
+        events.ChatMessageSent(
+            kind="room",
+            stream_id=room.id,
+            id=message.id,
+            author_id=author.id,
+            message=message,
+            to=listeners,
+        )
     )
     db.session.commit()
     return message
@@ -368,7 +359,11 @@ def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
     message.body, message.body_html = body, str(markup.render(body))
     message.edited_at = utcnow()
     db.session.flush()
-    _message_push("room:message-updated", message, room, html=render_message(message))
+    publish(
+        events.ChatMessageEdited(
+            kind="room", stream_id=room.id, id=message.id, message=message, to=audience(room)
+        )
+    )
     db.session.commit()
     return message
 
@@ -376,5 +371,7 @@ def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
 def delete_message(message: RoomMessage, room: Room) -> None:
     """Precondition: the caller wrote the message or hosts the room."""
     db.session.execute(delete(RoomMessage).where(RoomMessage.id == message.id))
-    _message_push("room:message-deleted", message, room)
+    publish(
+        events.ChatMessageDeleted(kind="room", stream_id=room.id, id=message.id, to=audience(room))
+    )
     db.session.commit()

@@ -14,6 +14,7 @@ from qosyl.actions import chat
 from qosyl.actions import messages as actions
 from qosyl.extensions import db
 from qosyl.inputs import event_int
+from qosyl.live.web import render_chat_message
 from qosyl.models import Conversation
 from qosyl.queries import conversation_messages_after
 from qosyl.realtime import Push
@@ -44,7 +45,7 @@ def subscribe(data=None):
         return {"ok": True, "reload": True}
     return {
         "ok": True,
-        "messages": [{"id": m.id, "html": actions.render_message(m)} for m in missed],
+        "messages": [{"id": m.id, "html": render_chat_message("conversation", m)} for m in missed],
     }
 
 

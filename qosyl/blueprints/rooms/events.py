@@ -25,6 +25,7 @@ from qosyl.actions import RateLimited
 from qosyl.actions import rooms as actions
 from qosyl.extensions import db
 from qosyl.inputs import event_int
+from qosyl.live.web import render_chat_message
 from qosyl.models import Room
 from qosyl.models import RoomMessage
 from qosyl.queries import room_messages_after
@@ -58,7 +59,7 @@ def subscribe(data=None):
         return {"ok": True, "reload": True}
     return {
         "ok": True,
-        "messages": [{"id": m.id, "html": actions.render_message(m)} for m in missed],
+        "messages": [{"id": m.id, "html": render_chat_message("room", m)} for m in missed],
     }
 
 
