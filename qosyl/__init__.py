@@ -158,10 +158,9 @@ def _init_extensions(app: Flask) -> None:
     extensions.mail.init_app(app)
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
+    import qosyl.blueprints.chat.events  # noqa: F401
     import qosyl.blueprints.main.events  # noqa: F401
     import qosyl.blueprints.main.watch  # noqa: F401
-    import qosyl.blueprints.messages.events  # noqa: F401
-    import qosyl.blueprints.rooms.events  # noqa: F401
 
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
     # states its own, so an app without a queue never inherits one.

@@ -65,11 +65,18 @@ def test_members_hear_messages_once_per_tab_and_others_nothing(
     assert chat_events(carol) == []
 
 
-@pytest.mark.parametrize("event", ["room:subscribe", "room:send"])
-def test_a_non_member_can_neither_listen_nor_send(app, make_user, room_id, event):
+@pytest.mark.parametrize(
+    ("event", "refusal"),
+    [
+        ("room:subscribe", "You cannot read this room."),
+        # The action's own refusal, as the HTTP form gets it.
+        ("room:send", "Join the room to write in it."),
+    ],
+)
+def test_a_non_member_can_neither_listen_nor_send(app, make_user, room_id, event, refusal):
     _, carol = tab(app, make_user(username="carol"))
     reply = carol.emit(event, {"room_id": room_id, "body": "hi"}, callback=True)
-    assert reply == {"error": "You cannot read this room."}
+    assert reply["error"] == refusal
     assert messages(app) == 0
 
 

@@ -13,6 +13,7 @@ from qosyl.actions import ActionError
 from qosyl.actions import groups
 from qosyl.actions import messages
 from qosyl.actions import social
+from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.models import Conversation
 from qosyl.models import ConversationMember
@@ -310,8 +311,8 @@ def test_invitations_that_are_refused_change_nothing(
         direct_id = messages.direct_conversation(person(user.id), person(dan.id)).id
     block(app, dan, user)
     cases = [
-        (messages.NotAParticipant, "not in this conversation", outsider, conversation_id, dan),
-        (messages.NotAParticipant, "not in this conversation", carol, conversation_id, dan),
+        (NotAMember, "not in this conversation", outsider, conversation_id, dan),
+        (NotAMember, "not in this conversation", carol, conversation_id, dan),
         (ActionError, "Only group conversations", user, direct_id, carol),
         (ActionError, "Bob is already in this group", user, conversation_id, other_user),
         (ActionError, "Alice is already in this group", user, conversation_id, user),
@@ -448,8 +449,8 @@ def test_refused_renames_change_nothing(app, user, other_user, carol, make_user,
     cases = [
         (ActionError, "Give the group a name", user, conversation_id, " "),
         (ActionError, "at most 80", user, conversation_id, "z" * 81),
-        (messages.NotAParticipant, "not in this conversation", carol, conversation_id, "Mine"),
-        (messages.NotAParticipant, "not in this conversation", outsider, conversation_id, "X"),
+        (NotAMember, "not in this conversation", carol, conversation_id, "Mine"),
+        (NotAMember, "not in this conversation", outsider, conversation_id, "X"),
         (ActionError, "Only group conversations", user, direct_id, "Pair"),
     ]
     for error, match, who, target_id, name in cases:
@@ -474,7 +475,7 @@ def test_a_member_leaves_and_the_others_hear_of_it(app, user, other_user, carol,
     [members] = events(pushes[pushed:], "conversation:members")
     assert rooms(members) == {f"user:{user.id}", f"user:{carol.id}"}
     assert f"user:{other_user.id}" in triggered(pushes[pushed:], messages.MESSAGES_CHANGED)
-    with pytest.raises(messages.NotAParticipant):
+    with pytest.raises(NotAMember):
         write(app, other_user, conversation_id, "still here?")
 
 
@@ -522,9 +523,9 @@ def test_refused_leaving_changes_nothing(app, user, other_user, carol, make_user
         direct_id = messages.direct_conversation(person(user.id), person(outsider.id)).id
     outside = "not in this conversation"
     cases = [
-        (messages.NotAParticipant, outside, other_user, conversation_id),  # left already
-        (messages.NotAParticipant, outside, carol, conversation_id),  # only invited
-        (messages.NotAParticipant, outside, outsider, conversation_id),
+        (NotAMember, outside, other_user, conversation_id),  # left already
+        (NotAMember, outside, carol, conversation_id),  # only invited
+        (NotAMember, outside, outsider, conversation_id),
         (ActionError, "Only group conversations", user, direct_id),
     ]
     for error, match, who, target_id in cases:
@@ -550,7 +551,7 @@ def test_the_admin_removes_a_member_whose_tabs_stop_at_once(app, user, other_use
     assert triggered(new, messages.MESSAGES_CHANGED) == {
         f"user:{u.id}" for u in (user, other_user, carol)
     }
-    with pytest.raises(messages.NotAParticipant):
+    with pytest.raises(NotAMember):
         write(app, other_user, conversation_id, "let me back")
     with app.app_context():
         assert conversation_rows(other_user.id) == []
@@ -571,8 +572,8 @@ def test_refused_removals_change_nothing(app, user, other_user, carol, dan, make
     act(app, "leave", dan, conversation_id)
     cases = [
         (ActionError, "Only the group's admin", other_user, user),
-        (messages.NotAParticipant, "not in this conversation", outsider, other_user),
-        (messages.NotAParticipant, "not in this conversation", carol, other_user),
+        (NotAMember, "not in this conversation", outsider, other_user),
+        (NotAMember, "not in this conversation", carol, other_user),
         (ActionError, "cannot remove yourself", user, user),
         (ActionError, "Olga is not in this group", user, outsider),
         (ActionError, "Dan is not in this group", user, dan),  # left already
@@ -607,7 +608,7 @@ def test_refused_hand_overs_change_nothing(app, user, other_user, carol, make_us
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     cases = [
         (ActionError, "Only the group's admin", other_user, other_user),
-        (messages.NotAParticipant, "not in this conversation", outsider, outsider),
+        (NotAMember, "not in this conversation", outsider, outsider),
         (ActionError, "already the admin", user, user),
         (ActionError, "Carol is not in this group", user, carol),  # only invited
         (ActionError, "Olga is not in this group", user, outsider),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from qosyl.actions import ActionError
 from qosyl.actions import messages as actions
 from qosyl.actions import social
+from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.models import Conversation
 from qosyl.models import ConversationMember
@@ -136,11 +137,11 @@ def test_messages_share_the_chat_rate_limit(app, user, other_user):
 def test_an_outsider_can_neither_write_nor_mark_read(app, user, other_user, make_user):
     outsider = make_user(username="outsider")
     conversation_id = start(app, user, other_user)
-    with pytest.raises(actions.NotAParticipant):
+    with pytest.raises(NotAMember):
         write(app, outsider, conversation_id, "let me in")
     with app.test_request_context():
         conversation = db.session.get(Conversation, conversation_id)
-        with pytest.raises(actions.NotAParticipant):
+        with pytest.raises(NotAMember):
             actions.mark_read(person(outsider.id), conversation, 10)
     assert count(app, Message) == 0
 

@@ -4,7 +4,7 @@ removing members and the admin role.
 Who may be invited follows the one-to-one rule (messages.refusal): a block either way,
 a friends-only setting or an unverified account keeps a person out. An invited member
 sees nothing of the group until they accept. Every action checks first and changes
-after, so a refusal (ActionError, or NotAParticipant for someone not active in the
+after, so a refusal (ActionError, or NotAMember for someone not active in the
 conversation) leaves the database as it was; pushes leave after the one commit.
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl.actions import ActionError
 from qosyl.actions import Forbidden
+from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import active_member_ids
 from qosyl.actions.messages import MESSAGES_CHANGED
-from qosyl.actions.messages import NotAParticipant
 from qosyl.actions.messages import refusal
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
@@ -63,10 +63,10 @@ def _membership(conversation: Conversation, user_id: int) -> ConversationMember 
 
 
 def _active_membership(conversation: Conversation, user: User) -> ConversationMember:
-    """The user's row in a group they are active in; NotAParticipant or ActionError if not."""
+    """The user's row in a group they are active in; NotAMember or ActionError if not."""
     member = _membership(conversation, user.id)
     if member is None or member.status != MemberStatus.ACTIVE:
-        raise NotAParticipant("You are not in this conversation.")
+        raise NotAMember("You are not in this conversation.")
     if conversation.kind != ConversationKind.GROUP:
         raise ActionError("Only group conversations can do that.")
     return member
@@ -189,7 +189,7 @@ def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
     """Invite `invitee` to a group `inviter` is active in.
 
     Someone who left may be invited again by any member; someone the admin removed only by
-    the admin. Raises NotAParticipant when the inviter is not active here, ActionError for a
+    the admin. Raises NotAMember when the inviter is not active here, ActionError for a
     one-to-one conversation, for someone already in the group or invited, for a removed
     person invited by someone other than the admin, and when messages.refusal(inviter,
     invitee) refuses.
@@ -267,7 +267,7 @@ def decline_invite(user: User, conversation: Conversation) -> None:
 
 
 def rename(user: User, conversation: Conversation, name: str) -> None:
-    """Any active member renames a group. Raises NotAParticipant for anyone else,
+    """Any active member renames a group. Raises NotAMember for anyone else,
     ActionError for a one-to-one conversation or a missing or too long name ("name")."""
     _active_membership(conversation, user)
     name = group_name(name)
@@ -289,7 +289,7 @@ def rename(user: User, conversation: Conversation, name: str) -> None:
 def leave(user: User, conversation: Conversation) -> None:
     """An active member leaves a group. An admin leaving hands the role to the longest
     standing active member (earliest joined_at, then lowest user id), or to nobody.
-    Raises NotAParticipant when `user` is not active here, ActionError for a one-to-one
+    Raises NotAMember when `user` is not active here, ActionError for a one-to-one
     conversation."""
     member = _active_membership(conversation, user)
     member.status = MemberStatus.LEFT
@@ -322,7 +322,7 @@ def member_going(conversation: Conversation, user_id: int) -> None:
 def remove_member(admin: User, conversation: Conversation, member: User) -> None:
     """The admin removes an active member, or cancels an invitation; either way the row
     becomes REMOVED (they may be invited again). The removed person's tabs hear
-    `conversation:removed`. Raises NotAParticipant when `admin` is not active here,
+    `conversation:removed`. Raises NotAMember when `admin` is not active here,
     ActionError when they are not the admin, for themselves, or for a non-member."""
     _check_admin(conversation, admin)
     if member.id == admin.id:
@@ -347,7 +347,7 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
 
 
 def pass_admin(admin: User, conversation: Conversation, member: User) -> None:
-    """The admin makes another active member the admin. Raises NotAParticipant when `admin`
+    """The admin makes another active member the admin. Raises NotAMember when `admin`
     is not active here, ActionError when they are not the admin or `member` is not an
     active member (or is themselves)."""
     _check_admin(conversation, admin)

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import connections
-from qosyl import markup
 from qosyl.actions import ActionError
-from qosyl.actions import unproxy
-from qosyl.actions.chat import client_id_of
-from qosyl.actions.chat import insert_once
-from qosyl.actions.chat import MAX_MESSAGE_LENGTH
-from qosyl.actions.chat import message_body
-from qosyl.actions.chat import sent_before
-from qosyl.actions.chat import too_fast
+from qosyl.actions import chat
+from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.live import events
@@ -31,17 +22,11 @@ from qosyl.models import Topic
 from qosyl.models import User
 from qosyl.models.base import utcnow
 from qosyl.oncommit import on_commit
-from qosyl.ratelimits import allow_chat_message
 from qosyl.realtime import user_room
 from qosyl.watching import participants_changed
 
-EDIT_WINDOW = timedelta(minutes=15)
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
-
-
-class NotAMember(ActionError):
-    """The user may not read or write in this room (never joined, left or removed)."""
 
 
 def member_room(room_id: int, user_id: int) -> str:
@@ -288,11 +273,11 @@ def readmit_member(room: Room, member: User) -> None:
 def send_message(author: User, room: Room, body: str, client_id: str | None = None) -> RoomMessage:
     """Store a message, then (after commit) broadcast it to every member's tabs.
 
-    Raises ActionError when the author may not write here, the text is empty or too
-    long, or they send too often. A `client_id` sent again returns the stored message.
-    Kept to four statements (members or the lobby removal, insert, and a commit; the caller
-    loaded the room):
-    on PostgreSQL each is a round trip the sender waits for.
+    Raises NotAMember when the author may not write here, ActionError when the text is
+    empty or too long, RateLimited when they send too often. A `client_id` sent again
+    returns the stored message. Kept to four statements (members or the lobby removal,
+    insert, and a commit; the caller loaded the room): on PostgreSQL each is a round trip
+    the sender waits for.
     """
     if room.is_lobby:
         if is_removed(room, author.id):
@@ -303,36 +288,10 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
         if author.id not in member_ids:
             raise NotAMember("Join the room to write in it.")
         listeners = tuple(member_room(room.id, member_id) for member_id in member_ids)
-    body = message_body(body)
-    client_id = client_id_of(client_id)
-    if not allow_chat_message(author.id):
-        # A resend of a message stored before is not refused: it was sent in time.
-        stored = sent_before(RoomMessage, author, client_id)
-        if stored is None:
-            raise too_fast(author.id)
-        return stored
-    message = insert_once(
-        RoomMessage,
-        room_id=room.id,
-        author_id=author.id,
-        body=body,
-        body_html=str(markup.render(body)),
-        client_id=client_id,
-    )
-    if message is None:  # this client id was stored before: no second copy, no broadcast
-        return sent_before(RoomMessage, author, client_id)
-    set_committed_value(message, "author", unproxy(author))
-    publish(
-        events.ChatMessageSent(
-            kind="room",
-            stream_id=room.id,
-            id=message.id,
-            author_id=author.id,
-            message=message,
-            to=listeners,
-        )
-    )
-    db.session.commit()
+    message, new = chat.store(RoomMessage, author, body, client_id, room_id=room.id)
+    if new:
+        chat.announce("room", room.id, message, listeners)
+        db.session.commit()
     return message
 
 
@@ -348,30 +307,12 @@ def _active_member_ids(room: Room) -> list[int]:
 
 def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
     """Precondition: the caller wrote the message. Only within EDIT_WINDOW of sending."""
-    if utcnow() - message.created_at > EDIT_WINDOW:
-        minutes = int(EDIT_WINDOW.total_seconds() // 60)
-        raise ActionError(f"Messages can be edited for {minutes} minutes after sending.", "body")
-    body = body.strip()
-    if not body:
-        raise ActionError("A message cannot be empty. Delete it instead.", "body")
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise ActionError(f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.", "body")
-    message.body, message.body_html = body, str(markup.render(body))
-    message.edited_at = utcnow()
-    db.session.flush()
-    publish(
-        events.ChatMessageEdited(
-            kind="room", stream_id=room.id, id=message.id, message=message, to=audience(room)
-        )
-    )
+    chat.edit("room", room.id, message, body, audience(room))
     db.session.commit()
     return message
 
 
 def delete_message(message: RoomMessage, room: Room) -> None:
     """Precondition: the caller wrote the message or hosts the room."""
-    db.session.execute(delete(RoomMessage).where(RoomMessage.id == message.id))
-    publish(
-        events.ChatMessageDeleted(kind="room", stream_id=room.id, id=message.id, to=audience(room))
-    )
+    chat.delete("room", room.id, message, audience(room))
     db.session.commit()
