@@ -8,7 +8,6 @@ starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -137,10 +136,3 @@ def other_user(make_user):
 def logged_in(client: FlaskClient, user) -> FlaskClient:
     factories.login(client, user)
     return client
-
-
-def link_from(message, path_prefix: str) -> str:
-    """The app-relative link in a mail whose path starts with `path_prefix`."""
-    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", message.body)
-    assert match, f"no {path_prefix} link in mail:\n{message.body}"
-    return match.group(1)

@@ -20,8 +20,8 @@ from qosyl.models import RoomMember
 from qosyl.models import Topic
 from qosyl.models import User
 from tests import factories
-from tests.conftest import link_from
 from tests.factories import PASSWORD
+from tests.helpers import link_from
 from tests.helpers import post
 
 NEW_PASSWORD = "quiet-harbour-lantern-77"

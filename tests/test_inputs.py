@@ -27,14 +27,14 @@ from qosyl.inputs import text_int
 from qosyl.models import Comment
 from qosyl.models import User
 from tests import factories
+from tests.factories import make_room
+from tests.factories import say_in_room
+from tests.factories import start_conversation
+from tests.factories import write_message
 from tests.helpers import csrf_token
 from tests.helpers import hx_get
 from tests.helpers import post
 from tests.helpers import signed_in_tab
-from tests.test_messages import start
-from tests.test_messages import write
-from tests.test_rooms import make_room
-from tests.test_rooms import say
 
 HUGE = [2**31, 2**63, 2**64, 10**30]
 HUGE_IDS = ["2^31", "2^63", "2^64", "10^30"]
@@ -140,7 +140,7 @@ def test_int_path_variables_stop_at_the_largest_id(app, logged_in):
 @pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
 def test_a_huge_cursor_reads_as_no_cursor(app, logged_in, user, huge):
     room_id = make_room(app, user)
-    say(app, user, room_id, "hello there")
+    say_in_room(app, user, room_id, "hello there")
     for url in (
         f"/activity?before={huge}",
         f"/notifications?before={huge}",
@@ -165,8 +165,8 @@ def test_a_page_out_of_range_reads_as_the_first(logged_in, number):
 
 
 def test_a_huge_read_position_is_refused(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
-    write(app, other_user, conversation_id, "hi")
+    conversation_id = start_conversation(app, user, other_user)
+    write_message(app, other_user, conversation_id, "hi")
     for huge in HUGE:
         response = post(logged_in, f"/messages/{conversation_id}/read", {"up_to_id": huge})
         assert response.status_code == 400
@@ -206,7 +206,7 @@ def tab(app, person):
 )
 def test_events_with_huge_ids_are_answered(app, user, other_user, event, field):
     room_id = make_room(app, user)
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     socket = tab(app, user)
     for huge in HUGE:
         data = {"room_id": room_id, "conversation_id": conversation_id, "body": "hi"}
