@@ -29,6 +29,8 @@ from qosyl.models import User
 from qosyl.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
+# What tests change a password to (a reset, the settings page).
+NEW_PASSWORD = "quiet-harbour-lantern-77"
 _serial = count(1)
 
 

@@ -187,10 +187,6 @@ def test_a_huge_reply_parent_is_not_found(app, logged_in, user):
 # Socket.IO events
 
 
-def tab(app, person):
-    return signed_in_tab(app, person)
-
-
 @pytest.mark.parametrize(
     ("event", "field"),
     [
@@ -207,7 +203,7 @@ def tab(app, person):
 def test_events_with_huge_ids_are_answered(app, user, other_user, event, field):
     room_id = make_room(app, user)
     conversation_id = start_conversation(app, user, other_user)
-    socket = tab(app, user)
+    socket = signed_in_tab(app, user)
     for huge in HUGE:
         data = {"room_id": room_id, "conversation_id": conversation_id, "body": "hi"}
         data[field] = huge
@@ -229,7 +225,7 @@ def test_events_with_huge_ids_are_answered(app, user, other_user, event, field):
     ],
 )
 def test_events_without_a_payload_are_answered(app, user, event):
-    reply = tab(app, user).emit(event, callback=True)
+    reply = signed_in_tab(app, user).emit(event, callback=True)
     assert isinstance(reply, dict) and ("error" in reply or reply.get("ok")), reply
 
 
@@ -239,7 +235,7 @@ def test_an_error_in_a_handler_is_logged_and_answered(app, user, monkeypatch, ca
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
-    socket = tab(app, user)
+    socket = signed_in_tab(app, user)
     monkeypatch.setattr(qosyl.presence, "tab_state", broken)
     app.testing = False  # testing re-raises, as the HTTP error handler does
     reply = socket.emit("presence:away", {"away": True}, callback=True)
@@ -253,7 +249,7 @@ def test_an_error_in_a_handler_is_raised_in_tests(app, user, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
-    socket = tab(app, user)
+    socket = signed_in_tab(app, user)
     monkeypatch.setattr(qosyl.presence, "tab_state", broken)
     with pytest.raises(RuntimeError, match="presence store is down"):
         socket.emit("presence:away", {"away": True}, callback=True)

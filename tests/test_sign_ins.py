@@ -12,10 +12,9 @@ from qosyl.extensions import db
 from qosyl.models import LoginSession
 from qosyl.models import User
 from tests import factories
+from tests.factories import NEW_PASSWORD
 from tests.helpers import connect_socket
 from tests.helpers import post
-
-NEW_PASSWORD = "quiet-harbour-lantern-77"
 
 
 def sign_in(client, login="alice", remember=False):
