@@ -22,8 +22,6 @@ from qosyl.extensions import mail
 from tests import factories
 from tests.helpers import require_service
 
-IN_CI = os.environ.get("CI") == "true"
-
 
 def _truncate_all(app: Flask) -> None:
     with app.app_context():

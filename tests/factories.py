@@ -1,8 +1,8 @@
 """Test data, made through the app's actions as a request would make it. Users get a
 password hashed once per session: hashing is slow on purpose.
 
-Helpers taking `app` open their own request context and reload the users they are given,
-so tests can pass the detached users the fixtures return."""
+Helpers taking `app` open their own app or request context and reload the users they
+are given, so tests can pass the detached users the fixtures return."""
 
 from __future__ import annotations
 
