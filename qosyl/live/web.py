@@ -41,11 +41,9 @@ def deliver(event: events.Event) -> Delivery | None:
     return lambda: realtime.emit(push)
 
 
-def render_chat_message(kind: str, message) -> str:
-    template = (
-        "components/_message.html" if kind == "room" else "components/_conversation_message.html"
-    )
-    return render_template(template, message=message)
+def render_chat_message(message) -> str:
+    """One markup for a message of any stream (rooms, the lobby, conversations)."""
+    return render_template("components/_message.html", message=message)
 
 
 def _stream_fields(event) -> dict[str, Any]:
@@ -54,7 +52,7 @@ def _stream_fields(event) -> dict[str, Any]:
 
 @_format(events.ChatMessageSent)
 def _sent(event: events.ChatMessageSent) -> Wire:
-    html = render_chat_message(event.kind, event.message)
+    html = render_chat_message(event.message)
     return event.name, {**_stream_fields(event), "author_id": event.author_id, "html": html}
 
 
@@ -62,7 +60,7 @@ def _sent(event: events.ChatMessageSent) -> Wire:
 def _edited(event: events.ChatMessageEdited) -> Wire:
     return event.name, {
         **_stream_fields(event),
-        "html": render_chat_message(event.kind, event.message),
+        "html": render_chat_message(event.message),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Enum
@@ -99,6 +100,8 @@ class ConversationMember(db.Model):
 
 class Message(db.Model):
     __tablename__ = "messages"
+    # Which kind of chat stream it belongs to (see actions/chat.py); not a column.
+    kind: ClassVar[str] = "conversation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))

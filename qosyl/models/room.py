@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import func
@@ -69,6 +70,8 @@ class RoomMember(db.Model):
 
 class RoomMessage(db.Model):
     __tablename__ = "room_messages"
+    # Which kind of chat stream it belongs to (see actions/chat.py); not a column.
+    kind: ClassVar[str] = "room"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))

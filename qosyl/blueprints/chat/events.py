@@ -152,7 +152,7 @@ def subscribe(kind: StreamKind, data):
         return {"ok": True, "reload": True}
     return {
         "ok": True,
-        "messages": [{"id": m.id, "html": render_chat_message(kind.name, m)} for m in missed],
+        "messages": [{"id": m.id, "html": render_chat_message(m)} for m in missed],
     }
 
 

@@ -162,8 +162,9 @@ def history(conversation_id: int):
     if not wants_fragment():
         return redirect(url_for("messages.show", conversation_id=conversation.id))
     return render_template(
-        "components/_conversation_page.html",
-        conversation=conversation,
+        "components/_message_page.html",
+        kind="conversation",
+        stream_id=conversation.id,
         messages=messages,
         older=older,
     )
@@ -197,7 +198,7 @@ def send(conversation_id: int):
                         _anchor=f"message-{message.id}",
                     )
                 )
-            return render_template("components/_conversation_message.html", message=message)
+            return render_template("components/_message.html", message=message)
     if wants_fragment():
         composer = render_template(
             "components/_composer_conversation.html", conversation=conversation, form=form

@@ -124,7 +124,11 @@ def history(room_id: int):
     if not wants_fragment():
         return redirect(url_for("rooms.show", room_id=room.id))
     return render_template(
-        "components/_message_page.html", room=room, messages=messages, older=older
+        "components/_message_page.html",
+        kind="room",
+        stream_id=room.id,
+        messages=messages,
+        older=older,
     )
 
 
