@@ -372,10 +372,10 @@ def seed(env: dict[str, str], sizes: Sizes, rng: random.Random, analyze: bool) -
     from sqlalchemy import text
 
     from qosyl import create_app
-    from qosyl import markup
     from qosyl import models
     from qosyl.extensions import db
     from qosyl.passwords import hash_password
+    from qosyl.render import markup
 
     app = create_app()
     with app.test_request_context():  # each template rendered once, the HTML reused

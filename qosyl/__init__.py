@@ -21,20 +21,20 @@ from config import Config
 from config import config_for
 from config import development_secret_key
 from qosyl import extensions
-from qosyl import oncommit
 from qosyl.extensions import csrf
 from qosyl.extensions import db
 from qosyl.extensions import limiter
 from qosyl.extensions import login_manager
 from qosyl.extensions import migrate
 from qosyl.extensions import socketio
-from qosyl.htmx import add_vary
-from qosyl.inputs import IdConverter
-from qosyl.inputs import refuse_non_form_body
 from qosyl.live import bus as live_bus
+from qosyl.live import oncommit
 from qosyl.live import web as live_web
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
+from qosyl.web.htmx import add_vary
+from qosyl.web.inputs import IdConverter
+from qosyl.web.inputs import refuse_non_form_body
 
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
@@ -85,7 +85,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     from qosyl.cli import register_cli
     from qosyl.errors import register_error_handlers
-    from qosyl.templating import register_template_helpers
+    from qosyl.render.templating import register_template_helpers
 
     register_error_handlers(app)
     register_template_helpers(app)
@@ -126,7 +126,7 @@ def _one_sqlite_connection_under_eventlet(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from qosyl.auth import load_user
+    from qosyl.web.auth import load_user
 
     _one_sqlite_connection_under_eventlet(app)
     db.init_app(app)
@@ -148,13 +148,13 @@ def _init_extensions(app: Flask) -> None:
     # "basic": a changed IP or browser marks the session non-fresh instead of dropping it.
     login_manager.session_protection = "basic"
 
-    # Cookies name a sign-in (qosyl/auth.py), checked against the database on every request.
+    # Cookies name a sign-in (qosyl/web/auth.py), checked against the database on every request.
     login_manager.user_loader(load_user)
 
     # Before CSRF protection, which reads the body: one that is not a form is refused first.
     app.before_request(refuse_non_form_body)
     csrf.init_app(app)
-    # Not a bare `mail`: the qosyl.mail module takes that name in this package.
+    # Not a bare `mail`: the qosyl.render.mail module takes that name in this package.
     extensions.mail.init_app(app)
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.

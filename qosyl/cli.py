@@ -58,7 +58,7 @@ def register_cli(app: Flask) -> None:
         host's account and waits for a new one here."""
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.rooms import set_host
-        from qosyl.queries import lobby
+        from qosyl.reads.rooms import lobby
 
         room = lobby()
         if room is None:

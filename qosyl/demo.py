@@ -34,8 +34,8 @@ from PIL import ImageFont
 from sqlalchemy import func
 from sqlalchemy import select
 
-from qosyl import media
 from qosyl.extensions import db
+from qosyl.live.oncommit import on_rollback
 from qosyl.models import Comment
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
@@ -52,8 +52,8 @@ from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import Topic
 from qosyl.models import User
-from qosyl.oncommit import on_rollback
 from qosyl.passwords import hash_password
+from qosyl.render import media
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[Any], str], AbstractContextManager[Iterable[Any]]]

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from qosyl.extensions import db
 from qosyl.extensions import socketio
-from qosyl.htmx import is_htmx
+from qosyl.web.htmx import is_htmx
 
 
 class ActionError(Exception):
@@ -116,7 +116,7 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         if error.code == 413:
-            from qosyl.media import limit_text
+            from qosyl.render.media import limit_text
 
             limit = limit_text(app.config["MAX_CONTENT_LENGTH"])
             return _respond(413, f"The upload is too large: the limit is {limit} in all.")

@@ -96,16 +96,16 @@ def outbox(app: Flask):
 @pytest.fixture
 def pushes(monkeypatch) -> list:
     """Every push emitted to Socket.IO during the test, in order."""
-    import qosyl.realtime
+    import qosyl.live.realtime
 
     emitted: list = []
-    original = qosyl.realtime.emit
+    original = qosyl.live.realtime.emit
 
     def record(push):
         emitted.append(push)
         original(push)
 
-    monkeypatch.setattr(qosyl.realtime, "emit", record)
+    monkeypatch.setattr(qosyl.live.realtime, "emit", record)
     return emitted
 
 

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from PIL import Image
 
-from qosyl import attachments
-from qosyl.attachments import AttachmentRejected
 from qosyl.errors import NotFound
+from qosyl.render import attachments
+from qosyl.render.attachments import AttachmentRejected
 from tests import images
 
 DANGEROUS = "Programs, scripts and web pages cannot be sent."

@@ -340,7 +340,7 @@ def test_a_failed_seed_leaves_no_rows_and_no_image_files(demo_app, monkeypatch):
 
 def test_the_first_person_has_conversations_a_group_and_an_invitation(demo):
     from qosyl.actions.groups import pending_invites
-    from qosyl.queries import conversation_rows
+    from qosyl.reads.conversations import conversation_rows
 
     first = db.session.scalars(select(User).order_by(User.id)).first()
     rows = conversation_rows(first.id)

@@ -1,6 +1,6 @@
 """Every `{% block %}` renders alone (issue 8, item 12).
 
-HTMX asks for a page region, and `qosyl.htmx.render` renders only that block
+HTMX asks for a page region, and `qosyl.web.htmx.render` renders only that block
 (jinja2-fragments): the template's top level does not run, so a block sees no import,
 macro or `{% set %}` made outside it. A block imports what it uses. Three routes
 broke on this; the static check below holds every template to it, and

@@ -20,8 +20,8 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import Notification
 from qosyl.models import User
-from qosyl.queries import conversation_rows
-from qosyl.queries import header_counts
+from qosyl.reads.conversations import conversation_rows
+from qosyl.reads.notifications import header_counts
 from tests.factories import block
 from tests.factories import reload
 from tests.factories import write_message

@@ -20,12 +20,12 @@ from werkzeug.exceptions import NotFound
 
 from qosyl.actions import posts as post_actions
 from qosyl.extensions import db
-from qosyl.inputs import event_int
-from qosyl.inputs import MAX_ID
-from qosyl.inputs import MAX_PAGE
-from qosyl.inputs import text_int
 from qosyl.models import Comment
 from qosyl.models import User
+from qosyl.web.inputs import event_int
+from qosyl.web.inputs import MAX_ID
+from qosyl.web.inputs import MAX_PAGE
+from qosyl.web.inputs import text_int
 from tests import factories
 from tests.factories import make_room
 from tests.factories import say_in_room
@@ -230,13 +230,13 @@ def test_events_without_a_payload_are_answered(app, user, event):
 
 
 def test_an_error_in_a_handler_is_logged_and_answered(app, user, monkeypatch, caplog):
-    import qosyl.presence
+    import qosyl.live.presence
 
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
     socket = signed_in_tab(app, user)
-    monkeypatch.setattr(qosyl.presence, "tab_state", broken)
+    monkeypatch.setattr(qosyl.live.presence, "tab_state", broken)
     app.testing = False  # testing re-raises, as the HTTP error handler does
     reply = socket.emit("presence:away", {"away": True}, callback=True)
     assert reply == {"error": "Something went wrong on our side. Try again in a moment."}
@@ -244,13 +244,13 @@ def test_an_error_in_a_handler_is_logged_and_answered(app, user, monkeypatch, ca
 
 
 def test_an_error_in_a_handler_is_raised_in_tests(app, user, monkeypatch):
-    import qosyl.presence
+    import qosyl.live.presence
 
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
     socket = signed_in_tab(app, user)
-    monkeypatch.setattr(qosyl.presence, "tab_state", broken)
+    monkeypatch.setattr(qosyl.live.presence, "tab_state", broken)
     with pytest.raises(RuntimeError, match="presence store is down"):
         socket.emit("presence:away", {"away": True}, callback=True)
 
@@ -302,9 +302,9 @@ def test_json_bodies_are_refused_before_csrf_and_sign_in(client):
 
 
 def test_a_blueprint_named_for_other_bodies_is_let_through(logged_in, monkeypatch):
-    import qosyl.inputs
+    import qosyl.web.inputs
 
-    monkeypatch.setattr(qosyl.inputs, "NON_FORM_BODY_BLUEPRINTS", frozenset({"notifications"}))
+    monkeypatch.setattr(qosyl.web.inputs, "NON_FORM_BODY_BLUEPRINTS", frozenset({"notifications"}))
     token = csrf_token(logged_in)
     response = logged_in.post("/notifications/read-all", json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 302

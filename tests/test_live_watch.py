@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from qosyl.access import access_removable_comment
 from qosyl.actions import posts as post_actions
 from qosyl.actions import rooms as room_actions
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.live.watching import MAX_WATCHED_POSTS
 from qosyl.models import User
-from qosyl.watching import MAX_WATCHED_POSTS
+from qosyl.reads.access import access_removable_comment
 from tests.factories import block
 from tests.factories import like_post
 from tests.factories import make_room

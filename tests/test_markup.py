@@ -1,4 +1,4 @@
-"""qosyl.markup: markdown, code, hashtags and mentions, and the sanitizer's walls."""
+"""qosyl.render.markup: markdown, code, hashtags and mentions, and the sanitizer's walls."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from flask import Flask
 from markupsafe import Markup
 
 from qosyl import create_app
-from qosyl import markup
+from qosyl.render import markup
 from tests.xss_corpus import VECTORS
 
-CODE_CSS = Path(markup.__file__).parent / "static" / "css" / "code.css"
+CODE_CSS = Path(markup.__file__).parent.parent / "static" / "css" / "code.css"
 EXTERNAL = 'rel="nofollow noopener noreferrer ugc" target="_blank"'
 
 # What the output may contain, stated here independently of markup.py.
@@ -483,7 +483,7 @@ def test_renders_concurrently():
 
 def test_code_css_is_the_generated_file():
     assert CODE_CSS.read_text() == markup.code_css(), (
-        "regenerate: .venv/bin/python -c 'from qosyl.markup import code_css; "
+        "regenerate: .venv/bin/python -c 'from qosyl.render.markup import code_css; "
         'print(code_css(), end="")\' > qosyl/static/css/code.css'
     )
 

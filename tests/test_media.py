@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from qosyl import media
+from qosyl.render import media
 from tests import images
 from tests.helpers import HUB_TICKER
 from tests.helpers import run_eventlet_probe

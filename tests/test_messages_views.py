@@ -308,7 +308,7 @@ def typing_events(socket) -> list[dict]:
 
 
 def test_typing_reaches_the_others_once_a_second(app, user, other_user, make_user, monkeypatch):
-    from qosyl import presence
+    from qosyl.live import presence
 
     clock = [100.0]
     monkeypatch.setattr(presence.time, "monotonic", lambda: clock[0])

@@ -116,7 +116,7 @@ def test_a_member_cannot_invite_back_someone_the_admin_removed(app, user, other_
     assert status_of(app, conversation_id, other_user) == MemberStatus.REMOVED
 
     # Carol's invite list does not offer Bob either; the admin's does.
-    from qosyl.queries import invite_candidates
+    from qosyl.reads.conversations import invite_candidates
 
     with app.app_context():
         assert other_user.id not in {

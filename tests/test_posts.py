@@ -156,7 +156,7 @@ def test_like_unlike_like_counts_right_and_notifies_once(app, logged_in, user, o
     html = response.get_data(as_text=True)
     assert 'aria-pressed="true"' in html
     assert f'id="post-{post_id}-stats" hx-swap-oob="true"' in html and "1 like<" in html
-    # The counts go to every tab showing the post (qosyl/watching.py), not only the author's.
+    # The counts go to every tab showing the post (qosyl/live/watching.py), not only the author's.
     assert any(p.event == "html" and p.to == f"post:{post_id}" for p in pushes)
 
     html = http_post(logged_in, f"/p/{post_id}/unlike", htmx=True).get_data(as_text=True)

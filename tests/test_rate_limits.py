@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qosyl import media
 from qosyl.actions import ActionError
 from qosyl.extensions import db
 from qosyl.models import Comment
 from qosyl.models import Message
 from qosyl.models import Post
 from qosyl.models import User
+from qosyl.render import media
 from tests import factories
 from tests import images
 from tests.factories import start_conversation

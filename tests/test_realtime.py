@@ -75,8 +75,8 @@ def test_a_push_to_nobody_reaches_nobody(app, user):
     """python-socketio reads an empty audience as everyone; emit refuses it itself."""
     from qosyl.live.bus import publish
     from qosyl.live.events import Changed
-    from qosyl.realtime import emit
-    from qosyl.realtime import Push
+    from qosyl.live.realtime import emit
+    from qosyl.live.realtime import Push
 
     tab = app.test_client()
     factories.login(tab, user)

@@ -111,7 +111,7 @@ def test_trending_topics_count_the_last_day(app, logged_in, user):
             [old, RoomMessage(room_id=tea, author_id=user.id, body="o", created_at=old.created_at)]
         )
         db.session.commit()
-        from qosyl.queries import trending_topics
+        from qosyl.reads.rooms import trending_topics
 
         assert trending_topics() == [("Coffee", 3), ("Tea", 1)]
 

@@ -35,7 +35,7 @@ from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import Notification
 from qosyl.models import User
-from qosyl.pwa import ICONS
+from qosyl.render.pwa import ICONS
 from tests import factories
 from tests.helpers import count_queries
 from tests.helpers import csrf_token

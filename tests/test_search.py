@@ -15,11 +15,11 @@ from qosyl.models import Post
 from qosyl.models import PostHashtag
 from qosyl.models import PostMention
 from qosyl.models import User
-from qosyl.search import fts5_expression
-from qosyl.search import parse_query
-from qosyl.search import PostQuery
-from qosyl.search import search_people
-from qosyl.search import search_posts
+from qosyl.reads.search import fts5_expression
+from qosyl.reads.search import parse_query
+from qosyl.reads.search import PostQuery
+from qosyl.reads.search import search_people
+from qosyl.reads.search import search_posts
 from tests.factories import block
 from tests.helpers import assert_query_count
 

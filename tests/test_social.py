@@ -14,9 +14,9 @@ from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import Topic
 from qosyl.models import User
-from qosyl.queries import relation
-from qosyl.queries import relations_for
-from qosyl.queries import suggestions
+from qosyl.reads.people import relation
+from qosyl.reads.people import relations_for
+from qosyl.reads.people import suggestions
 from tests import factories
 from tests.helpers import assert_query_count
 from tests.helpers import count_rows

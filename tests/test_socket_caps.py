@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from qosyl import connections
 from qosyl.extensions import socketio
+from qosyl.live import connections
 from tests import factories
 
 

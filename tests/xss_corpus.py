@@ -1,4 +1,4 @@
-"""Hostile inputs for qosyl.markup.render, written for this project.
+"""Hostile inputs for qosyl.render.markup.render, written for this project.
 
 Each vector that tries to run code would, if it ran, both open a dialog
 (alert/confirm/prompt) and set `window.__xss` (`parent.__xss` from inside a frame),

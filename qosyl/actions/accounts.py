@@ -14,16 +14,14 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from qosyl import connections
-from qosyl import media
 from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
 from qosyl.actions.rooms import host_going
-from qosyl.auth import new_login_key
 from qosyl.extensions import db
-from qosyl.mail import send_email
+from qosyl.live import connections
+from qosyl.live.oncommit import on_commit
 from qosyl.models import Comment
 from qosyl.models import Conversation
 from qosyl.models import LoginSession
@@ -32,12 +30,14 @@ from qosyl.models import PostLike
 from qosyl.models import Room
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.oncommit import on_commit
 from qosyl.passwords import hash_password
 from qosyl.passwords import verify_password
+from qosyl.render import media
+from qosyl.render.mail import send_email
 from qosyl.tokens import make_token
 from qosyl.tokens import read_token
 from qosyl.tokens import TokenError
+from qosyl.web.auth import new_login_key
 
 VERIFY = "verify-email"
 RESET = "reset-password"

@@ -21,10 +21,10 @@ from qosyl.actions import unproxy
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live.bus import publish
-from qosyl.markup import render as render_markup
 from qosyl.models.base import utcnow
 from qosyl.ratelimits import allow_chat_message
 from qosyl.ratelimits import chat_retry_after
+from qosyl.render.markup import render as render_markup
 
 MAX_MESSAGE_LENGTH = 4000
 # How long after sending its author may still edit a message.

@@ -26,6 +26,7 @@ from qosyl.actions.notifications import withdraw
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live.bus import publish
+from qosyl.live.realtime import user_room
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
@@ -33,7 +34,6 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.realtime import user_room
 
 NAME_LENGTH = 80
 # Where an invitation notification leads: the page listing the user's pending invitations.

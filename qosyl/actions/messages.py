@@ -12,18 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import paths
-from qosyl import viewing
 from qosyl.actions import ActionError
 from qosyl.actions import chat
 from qosyl.actions import unproxy
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
-from qosyl.attachments import delete_attachment_files
-from qosyl.attachments import StoredAttachment
 from qosyl.extensions import db
 from qosyl.live import events
+from qosyl.live import viewing
 from qosyl.live.bus import publish
+from qosyl.live.realtime import user_room
 from qosyl.models import Attachment
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
@@ -32,8 +31,9 @@ from qosyl.models import Friendship
 from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
-from qosyl.queries import blocked_between
-from qosyl.realtime import user_room
+from qosyl.reads.people import blocked_between
+from qosyl.render.attachments import delete_attachment_files
+from qosyl.render.attachments import StoredAttachment
 
 # The body event that makes conversation lists and unread badges refetch.
 MESSAGES_CHANGED = "messages-changed"

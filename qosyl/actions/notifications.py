@@ -10,19 +10,19 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from qosyl import markup
 from qosyl.actions import unproxy
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live.bus import publish
+from qosyl.live.realtime import user_room
 from qosyl.models import Notification
 from qosyl.models import NotificationMute
 from qosyl.models import User
 from qosyl.models.base import utcnow
 from qosyl.notification_kinds import KINDS
 from qosyl.notification_kinds import sentence_text
-from qosyl.queries import blocked_between
-from qosyl.realtime import user_room
+from qosyl.reads.people import blocked_between
+from qosyl.render import markup
 
 CHANGED_EVENT = "notifications-changed"
 # Notifications became read by being seen: the bell refreshes, an open list keeps the

@@ -12,17 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from qosyl import connections
-from qosyl import markup
-from qosyl import media
 from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw_about
 from qosyl.extensions import db
+from qosyl.live import connections
 from qosyl.live import events
 from qosyl.live.bus import publish
+from qosyl.live.oncommit import on_commit
+from qosyl.live.oncommit import on_rollback
+from qosyl.live.watching import post_room
 from qosyl.models import Comment
 from qosyl.models import Hashtag
 from qosyl.models import Message
@@ -33,13 +34,12 @@ from qosyl.models import PostMention
 from qosyl.models import RoomMessage
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.oncommit import on_commit
-from qosyl.oncommit import on_rollback
-from qosyl.queries import blocked_ids
 from qosyl.ratelimits import COMMENTS
 from qosyl.ratelimits import POSTS
 from qosyl.ratelimits import too_often
-from qosyl.watching import post_room
+from qosyl.reads.people import blocked_ids
+from qosyl.render import markup
+from qosyl.render import media
 
 MAX_POST_LENGTH = 5000
 MAX_COMMENT_LENGTH = 2000
@@ -228,7 +228,7 @@ def _update_counters(post: Post, **changes) -> None:
     ).one()
     set_committed_value(post, "like_count", likes)
     set_committed_value(post, "comment_count", comments)
-    # Tabs showing the post watch it after access_post's check (see qosyl/watching.py).
+    # Tabs showing the post watch it after access_post's check (see qosyl/live/watching.py).
     publish(
         events.PostCountsChanged(
             post_id=post.id,

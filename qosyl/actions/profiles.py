@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from qosyl import media
 from qosyl.actions import ActionError
 from qosyl.extensions import db
 from qosyl.links import LinkError
 from qosyl.links import normalise_link
 from qosyl.live import events
 from qosyl.live.bus import publish
+from qosyl.live.oncommit import on_commit
+from qosyl.live.oncommit import on_rollback
+from qosyl.live.realtime import user_room
 from qosyl.models import User
 from qosyl.models.user import SOCIAL_LINKS
-from qosyl.oncommit import on_commit
-from qosyl.oncommit import on_rollback
-from qosyl.realtime import user_room
+from qosyl.render import media
 
 LINK_HOSTS = {name: hosts for name, _, hosts in SOCIAL_LINKS}
 LINK_LABELS = {name: label for name, label, _ in SOCIAL_LINKS}

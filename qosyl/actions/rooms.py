@@ -7,23 +7,23 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qosyl import connections
 from qosyl.actions import ActionError
 from qosyl.actions import chat
 from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.live import connections
 from qosyl.live import events
 from qosyl.live.bus import publish
+from qosyl.live.oncommit import on_commit
+from qosyl.live.realtime import user_room
+from qosyl.live.watching import participants_changed
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import Topic
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.oncommit import on_commit
-from qosyl.realtime import user_room
-from qosyl.watching import participants_changed
 
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50

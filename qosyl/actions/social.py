@@ -16,15 +16,15 @@ from qosyl.cache import forget
 from qosyl.extensions import db
 from qosyl.live.bus import publish
 from qosyl.live.events import Changed
+from qosyl.live.oncommit import on_commit
 from qosyl.models import Block
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
 from qosyl.models import Friendship
 from qosyl.models import Notification
 from qosyl.models import User
-from qosyl.oncommit import on_commit
-from qosyl.queries import Relation
-from qosyl.queries import relation
+from qosyl.reads.people import Relation
+from qosyl.reads.people import relation
 
 # Open pages that list friends, requests or follows refresh on this event.
 RELATIONS_EVENT = "relations-changed"

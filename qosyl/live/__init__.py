@@ -2,5 +2,5 @@
 
 Actions publish typed events (`events.py`) through `bus.publish`; subscribers turn each
 one into what their clients read (`web.py`: the HTML a browser swaps in) and send it once
-the transaction commits (`qosyl/oncommit.py`).
+the transaction commits (`qosyl/live/oncommit.py`).
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qosyl.live.events import Event
-from qosyl.oncommit import on_commit
+from qosyl.live.oncommit import on_commit
 
 Delivery = Callable[[], None]
 Subscriber = Callable[[Event], Delivery | None]

@@ -1,7 +1,7 @@
 """The events actions publish: one small dataclass per kind, data only.
 
-An event names its audience as Socket.IO rooms (`to`, see `qosyl/realtime.py` and
-`qosyl/watching.py` for who is in which) and the tabs left out (`skip`). Its other fields
+An event names its audience as Socket.IO rooms (`to`, see `qosyl/live/realtime.py` and
+`qosyl/live/watching.py` for who is in which) and the tabs left out (`skip`). Its other fields
 are its payload, as every client receives it; fields marked `loaded` carry the row the
 action already holds, so that a subscriber rendering HTML needs no second query. They are
 never sent.
@@ -15,7 +15,7 @@ from dataclasses import fields
 from typing import Any
 from typing import ClassVar
 
-from qosyl.realtime import user_room
+from qosyl.live.realtime import user_room
 
 
 def loaded() -> Any:

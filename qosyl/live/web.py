@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import render_template
 
-from qosyl import realtime
 from qosyl.live import events
+from qosyl.live import realtime
 from qosyl.live.bus import Delivery
-from qosyl.realtime import Push
+from qosyl.live.realtime import Push
 
 Wire = tuple[str, dict[str, Any]]
 _formats: dict[type[events.Event], Callable[[Any], Wire]] = {}

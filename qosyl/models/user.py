@@ -108,7 +108,9 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         if self.login_key is None:
-            raise RuntimeError("sign users in through qosyl.auth.sign_in, which opens a session")
+            raise RuntimeError(
+                "sign users in through qosyl.web.auth.sign_in, which opens a session"
+            )
         return self.login_key
 
     def __repr__(self) -> str:

@@ -349,7 +349,7 @@ def lobby_as_host(live_server, host_name: str) -> int:
         from qosyl.actions.rooms import create_room
         from qosyl.actions.rooms import set_host
         from qosyl.extensions import db
-        from qosyl.queries import lobby
+        from qosyl.reads.rooms import lobby
 
         room = lobby()
         # End the read before writing: SQLite refuses to turn a read into a write when the

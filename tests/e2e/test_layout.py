@@ -45,7 +45,7 @@ def world(live_server):
         from qosyl.actions.rooms import send_message
         from qosyl.actions.social import send_friend_request
         from qosyl.extensions import db
-        from qosyl.queries import lobby
+        from qosyl.reads.rooms import lobby
 
         me = user_by_username(username)
         friend = user_by_username(friend_name)

@@ -33,9 +33,9 @@ def act(live_server, fn):
 def test_comments_replies_and_counts_reach_every_viewer(
     browser, base_url, make_live_user, live_server
 ):
-    from qosyl.access import access_post
     from qosyl.actions import posts as post_actions
     from qosyl.actions import social
+    from qosyl.reads.access import access_post
 
     a_name = make_live_user(first_name="Asel", last_name="Author")
     b_name = make_live_user(first_name="Bolat", last_name="Reader")

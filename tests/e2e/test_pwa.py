@@ -146,9 +146,9 @@ def test_a_photo_opens_in_the_app_viewer(page, live_server, make_live_user):
 
     author = make_live_user(first_name="Pho", last_name="To")
     with live_server.app().test_request_context():
-        from qosyl import media
         from qosyl.actions import posts
         from qosyl.actions.accounts import user_by_username
+        from qosyl.render import media
 
         photo = media.process_image(BytesIO(images.png(1200, 900, color="teal")), media.POST_IMAGE)
         posts.create_post(user_by_username(author), "A photo of the lake", photo)

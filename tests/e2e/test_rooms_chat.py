@@ -158,7 +158,7 @@ def test_the_lobby_on_the_home_page(browser, base_url, make_live_user, live_serv
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.rooms import create_room
         from qosyl.extensions import db
-        from qosyl.queries import lobby
+        from qosyl.reads.rooms import lobby
 
         missing = lobby() is None
         # End the read before writing: SQLite refuses to turn a read into a write when the

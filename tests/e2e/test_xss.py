@@ -1,4 +1,4 @@
-"""Every vector of tests/xss_corpus.py, rendered by qosyl.markup, stays inert in Chromium.
+"""Every vector of tests/xss_corpus.py, rendered by qosyl.render.markup, stays inert in Chromium.
 
 One page holds all the rendered vectors with the app's real stylesheets and htmx
 2. The context bypasses the Content-Security-Policy, so only the sanitizer stands
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from qosyl import create_app
-from qosyl import markup
+from qosyl.render import markup
 from tests.xss_corpus import VECTORS
 
 ROOT = Path(__file__).resolve().parents[2]

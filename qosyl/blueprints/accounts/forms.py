@@ -11,10 +11,10 @@ from wtforms.validators import ValidationError
 
 from qosyl.actions.accounts import email_in_use
 from qosyl.actions.accounts import user_by_username
-from qosyl.forms import check_new_password
-from qosyl.forms import email_field
-from qosyl.forms import new_password_fields
-from qosyl.forms import strip
+from qosyl.web.forms import check_new_password
+from qosyl.web.forms import email_field
+from qosyl.web.forms import new_password_fields
+from qosyl.web.forms import strip
 
 # Names that would read as the site speaking, or clash with paths.
 RESERVED_USERNAMES = {

@@ -21,8 +21,6 @@ from flask_login import logout_user
 from qosyl import ratelimits
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
-from qosyl.auth import sign_in
-from qosyl.auth import sign_out
 from qosyl.blueprints.accounts.forms import ChangeEmailForm
 from qosyl.blueprints.accounts.forms import ChangePasswordForm
 from qosyl.blueprints.accounts.forms import DeleteAccountForm
@@ -31,10 +29,12 @@ from qosyl.blueprints.accounts.forms import LoginForm
 from qosyl.blueprints.accounts.forms import RegisterForm
 from qosyl.blueprints.accounts.forms import ResetPasswordForm
 from qosyl.extensions import limiter
-from qosyl.forms import apply_action_error
-from qosyl.forms import form_status
-from qosyl.htmx import render
-from qosyl.urls import safe_local_path
+from qosyl.web.auth import sign_in
+from qosyl.web.auth import sign_out
+from qosyl.web.forms import apply_action_error
+from qosyl.web.forms import form_status
+from qosyl.web.htmx import render
+from qosyl.web.urls import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 

@@ -7,7 +7,7 @@ domain error and translated by errors.socket_error, {"error": "..."}.
 - subscribe: start hearing a stream; with `after_id`, first receive what was missed since.
   Rooms' tabs join a Socket.IO room per member (the audience rule of rooms); conversations
   reach every tab through `user:<id>` already, so subscribing marks the conversation as open
-  in this tab (no notification while it is open, see qosyl/viewing.py).
+  in this tab (no notification while it is open, see qosyl/live/viewing.py).
 - unsubscribe: the tab left the stream's page.
 - send / delete: what the browser does over HTTP (chat.js posts forms, so pages also work
   without JavaScript), for clients that only speak Socket.IO (the JSON API's, next). The
@@ -27,13 +27,6 @@ from flask_socketio import join_room
 from flask_socketio import leave_room
 from sqlalchemy import select
 
-from qosyl import presence
-from qosyl import realtime
-from qosyl import viewing
-from qosyl.access import access_conversation
-from qosyl.access import access_removable_room_message
-from qosyl.access import access_room
-from qosyl.access import NO_SUCH_MESSAGE
 from qosyl.actions import ActionError
 from qosyl.actions import chat
 from qosyl.actions import messages
@@ -41,16 +34,23 @@ from qosyl.actions import NotFound
 from qosyl.actions import rooms
 from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
-from qosyl.inputs import event_int
+from qosyl.live import presence
+from qosyl.live import realtime
+from qosyl.live import viewing
+from qosyl.live.realtime import Push
+from qosyl.live.realtime import user_room
+from qosyl.live.sockets import signed_in_event
 from qosyl.live.web import render_chat_message
 from qosyl.models import Conversation
 from qosyl.models import Room
 from qosyl.models import RoomMessage
-from qosyl.queries import conversation_messages_after
-from qosyl.queries import room_messages_after
-from qosyl.realtime import Push
-from qosyl.realtime import user_room
-from qosyl.sockets import signed_in_event
+from qosyl.reads.access import access_conversation
+from qosyl.reads.access import access_removable_room_message
+from qosyl.reads.access import access_room
+from qosyl.reads.access import NO_SUCH_MESSAGE
+from qosyl.reads.conversations import conversation_messages_after
+from qosyl.reads.rooms import room_messages_after
+from qosyl.web.inputs import event_int
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from flask_login import current_user
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError
 
-from qosyl import connections
-from qosyl import presence
-from qosyl import realtime
-from qosyl import viewing
 from qosyl.extensions import socketio
-from qosyl.realtime import Push
-from qosyl.realtime import user_room
-from qosyl.sockets import signed_in_event
+from qosyl.live import connections
+from qosyl.live import presence
+from qosyl.live import realtime
+from qosyl.live import viewing
+from qosyl.live.realtime import Push
+from qosyl.live.realtime import user_room
+from qosyl.live.sockets import signed_in_event
 
 # Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
 # the user it connected as.

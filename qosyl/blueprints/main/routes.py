@@ -12,9 +12,9 @@ from flask import send_from_directory
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl import media
-from qosyl import pwa
 from qosyl.blueprints.posts.routes import home_feed
+from qosyl.render import media
+from qosyl.render import pwa
 
 bp = Blueprint("main", __name__)
 

@@ -13,14 +13,14 @@ from flask_login import current_user
 from flask_socketio import join_room
 from flask_socketio import leave_room
 
-from qosyl.access import access_room
-from qosyl.access import visible_post_ids
 from qosyl.errors import NotFound
-from qosyl.inputs import event_int
-from qosyl.sockets import signed_in_event
-from qosyl.watching import MAX_WATCHED_POSTS
-from qosyl.watching import post_room
-from qosyl.watching import room_people
+from qosyl.live.sockets import signed_in_event
+from qosyl.live.watching import MAX_WATCHED_POSTS
+from qosyl.live.watching import post_room
+from qosyl.live.watching import room_people
+from qosyl.reads.access import access_room
+from qosyl.reads.access import visible_post_ids
+from qosyl.web.inputs import event_int
 
 MALFORMED = {"error": 'Send {"posts": [post ids], "room": a room id or null}.'}
 TOO_MANY = {"error": f"Watch at most {MAX_WATCHED_POSTS} posts at once."}

@@ -11,7 +11,7 @@ from wtforms import StringField
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
-from qosyl.forms import ChatMessageForm
+from qosyl.web.forms import ChatMessageForm
 
 
 class ConversationMessageForm(ChatMessageForm):

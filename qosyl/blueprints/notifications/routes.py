@@ -22,18 +22,18 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl.access import access_notification
 from qosyl.actions import notifications as actions
-from qosyl.htmx import add_trigger
-from qosyl.htmx import render
-from qosyl.htmx import wants_fragment
-from qosyl.inputs import form_int
-from qosyl.inputs import query_int
 from qosyl.models import Notification
-from qosyl.queries import notifications_page
+from qosyl.reads.access import access_notification
+from qosyl.reads.notifications import notifications_page
 from qosyl.tokens import make_token
 from qosyl.tokens import read_token
-from qosyl.urls import safe_local_path
+from qosyl.web.htmx import add_trigger
+from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
+from qosyl.web.inputs import form_int
+from qosyl.web.inputs import query_int
+from qosyl.web.urls import safe_local_path
 
 OPEN_TOKEN = "notification-open"
 OPEN_TOKEN_AGE = timedelta(days=366)

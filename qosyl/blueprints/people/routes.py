@@ -11,23 +11,23 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl.access import access_profile
 from qosyl.actions import ActionError
 from qosyl.actions import notifications as notification_actions
 from qosyl.actions import social
 from qosyl.blueprints.people.forms import NotificationSettingsForm
-from qosyl.htmx import render
-from qosyl.htmx import wants_fragment
-from qosyl.inputs import query_int
 from qosyl.notification_kinds import KINDS
-from qosyl.queries import blocked_people
-from qosyl.queries import friend_requests
-from qosyl.queries import PEOPLE_LISTS
-from qosyl.queries import people_page
-from qosyl.queries import relation
-from qosyl.queries import relations_for
-from qosyl.queries import suggestions
-from qosyl.search import search_people
+from qosyl.reads.access import access_profile
+from qosyl.reads.people import blocked_people
+from qosyl.reads.people import friend_requests
+from qosyl.reads.people import PEOPLE_LISTS
+from qosyl.reads.people import people_page
+from qosyl.reads.people import relation
+from qosyl.reads.people import relations_for
+from qosyl.reads.people import suggestions
+from qosyl.reads.search import search_people
+from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
+from qosyl.web.inputs import query_int
 
 bp = Blueprint("people", __name__)
 

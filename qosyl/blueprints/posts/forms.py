@@ -5,10 +5,10 @@ from wtforms import BooleanField
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from qosyl import media
 from qosyl.actions.posts import MAX_COMMENT_LENGTH
 from qosyl.actions.posts import MAX_POST_LENGTH
-from qosyl.forms import ImageField
+from qosyl.render import media
+from qosyl.web.forms import ImageField
 
 
 def _text(label: str, limit: int, rows: int, **kwargs) -> TextAreaField:

@@ -11,11 +11,6 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl.access import access_comment
-from qosyl.access import access_own_comment
-from qosyl.access import access_own_post
-from qosyl.access import access_post
-from qosyl.access import access_removable_comment
 from qosyl.actions import ActionError
 from qosyl.actions import posts as actions
 from qosyl.actions.rooms import can_read
@@ -26,25 +21,30 @@ from qosyl.blueprints.posts.forms import PostForm
 from qosyl.blueprints.posts.forms import reply_form
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.cache import remember
-from qosyl.forms import apply_action_error
-from qosyl.forms import form_status
-from qosyl.forms import INVALID_FORM
-from qosyl.htmx import render
-from qosyl.htmx import wants_fragment
-from qosyl.inputs import form_id
-from qosyl.inputs import page_number
-from qosyl.inputs import query_int
-from qosyl.markup import hashtags
-from qosyl.queries import comment_thread
-from qosyl.queries import feed_page
-from qosyl.queries import hashtag_posts
-from qosyl.queries import liked_post_ids
-from qosyl.queries import lobby
-from qosyl.queries import room_messages_page
-from qosyl.queries import suggestions
-from qosyl.queries import trending_hashtags
-from qosyl.search import search_people
-from qosyl.search import search_posts
+from qosyl.reads.access import access_comment
+from qosyl.reads.access import access_own_comment
+from qosyl.reads.access import access_own_post
+from qosyl.reads.access import access_post
+from qosyl.reads.access import access_removable_comment
+from qosyl.reads.people import suggestions
+from qosyl.reads.posts import comment_thread
+from qosyl.reads.posts import feed_page
+from qosyl.reads.posts import hashtag_posts
+from qosyl.reads.posts import liked_post_ids
+from qosyl.reads.posts import trending_hashtags
+from qosyl.reads.rooms import lobby
+from qosyl.reads.rooms import room_messages_page
+from qosyl.reads.search import search_people
+from qosyl.reads.search import search_posts
+from qosyl.render.markup import hashtags
+from qosyl.web.forms import apply_action_error
+from qosyl.web.forms import form_status
+from qosyl.web.forms import INVALID_FORM
+from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
+from qosyl.web.inputs import form_id
+from qosyl.web.inputs import page_number
+from qosyl.web.inputs import query_int
 
 bp = Blueprint("posts", __name__)
 # Every comment renders its own empty reply form.

@@ -11,12 +11,12 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
-from qosyl import media
-from qosyl.forms import ImageField
-from qosyl.forms import strip
 from qosyl.links import LinkError
 from qosyl.links import normalise_link
 from qosyl.models.user import SOCIAL_LINKS
+from qosyl.render import media
+from qosyl.web.forms import ImageField
+from qosyl.web.forms import strip
 
 
 def _country_choices() -> list[SelectChoice]:

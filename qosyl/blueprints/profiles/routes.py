@@ -10,19 +10,19 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl.access import access_profile
 from qosyl.actions import accounts
 from qosyl.actions import profiles
 from qosyl.blueprints.profiles.forms import ProfileForm
 from qosyl.blueprints.profiles.forms import ProfileSetupForm
-from qosyl.forms import form_status
-from qosyl.htmx import render
-from qosyl.htmx import wants_fragment
-from qosyl.inputs import query_int
-from qosyl.queries import liked_post_ids
-from qosyl.queries import posts_by
-from qosyl.queries import profile_counts
-from qosyl.queries import relation
+from qosyl.reads.access import access_profile
+from qosyl.reads.people import profile_counts
+from qosyl.reads.people import relation
+from qosyl.reads.posts import liked_post_ids
+from qosyl.reads.posts import posts_by
+from qosyl.web.forms import form_status
+from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
+from qosyl.web.inputs import query_int
 
 bp = Blueprint("profiles", __name__)
 

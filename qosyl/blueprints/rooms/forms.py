@@ -9,8 +9,8 @@ from wtforms.validators import Length
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.actions.rooms import NAME_LENGTH
 from qosyl.actions.rooms import TOPIC_LENGTH
-from qosyl.forms import ChatMessageForm
-from qosyl.forms import strip
+from qosyl.web.forms import ChatMessageForm
+from qosyl.web.forms import strip
 
 
 class RoomForm(FlaskForm):

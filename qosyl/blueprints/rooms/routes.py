@@ -12,33 +12,33 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from qosyl.access import access_hosted_room
-from qosyl.access import access_own_room_message
-from qosyl.access import access_participant
-from qosyl.access import access_removable_room_message
-from qosyl.access import access_room
-from qosyl.access import access_room_message
 from qosyl.actions import ActionError
 from qosyl.actions import rooms as actions
 from qosyl.blueprints.rooms.forms import EditMessageForm
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.blueprints.rooms.forms import RoomForm
 from qosyl.cache import remember
-from qosyl.forms import apply_action_error
-from qosyl.forms import form_status
-from qosyl.forms import refusal_status
-from qosyl.htmx import render
-from qosyl.htmx import wants_fragment
-from qosyl.inputs import page_number
-from qosyl.inputs import query_int
-from qosyl.queries import activity_page
-from qosyl.queries import participants
-from qosyl.queries import room_messages_page
-from qosyl.queries import rooms_of
-from qosyl.queries import rooms_page
-from qosyl.queries import topics_in_use
-from qosyl.queries import trending_topics
-from qosyl.search import search_rooms
+from qosyl.reads.access import access_hosted_room
+from qosyl.reads.access import access_own_room_message
+from qosyl.reads.access import access_participant
+from qosyl.reads.access import access_removable_room_message
+from qosyl.reads.access import access_room
+from qosyl.reads.access import access_room_message
+from qosyl.reads.rooms import activity_page
+from qosyl.reads.rooms import participants
+from qosyl.reads.rooms import room_messages_page
+from qosyl.reads.rooms import rooms_of
+from qosyl.reads.rooms import rooms_page
+from qosyl.reads.rooms import topics_in_use
+from qosyl.reads.rooms import trending_topics
+from qosyl.reads.search import search_rooms
+from qosyl.web.forms import apply_action_error
+from qosyl.web.forms import form_status
+from qosyl.web.forms import refusal_status
+from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
+from qosyl.web.inputs import page_number
+from qosyl.web.inputs import query_int
 
 bp = Blueprint("rooms", __name__)
 

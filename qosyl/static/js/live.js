@@ -1,4 +1,4 @@
-// Live updates of what a tab has on screen, beyond chat (qosyl/watching.py):
+// Live updates of what a tab has on screen, beyond chat (qosyl/live/watching.py):
 // - the posts shown (elements with data-live-post) and the room whose participants are
 //   listed (data-live-room) are watched over the socket; the server checks each;
 // - a new comment on the open post page is fetched as this viewer and put under its parent;
@@ -8,7 +8,7 @@
   "use strict";
   const socket = window.qosyl && window.qosyl.socket;
   if (!socket) return;
-  const MAX_POSTS = 100; // qosyl/watching.py MAX_WATCHED_POSTS
+  const MAX_POSTS = 100; // qosyl/live/watching.py MAX_WATCHED_POSTS
 
   let watched = "";
   let pending = false;

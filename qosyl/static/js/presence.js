@@ -3,7 +3,7 @@
 (() => {
   "use strict";
   const IDLE_MS = 5 * 60 * 1000;
-  // Redis forgets tabs it has not heard from in ten minutes (qosyl/presence.py).
+  // Redis forgets tabs it has not heard from in ten minutes (qosyl/live/presence.py).
   const KEEPALIVE_MS = 4 * 60 * 1000;
   const STATES = ["online", "away", "offline"];
   const socket = window.qosyl && window.qosyl.socket;

@@ -15,7 +15,6 @@ from wtforms.validators import EqualTo
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
-from qosyl import media
 from qosyl.actions import ActionError
 from qosyl.actions import RateLimited
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
@@ -23,6 +22,7 @@ from qosyl.passwords import MAX_LENGTH
 from qosyl.passwords import password_problem
 from qosyl.ratelimits import too_often
 from qosyl.ratelimits import UPLOADS
+from qosyl.render import media
 
 
 def upload_refusal() -> str | None:

@@ -40,9 +40,9 @@ from qosyl.models import PostMention
 from qosyl.models import Room
 from qosyl.models import Topic
 from qosyl.models import User
-from qosyl.queries import blocked_ids
-from qosyl.queries import room_cards
-from qosyl.queries import RoomCard
+from qosyl.reads.people import blocked_ids
+from qosyl.reads.rooms import room_cards
+from qosyl.reads.rooms import RoomCard
 
 # At most this many words, and as many #tags and @names, are used from one query.
 MAX_TERMS = 10

@@ -11,7 +11,7 @@ from flask import render_template
 from flask_mail import Message
 
 from qosyl.extensions import mail
-from qosyl.oncommit import on_commit
+from qosyl.live.oncommit import on_commit
 
 
 def send_email(to: str, subject: str, template: str, **context) -> None:

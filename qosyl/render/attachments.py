@@ -23,8 +23,8 @@ from flask import Response
 from flask import send_file
 from PIL import Image
 
-from qosyl import media
 from qosyl.errors import NotFound
+from qosyl.render import media
 
 FOLDER = "attachments"
 IMAGE_TYPE = "image/webp"

@@ -21,7 +21,7 @@ from qosyl.extensions import db
 from qosyl.models import ConversationMember
 from qosyl.models import Friendship
 from qosyl.models import MemberStatus
-from qosyl.queries import blocked_ids
+from qosyl.reads.people import blocked_ids
 
 ONLINE = "online"
 AWAY = "away"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from qosyl import presence
 from qosyl.extensions import socketio
+from qosyl.live import presence
 
 NAMESPACE = "/"
 

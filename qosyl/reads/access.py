@@ -22,7 +22,7 @@ from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import User
-from qosyl.queries import blocked_between
+from qosyl.reads.people import blocked_between
 
 
 def access_profile(viewer: User, username: str) -> User:

@@ -12,7 +12,7 @@ from flask import url_for
 from PIL import Image
 from PIL import ImageDraw
 
-SOURCE_ICON = Path(__file__).parent / "static" / "icons" / "logo.png"
+SOURCE_ICON = Path(__file__).parent.parent / "static" / "icons" / "logo.png"
 THEME_COLOR = "#0f766e"
 BACKGROUND_COLOR = "#0f5e59"
 

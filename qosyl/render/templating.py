@@ -14,11 +14,11 @@ from flask_login import current_user
 from markupsafe import escape
 from markupsafe import Markup
 
-from qosyl import markup
-from qosyl import media
 from qosyl.actions.chat import EDIT_WINDOW
 from qosyl.notification_kinds import sentence_html
-from qosyl.queries import header_counts
+from qosyl.reads.notifications import header_counts
+from qosyl.render import markup
+from qosyl.render import media
 
 
 def avatar_url(user, variant: str = "thumb") -> str | None:

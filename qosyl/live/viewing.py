@@ -4,7 +4,7 @@ Redis when Socket.IO shares a Redis queue."""
 
 from __future__ import annotations
 
-from qosyl import presence
+from qosyl.live import presence
 
 
 def _store() -> presence.Store:

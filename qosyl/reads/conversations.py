@@ -1,0 +1,176 @@
+"""Conversations, their members and their history.
+
+Each query carries the eager loads its page needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
+
+from qosyl.extensions import db
+from qosyl.models import Conversation
+from qosyl.models import ConversationKind
+from qosyl.models import ConversationMember
+from qosyl.models import Friendship
+from qosyl.models import MemberStatus
+from qosyl.models import Message
+from qosyl.models import User
+from qosyl.reads.people import blocked_ids
+from qosyl.reads.rooms import _chat_after
+from qosyl.reads.rooms import _chat_page
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One line of the Messages page."""
+
+    conversation: Conversation
+    others: list[User]  # the other active members, by name
+    last_message: Message | None
+    unread: int
+
+
+def _unread_count(user_id: int):
+    """SQL per conversation row: messages by others after the viewer's read position."""
+    return (
+        select(func.count(Message.id))
+        .where(
+            Message.conversation_id == ConversationMember.conversation_id,
+            Message.id > ConversationMember.last_read_id,
+            Message.author_id != user_id,
+        )
+        .scalar_subquery()
+    )
+
+
+def conversation_rows(user_id: int, limit: int = 100) -> list[ConversationRow]:
+    """The viewer's conversations, most recent first, in three queries whatever their number."""
+    newest = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id == Conversation.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Conversation, newest, _unread_count(user_id))
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .where(
+            ConversationMember.user_id == user_id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    conversation_ids = [conversation.id for conversation, _, _ in rows]
+    last_ids = [last_id for _, last_id, _ in rows if last_id is not None]
+    last_messages = {
+        message.id: message
+        for message in db.session.scalars(
+            # Each line shows who wrote the last message.
+            select(Message).options(joinedload(Message.author)).where(Message.id.in_(last_ids))
+        )
+    }
+    others: dict[int, list[User]] = {conversation_id: [] for conversation_id in conversation_ids}
+    for conversation_id, person in db.session.execute(
+        select(ConversationMember.conversation_id, User)
+        .join(User, User.id == ConversationMember.user_id)
+        .where(
+            ConversationMember.conversation_id.in_(conversation_ids),
+            ConversationMember.status == MemberStatus.ACTIVE,
+            ConversationMember.user_id != user_id,
+        )
+        .order_by(User.first_name, User.last_name)
+    ):
+        others[conversation_id].append(person)
+    return [
+        ConversationRow(conversation, others[conversation.id], last_messages.get(last_id), unread)
+        for conversation, last_id, unread in rows
+    ]
+
+
+def conversation_members(conversation_id: int) -> list[tuple[ConversationMember, User]]:
+    """Everyone active in a conversation with their read position, by name."""
+    return list(
+        db.session.execute(
+            select(ConversationMember, User)
+            .join(User, User.id == ConversationMember.user_id)
+            .where(
+                ConversationMember.conversation_id == conversation_id,
+                ConversationMember.status == MemberStatus.ACTIVE,
+            )
+            .order_by(User.first_name, User.last_name)
+        )
+    )
+
+
+def _conversation_messages(conversation_id: int):
+    # Every message shows its author and its files.
+    return (
+        select(Message)
+        .options(joinedload(Message.author), selectinload(Message.attachments))
+        .where(Message.conversation_id == conversation_id)
+    )
+
+
+def conversation_messages_page(
+    conversation_id: int, before: int | None = None, limit: int = 50
+) -> tuple[list[Message], int | None]:
+    """The latest messages (before `before`), oldest first, and the cursor for older ones."""
+    return _chat_page(_conversation_messages(conversation_id), Message, before, limit)
+
+
+def conversation_messages_after(conversation_id: int, after_id: int, limit: int) -> list[Message]:
+    return _chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
+
+
+def invite_candidates(
+    user_id: int, exclude_conversation: int | None = None, *, readmit_removed: bool = False
+) -> list[User]:
+    """People the user might put in a group: friends and everyone they have a one-to-one
+    conversation with (minus blocks either way, and anyone already in or invited to
+    `exclude_conversation`, or removed from it unless `readmit_removed`: only its admin
+    may ask them back), by name. One query."""
+    mine = aliased(ConversationMember)
+    theirs = aliased(ConversationMember)
+    partners = (
+        select(theirs.user_id)
+        .join(mine, mine.conversation_id == theirs.conversation_id)
+        .join(Conversation, Conversation.id == theirs.conversation_id)
+        .where(
+            mine.user_id == user_id,
+            theirs.user_id != user_id,
+            Conversation.kind == ConversationKind.DIRECT,
+        )
+    )
+    friends = select(Friendship.friend_id).where(Friendship.user_id == user_id)
+    query = (
+        select(User)
+        .where(
+            or_(User.id.in_(partners), User.id.in_(friends)),
+            User.id.not_in(blocked_ids(user_id)),
+            User.email_verified_at.is_not(None),
+        )
+        .order_by(User.first_name, User.last_name)
+        .limit(200)
+    )
+    if exclude_conversation is not None:
+        taken = [MemberStatus.ACTIVE, MemberStatus.INVITED]
+        if not readmit_removed:
+            taken.append(MemberStatus.REMOVED)
+        query = query.where(
+            User.id.not_in(
+                select(ConversationMember.user_id).where(
+                    ConversationMember.conversation_id == exclude_conversation,
+                    ConversationMember.status.in_(taken),
+                )
+            )
+        )
+    return list(db.session.scalars(query))

@@ -1,0 +1,56 @@
+"""Notifications and the header's counts.
+
+Each query carries the eager loads its page needs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from qosyl.extensions import db
+from qosyl.models import ConversationMember
+from qosyl.models import MemberStatus
+from qosyl.models import Notification
+from qosyl.reads.conversations import _unread_count
+
+
+def notifications_page(
+    user_id: int, before_id: int | None = None, limit: int = 20
+) -> tuple[list[Notification], int | None]:
+    """Newest first; returns the page and the cursor for the next one (None at the end)."""
+    query = (
+        select(Notification)
+        # Every row shows its actor's name and avatar: load them in the same query.
+        .options(joinedload(Notification.actor))
+        .where(Notification.recipient_id == user_id)
+        .order_by(Notification.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def header_counts(user_id: int) -> tuple[int, int]:
+    """Unread notifications and unread messages, for the header of every page: one query."""
+    notifications = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    messages = (
+        select(func.coalesce(func.sum(_unread_count(user_id)), 0))
+        .where(
+            ConversationMember.user_id == user_id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(notifications, messages)).one()
+    return int(row[0] or 0), int(row[1] or 0)

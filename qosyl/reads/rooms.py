@@ -1,0 +1,226 @@
+"""Rooms, topics, the lobby and their chat history.
+
+Each query carries the eager loads its page needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
+
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from qosyl.extensions import db
+from qosyl.models import Room
+from qosyl.models import RoomMember
+from qosyl.models import RoomMessage
+from qosyl.models import Topic
+from qosyl.models import User
+
+
+def lobby() -> Room | None:
+    return db.session.scalar(
+        # The lobby card shows its topic.
+        select(Room).options(joinedload(Room.topic)).where(Room.is_lobby).order_by(Room.id)
+    )
+
+
+def _chat_page(query, model, before: int | None, limit: int):
+    """The latest rows of a chat query (before `before`), oldest first, and the cursor for
+    older ones: rooms and conversations page their history alike."""
+    query = query.order_by(model.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(model.id < before)
+    rows = list(db.session.scalars(query))
+    older = rows[limit - 1].id if len(rows) > limit else None
+    return list(reversed(rows[:limit])), older
+
+
+def _chat_after(query, model, after_id: int, limit: int) -> list:
+    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
+    return list(
+        db.session.scalars(query.where(model.id > after_id).order_by(model.id).limit(limit + 1))
+    )
+
+
+def _room_messages(room_id: int):
+    # Every message shows its author.
+    return (
+        select(RoomMessage)
+        .options(joinedload(RoomMessage.author))
+        .where(RoomMessage.room_id == room_id)
+    )
+
+
+def room_messages_page(
+    room_id: int, before: int | None = None, limit: int = 50
+) -> tuple[list[RoomMessage], int | None]:
+    """The latest messages (before `before`), oldest first, and the cursor for older ones."""
+    return _chat_page(_room_messages(room_id), RoomMessage, before, limit)
+
+
+def room_messages_after(room_id: int, after_id: int, limit: int) -> list[RoomMessage]:
+    return _chat_after(_room_messages(room_id), RoomMessage, after_id, limit)
+
+
+@dataclass(frozen=True)
+class RoomCard:
+    room: Room
+    members: int
+    last_message_at: datetime | None
+
+
+def room_cards(query) -> list[RoomCard]:
+    """Rooms of a SELECT of Room, with their member count and last activity; one query."""
+    members = (
+        select(func.count())
+        .where(RoomMember.room_id == Room.id, RoomMember.removed_at.is_(None))
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    last = (
+        select(func.max(RoomMessage.created_at))
+        .where(RoomMessage.room_id == Room.id)
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        # Cards show the topic and the host.
+        query.add_columns(members, last).options(joinedload(Room.topic), joinedload(Room.host))
+    ).all()
+    return [RoomCard(room, count, at) for room, count, at in rows]
+
+
+def rooms_page(topic: str | None = None, page: int = 1, per_page: int = 30):
+    """Rooms, those with the latest activity first, optionally of one topic."""
+    last_id = (
+        select(func.max(RoomMessage.id))
+        .where(RoomMessage.room_id == Room.id)
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    query = select(Room).order_by(func.coalesce(last_id, 0).desc(), Room.id.desc())
+    if topic:
+        query = query.join(Topic, Topic.id == Room.topic_id).where(
+            func.lower(Topic.name) == topic.lower()
+        )
+    cards = room_cards(query.limit(per_page + 1).offset((page - 1) * per_page))
+    return cards[:per_page], len(cards) > per_page
+
+
+def rooms_of(user_id: int) -> list[Room]:
+    """Rooms the user belongs to (not removed from), by name."""
+    return list(
+        db.session.scalars(
+            select(Room)
+            # The list shows each room's topic.
+            .options(joinedload(Room.topic))
+            .join(RoomMember, RoomMember.room_id == Room.id)
+            .where(RoomMember.user_id == user_id, RoomMember.removed_at.is_(None))
+            .order_by(func.lower(Room.name))
+        )
+    )
+
+
+def topics_in_use() -> list[tuple[str, int]]:
+    """Every topic with rooms, and how many, by name."""
+    rooms = func.count(Room.id)
+    return [
+        (name, count)
+        for name, count in db.session.execute(
+            select(Topic.name, rooms)
+            .join(Room, Room.topic_id == Topic.id)
+            .group_by(Topic.name)
+            .order_by(func.lower(Topic.name))
+        )
+    ]
+
+
+def trending_topics(limit: int = 8, hours: int = 24) -> list[tuple[str, int]]:
+    """Topics with the most messages in the last `hours`, busiest first."""
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    messages = func.count(RoomMessage.id)
+    return [
+        (name, count)
+        for name, count in db.session.execute(
+            select(Topic.name, messages)
+            .join(Room, Room.topic_id == Topic.id)
+            .join(RoomMessage, RoomMessage.room_id == Room.id)
+            .where(RoomMessage.created_at >= since)
+            .group_by(Topic.name)
+            .order_by(messages.desc(), Topic.name)
+            .limit(limit)
+        )
+    ]
+
+
+# The lobby's participants are who wrote among its latest messages.
+LOBBY_RECENT_MESSAGES = 1000
+LOBBY_PARTICIPANTS = 200
+
+
+def participants(room: Room) -> tuple[list[User], list[User]]:
+    """(members, removed members) of a room, each by join time; one query.
+
+    Nobody joins the lobby: its members are the people who wrote among its latest messages,
+    the most recent first, and its removed members those the host removed from it.
+    """
+    if room.is_lobby:
+        return _lobby_participants(room.id)
+    rows = db.session.execute(
+        select(User, RoomMember.removed_at)
+        .join(RoomMember, RoomMember.user_id == User.id)
+        .where(RoomMember.room_id == room.id)
+        .order_by(RoomMember.joined_at, User.id)
+    ).all()
+    return [u for u, gone in rows if gone is None], [u for u, gone in rows if gone is not None]
+
+
+def _lobby_participants(room_id: int) -> tuple[list[User], list[User]]:
+    latest = (
+        select(RoomMessage.id, RoomMessage.author_id)
+        .where(RoomMessage.room_id == room_id)
+        .order_by(RoomMessage.id.desc())
+        .limit(LOBBY_RECENT_MESSAGES)
+        .subquery()
+    )
+    writers = (
+        select(latest.c.author_id, func.max(latest.c.id).label("last_id"))
+        .group_by(latest.c.author_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(User, RoomMember.removed_at)
+        .outerjoin(writers, writers.c.author_id == User.id)
+        .outerjoin(RoomMember, (RoomMember.user_id == User.id) & (RoomMember.room_id == room_id))
+        .where(or_(writers.c.author_id.is_not(None), RoomMember.removed_at.is_not(None)))
+        .order_by(writers.c.last_id.desc().nulls_last(), User.id)
+        .limit(LOBBY_PARTICIPANTS)
+    ).all()
+    return [u for u, gone in rows if gone is None], [u for u, gone in rows if gone is not None]
+
+
+def activity_page(
+    user_id: int, before: int | None = None, limit: int = 30
+) -> tuple[list[RoomMessage], int | None]:
+    """Recent messages across the rooms the user belongs to, newest first."""
+    mine = select(RoomMember.room_id).where(
+        RoomMember.user_id == user_id, RoomMember.removed_at.is_(None)
+    )
+    query = (
+        select(RoomMessage)
+        # Each entry names its author and its room.
+        .options(joinedload(RoomMessage.author), joinedload(RoomMessage.room))
+        .where(RoomMessage.room_id.in_(mine))
+        .order_by(RoomMessage.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(RoomMessage.id < before)
+    rows = list(db.session.scalars(query))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
