@@ -21,6 +21,7 @@ from qosyl.models import Message
 from qosyl.models import Notification
 from qosyl.models import User
 from qosyl.reads.conversations import conversation_rows
+from qosyl.reads.conversations import pending_invites
 from qosyl.reads.notifications import header_counts
 from tests.factories import block
 from tests.factories import reload
@@ -381,7 +382,7 @@ def test_declining_deletes_the_invitation(app, user, other_user, carol, pushes):
     assert f"user:{other_user.id}" in triggered(pushes[pushed:], groups.INVITES_CHANGED)
     assert events(pushes[pushed:], "conversation:members") == []
     with app.test_request_context():
-        assert groups.pending_invites(reload(other_user)) == []
+        assert pending_invites(reload(other_user)) == []
 
 
 def test_only_an_open_invitation_can_be_answered(app, user, other_user, carol, pushes):
@@ -546,7 +547,7 @@ def test_removing_an_invitee_cancels_the_invitation(app, user, other_user, pushe
     assert status_of(app, conversation_id, other_user) == MemberStatus.REMOVED
     assert invite_notifications(app, other_user) == []
     with app.test_request_context():
-        assert groups.pending_invites(reload(other_user)) == []
+        assert pending_invites(reload(other_user)) == []
 
 
 def test_refused_removals_change_nothing(app, user, other_user, carol, dan, make_user, pushes):
@@ -622,7 +623,7 @@ def test_pending_invites_newest_first_with_the_inviter_in_one_query(
     with app.test_request_context():
         viewer = reload(user)
         with assert_query_count(app, 1):
-            invites = groups.pending_invites(viewer)
+            invites = pending_invites(viewer)
             listed = [(c.id, c.name, inviter.id) for c, inviter in invites]
     assert listed == [(second, "Second", dan.id), (first, "First", other_user.id)]
 
@@ -633,7 +634,7 @@ def test_a_pending_invite_whose_inviter_is_gone_has_no_inviter(app, user, other_
         db.session.get(ConversationMember, (conversation_id, user.id)).invited_by_id = None
         db.session.commit()
     with app.test_request_context():
-        [(conversation, inviter)] = groups.pending_invites(reload(user))
+        [(conversation, inviter)] = pending_invites(reload(user))
     assert (conversation.id, inviter) == (conversation_id, None)
 
 

@@ -18,6 +18,7 @@ from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
+from qosyl.reads.rooms import can_read_room
 from tests import factories
 from tests.factories import befriend
 from tests.factories import block
@@ -235,7 +236,7 @@ def test_a_removed_person_joining_the_lobby_changes_nothing(app, user, other_use
         room_actions.leave(reload(other_user), db.session.get(Room, lobby_id))
     with app.app_context():
         lobby = db.session.get(Room, lobby_id)
-        assert not room_actions.can_read(lobby, other_user.id)
+        assert not can_read_room(lobby, other_user.id)
         assert db.session.scalar(select(func.count()).select_from(RoomMember)) == 1
 
 

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from qosyl.actions import ActionError
 from qosyl.actions import Forbidden
 from qosyl.actions.chat import NotAMember
-from qosyl.actions.messages import active_member_ids
 from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import refusal
 from qosyl.actions.notifications import notify
@@ -34,6 +33,7 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
 from qosyl.models.base import utcnow
+from qosyl.reads.conversations import active_member_ids
 
 NAME_LENGTH = 80
 # Where an invitation notification leads: the page listing the user's pending invitations.
@@ -359,24 +359,3 @@ def pass_admin(admin: User, conversation: Conversation, member: User) -> None:
     conversation.admin_id = member.id
     _members_changed(conversation, active_member_ids(conversation))
     db.session.commit()
-
-
-# Reading
-
-
-def pending_invites(user: User) -> list[tuple[Conversation, User | None]]:
-    """The groups `user` is invited to, newest invitation first, each with who invited them
-    (None when that account is gone). One query."""
-    return [
-        (conversation, inviter)
-        for conversation, inviter in db.session.execute(
-            select(Conversation, User)
-            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-            .outerjoin(User, User.id == ConversationMember.invited_by_id)
-            .where(
-                ConversationMember.user_id == user.id,
-                ConversationMember.status == MemberStatus.INVITED,
-            )
-            .order_by(ConversationMember.joined_at.desc(), Conversation.id.desc())
-        )
-    ]

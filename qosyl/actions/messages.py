@@ -31,6 +31,8 @@ from qosyl.models import Friendship
 from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
+from qosyl.reads.conversations import active_member_ids
+from qosyl.reads.conversations import blocked_within
 from qosyl.reads.people import blocked_between
 from qosyl.render.attachments import delete_attachment_files
 from qosyl.render.attachments import StoredAttachment
@@ -102,34 +104,6 @@ def set_friends_only(user: User, friends_only: bool) -> None:
     """Only friends may start a conversation with `user` from now on (or anyone again)."""
     unproxy(user).messages_from_friends_only = friends_only
     db.session.commit()
-
-
-# Reading
-
-
-def active_member_ids(conversation: Conversation) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(ConversationMember.user_id).where(
-                ConversationMember.conversation_id == conversation.id,
-                ConversationMember.status == MemberStatus.ACTIVE,
-            )
-        )
-    )
-
-
-def blocked_within(conversation: Conversation, user_id: int, member_ids: list[int]) -> bool:
-    """In a one-to-one conversation: does a block stand between the two (either way)?
-    A group goes on; blocks there only keep people from inviting each other."""
-    if conversation.kind != ConversationKind.DIRECT:
-        return False
-    other_id = next((i for i in member_ids if i != user_id), None)
-    return other_id is None or bool(db.session.scalar(select(blocked_between(user_id, other_id))))
-
-
-def can_read(conversation: Conversation, user_id: int) -> bool:
-    member = db.session.get(ConversationMember, (conversation.id, user_id))
-    return member is not None and member.status == MemberStatus.ACTIVE
 
 
 # Writing

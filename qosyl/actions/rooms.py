@@ -24,6 +24,8 @@ from qosyl.models import RoomMessage
 from qosyl.models import Topic
 from qosyl.models import User
 from qosyl.models.base import utcnow
+from qosyl.reads.rooms import is_removed_from
+from qosyl.reads.rooms import room_membership
 
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
@@ -43,25 +45,7 @@ def lobby_room(room_id: int) -> str:
     return f"room:{room_id}"
 
 
-# Reading
-
-
-def membership(room: Room, user_id: int) -> RoomMember | None:
-    return db.session.get(RoomMember, (room.id, user_id))
-
-
-def can_read(room: Room, user_id: int) -> bool:
-    """Members may read and write; the lobby is open to every signed-in user the host has not
-    removed from it."""
-    member = membership(room, user_id)
-    if room.is_lobby:
-        return member is None or member.removed_at is None
-    return member is not None and member.removed_at is None
-
-
-def is_removed(room: Room, user_id: int) -> bool:
-    member = membership(room, user_id)
-    return member is not None and member.removed_at is not None
+# Who hears a room
 
 
 def audience(room: Room) -> tuple[str, ...]:
@@ -156,7 +140,7 @@ def host_going(room: Room, host_id: int) -> None:
 def set_host(room: Room, host: User) -> None:
     """Name a new host (the lobby's, from the command line); a host is never removed."""
     room.host_id = host.id
-    member = membership(room, host.id)
+    member = room_membership(room, host.id)
     if member is not None and member.removed_at is not None:
         member.removed_at = None
     db.session.commit()
@@ -188,7 +172,7 @@ def hand_over(room: Room, leaving_id: int) -> bool:
 
 def join(user: User, room: Room) -> None:
     """Join a room; the lobby needs no joining. Refused to someone the host removed."""
-    member = membership(room, user.id)
+    member = room_membership(room, user.id)
     if member is not None and member.removed_at is not None:
         place = "the lobby" if room.is_lobby else "this room"
         raise ActionError(f"The host removed you from {place}.")
@@ -211,7 +195,7 @@ def leave(user: User, room: Room) -> None:
     Someone the host removed is not in the room: their row stays, and with it the removal,
     until the host lets them back.
     """
-    member = membership(room, user.id)
+    member = room_membership(room, user.id)
     if room.is_lobby or member is None or member.removed_at is not None:
         return
     if room.host_id == user.id:
@@ -243,7 +227,7 @@ def remove_member(room: Room, member: User) -> None:
     """
     if member.id == room.host_id:
         raise ActionError("You host this room: hand it over or delete it instead.")
-    row = membership(room, member.id)
+    row = room_membership(room, member.id)
     if row is None:
         row = RoomMember(room_id=room.id, user_id=member.id)
         db.session.add(row)
@@ -260,7 +244,7 @@ def remove_member(room: Room, member: User) -> None:
 
 def readmit_member(room: Room, member: User) -> None:
     """Let a removed member back: they are a member again. Precondition: caller hosts."""
-    row = membership(room, member.id)
+    row = room_membership(room, member.id)
     if row is not None:
         row.removed_at = None
         participants_changed(room.id)
@@ -280,7 +264,7 @@ def send_message(author: User, room: Room, body: str, client_id: str | None = No
     the sender waits for.
     """
     if room.is_lobby:
-        if is_removed(room, author.id):
+        if is_removed_from(room, author.id):
             raise NotAMember("The host removed you from the lobby.")
         listeners: tuple[str, ...] = (lobby_room(room.id),)
     else:

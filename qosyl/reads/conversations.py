@@ -22,9 +22,10 @@ from qosyl.models import Friendship
 from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
+from qosyl.reads.chat import chat_after
+from qosyl.reads.chat import chat_page
+from qosyl.reads.people import blocked_between
 from qosyl.reads.people import blocked_ids
-from qosyl.reads.rooms import _chat_after
-from qosyl.reads.rooms import _chat_page
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,11 @@ def conversation_messages_page(
     conversation_id: int, before: int | None = None, limit: int = 50
 ) -> tuple[list[Message], int | None]:
     """The latest messages (before `before`), oldest first, and the cursor for older ones."""
-    return _chat_page(_conversation_messages(conversation_id), Message, before, limit)
+    return chat_page(_conversation_messages(conversation_id), Message, before, limit)
 
 
 def conversation_messages_after(conversation_id: int, after_id: int, limit: int) -> list[Message]:
-    return _chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
+    return chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
 
 
 def invite_candidates(
@@ -174,3 +175,44 @@ def invite_candidates(
             )
         )
     return list(db.session.scalars(query))
+
+
+# Membership
+
+
+def active_member_ids(conversation: Conversation) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ConversationMember.user_id).where(
+                ConversationMember.conversation_id == conversation.id,
+                ConversationMember.status == MemberStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def blocked_within(conversation: Conversation, user_id: int, member_ids: list[int]) -> bool:
+    """In a one-to-one conversation: does a block stand between the two (either way)?
+    A group goes on; blocks there only keep people from inviting each other."""
+    if conversation.kind != ConversationKind.DIRECT:
+        return False
+    other_id = next((i for i in member_ids if i != user_id), None)
+    return other_id is None or bool(db.session.scalar(select(blocked_between(user_id, other_id))))
+
+
+def pending_invites(user: User) -> list[tuple[Conversation, User | None]]:
+    """The groups `user` is invited to, newest invitation first, each with who invited them
+    (None when that account is gone). One query."""
+    return [
+        (conversation, inviter)
+        for conversation, inviter in db.session.execute(
+            select(Conversation, User)
+            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+            .outerjoin(User, User.id == ConversationMember.invited_by_id)
+            .where(
+                ConversationMember.user_id == user.id,
+                ConversationMember.status == MemberStatus.INVITED,
+            )
+            .order_by(ConversationMember.joined_at.desc(), Conversation.id.desc())
+        )
+    ]

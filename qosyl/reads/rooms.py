@@ -21,30 +21,14 @@ from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import Topic
 from qosyl.models import User
+from qosyl.reads.chat import chat_after
+from qosyl.reads.chat import chat_page
 
 
 def lobby() -> Room | None:
     return db.session.scalar(
         # The lobby card shows its topic.
         select(Room).options(joinedload(Room.topic)).where(Room.is_lobby).order_by(Room.id)
-    )
-
-
-def _chat_page(query, model, before: int | None, limit: int):
-    """The latest rows of a chat query (before `before`), oldest first, and the cursor for
-    older ones: rooms and conversations page their history alike."""
-    query = query.order_by(model.id.desc()).limit(limit + 1)
-    if before is not None:
-        query = query.where(model.id < before)
-    rows = list(db.session.scalars(query))
-    older = rows[limit - 1].id if len(rows) > limit else None
-    return list(reversed(rows[:limit])), older
-
-
-def _chat_after(query, model, after_id: int, limit: int) -> list:
-    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
-    return list(
-        db.session.scalars(query.where(model.id > after_id).order_by(model.id).limit(limit + 1))
     )
 
 
@@ -61,11 +45,11 @@ def room_messages_page(
     room_id: int, before: int | None = None, limit: int = 50
 ) -> tuple[list[RoomMessage], int | None]:
     """The latest messages (before `before`), oldest first, and the cursor for older ones."""
-    return _chat_page(_room_messages(room_id), RoomMessage, before, limit)
+    return chat_page(_room_messages(room_id), RoomMessage, before, limit)
 
 
 def room_messages_after(room_id: int, after_id: int, limit: int) -> list[RoomMessage]:
-    return _chat_after(_room_messages(room_id), RoomMessage, after_id, limit)
+    return chat_after(_room_messages(room_id), RoomMessage, after_id, limit)
 
 
 @dataclass(frozen=True)
@@ -224,3 +208,24 @@ def activity_page(
         query = query.where(RoomMessage.id < before)
     rows = list(db.session.scalars(query))
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+# Membership
+
+
+def room_membership(room: Room, user_id: int) -> RoomMember | None:
+    return db.session.get(RoomMember, (room.id, user_id))
+
+
+def can_read_room(room: Room, user_id: int) -> bool:
+    """Members may read and write; the lobby is open to every signed-in user the host has not
+    removed from it."""
+    member = room_membership(room, user_id)
+    if room.is_lobby:
+        return member is None or member.removed_at is None
+    return member is not None and member.removed_at is None
+
+
+def is_removed_from(room: Room, user_id: int) -> bool:
+    member = room_membership(room, user_id)
+    return member is not None and member.removed_at is not None

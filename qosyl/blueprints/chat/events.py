@@ -48,7 +48,10 @@ from qosyl.reads.access import access_conversation
 from qosyl.reads.access import access_removable_room_message
 from qosyl.reads.access import access_room
 from qosyl.reads.access import NO_SUCH_MESSAGE
+from qosyl.reads.conversations import active_member_ids
+from qosyl.reads.conversations import blocked_within
 from qosyl.reads.conversations import conversation_messages_after
+from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import room_messages_after
 from qosyl.web.inputs import event_int
 
@@ -70,7 +73,7 @@ class StreamKind:
 
 def _readable_room(room_id: int):
     room = access_room(current_user, room_id)
-    if not rooms.can_read(room, current_user.id):
+    if not can_read_room(room, current_user.id):
         raise NotAMember("You cannot read this room.")
     return room
 
@@ -209,12 +212,12 @@ TYPING_INTERVAL = 1.0
 def typing(data=None):
     """Tell the other members' tabs that this person is typing (no storage, no commit)."""
     conversation = _stream(KINDS["conversation"], data)
-    member_ids = messages.active_member_ids(conversation)
+    member_ids = active_member_ids(conversation)
     key = f"{current_user.id}:{conversation.id}"
     if not presence.app_store("typing").first_within(key, TYPING_INTERVAL):
         return {"ok": True, "throttled": True}
     others = [user_room(member_id) for member_id in member_ids if member_id != current_user.id]
-    if others and not messages.blocked_within(conversation, current_user.id, member_ids):
+    if others and not blocked_within(conversation, current_user.id, member_ids):
         realtime.emit(
             Push(
                 "conversation:typing",

@@ -38,6 +38,7 @@ from qosyl.reads.conversations import conversation_members
 from qosyl.reads.conversations import conversation_messages_page
 from qosyl.reads.conversations import conversation_rows
 from qosyl.reads.conversations import invite_candidates
+from qosyl.reads.conversations import pending_invites
 from qosyl.reads.search import search_people
 from qosyl.render.attachments import AttachmentRejected
 from qosyl.render.attachments import send_attachment
@@ -283,15 +284,13 @@ def new_group():
 
 @bp.get("/messages/invites")
 def invites():
-    return render("messages/invites.html", invites=groups.pending_invites(current_user))
+    return render("messages/invites.html", invites=pending_invites(current_user))
 
 
 @bp.post("/messages/<int:conversation_id>/<any(accept, decline):answer>")
 def answer_invite(conversation_id: int, answer: str):
     """Accept or decline an invitation to a group (only its invitee can)."""
-    invited = {
-        conversation.id: conversation for conversation, _ in groups.pending_invites(current_user)
-    }
+    invited = {conversation.id: conversation for conversation, _ in pending_invites(current_user)}
     conversation = invited.get(conversation_id)
     if conversation is None:
         abort(404)

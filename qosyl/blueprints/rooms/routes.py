@@ -25,7 +25,9 @@ from qosyl.reads.access import access_removable_room_message
 from qosyl.reads.access import access_room
 from qosyl.reads.access import access_room_message
 from qosyl.reads.rooms import activity_page
+from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import participants
+from qosyl.reads.rooms import room_membership
 from qosyl.reads.rooms import room_messages_page
 from qosyl.reads.rooms import rooms_of
 from qosyl.reads.rooms import rooms_page
@@ -97,8 +99,8 @@ def create():
 @bp.get("/rooms/<int:room_id>")
 def show(room_id: int):
     room = access_room(current_user, room_id)
-    member = actions.membership(room, current_user.id)
-    readable = actions.can_read(room, current_user.id)
+    member = room_membership(room, current_user.id)
+    readable = can_read_room(room, current_user.id)
     messages, older = room_messages_page(room.id) if readable else ([], None)
     members, _ = participants(room)
     return render(
@@ -117,7 +119,7 @@ def show(room_id: int):
 def history(room_id: int):
     """Older messages, for scrolling up."""
     room = access_room(current_user, room_id)
-    if not actions.can_read(room, current_user.id):
+    if not can_read_room(room, current_user.id):
         abort(404)
     before = query_int("before")
     messages, older = room_messages_page(room.id, before=before)
@@ -135,7 +137,7 @@ def history(room_id: int):
 @bp.post("/rooms/<int:room_id>/messages")
 def send(room_id: int):
     room = access_room(current_user, room_id)
-    if not actions.can_read(room, current_user.id):
+    if not can_read_room(room, current_user.id):
         abort(404)
     form = message_form(room.id, request.form)
     refusal = None
