@@ -111,13 +111,13 @@ def make_lobby(app: Flask, host: User) -> int:
 
 def befriend(app: Flask, a: User, b: User) -> None:
     """`a` asks and `b` accepts."""
-    with app.test_request_context():
+    with app.app_context():
         social.send_friend_request(reload(a), reload(b))
         social.accept_friend_request(reload(b), reload(a))
 
 
 def block(app: Flask, blocker: User, blocked: User) -> None:
-    with app.test_request_context():
+    with app.app_context():
         social.block(reload(blocker), reload(blocked))
 
 
@@ -127,14 +127,14 @@ def block(app: Flask, blocker: User, blocked: User) -> None:
 def make_room(
     app: Flask, host: User, name="Tea lovers", topic="Tea", description="Oolong and more"
 ) -> int:
-    with app.test_request_context():
+    with app.app_context():
         return room_actions.create_room(reload(host), name, topic, description).id
 
 
 def with_room(app: Flask, room_id: int, fn, *args):
     """Run a rooms action on a freshly loaded room, users reloaded; join and leave take the
     user first, the others take the room first."""
-    with app.test_request_context():
+    with app.app_context():
         room = db.session.get(Room, room_id)
         users = [reload(a) if isinstance(a, User) else a for a in args]
         return (
@@ -143,7 +143,7 @@ def with_room(app: Flask, room_id: int, fn, *args):
 
 
 def say_in_room(app: Flask, author: User, room_id: int, body: str, client_id=None) -> int:
-    with app.test_request_context():
+    with app.app_context():
         return room_actions.send_message(
             reload(author), db.session.get(Room, room_id), body, client_id
         ).id
@@ -154,12 +154,12 @@ def say_in_room(app: Flask, author: User, room_id: int, body: str, client_id=Non
 
 def start_conversation(app: Flask, sender: User, recipient: User) -> int:
     """The direct conversation of the two (made if new)."""
-    with app.test_request_context():
+    with app.app_context():
         return message_actions.direct_conversation(reload(sender), reload(recipient)).id
 
 
 def write_message(app: Flask, author: User, conversation_id: int, body: str, client_id=None) -> int:
-    with app.test_request_context():
+    with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         return message_actions.send_message(reload(author), conversation, body, client_id).id
 
@@ -168,13 +168,13 @@ def write_message(app: Flask, author: User, conversation_id: int, body: str, cli
 
 
 def write_post(app: Flask, author: User, body: str) -> int:
-    with app.test_request_context():
+    with app.app_context():
         return post_actions.create_post(reload(author), body).id
 
 
 def with_post(app: Flask, post_id: int, fn, *args):
     """Run an action on a freshly loaded post (author included), as a view would."""
-    with app.test_request_context():
+    with app.app_context():
         loaded = db.session.scalar(
             select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
         )

@@ -27,7 +27,7 @@ from tests.helpers import post
 
 
 def delete_account(app, user) -> None:
-    with app.test_request_context():
+    with app.app_context():
         accounts.delete_account(reload(user), factories.PASSWORD)
 
 
@@ -40,7 +40,7 @@ def carol(make_user):
 
 
 def test_replies_to_a_deleted_accounts_comments_survive(app, client, user, other_user, carol):
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(reload(carol), "Carol's post").id
     answered = write_comment(app, user, post_id, "Alice asks")
     reply = write_comment(app, other_user, post_id, "Bob answers", answered)
@@ -67,7 +67,7 @@ def test_replies_to_a_deleted_accounts_comments_survive(app, client, user, other
 
 
 def test_the_last_reply_under_a_deleted_comment_takes_it_along(app, client, user, other_user):
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(reload(other_user), "Bob's post").id
     answered = write_comment(app, user, post_id, "Alice asks")
     reply = write_comment(app, other_user, post_id, "Bob answers", answered)
@@ -82,7 +82,7 @@ def test_the_last_reply_under_a_deleted_comment_takes_it_along(app, client, user
 def test_someone_can_still_reply_in_a_thread_whose_root_was_deleted(
     app, client, user, other_user, carol
 ):
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(reload(carol), "Carol's post").id
     answered = write_comment(app, user, post_id, "Alice asks")
     write_comment(app, other_user, post_id, "Bob answers", answered)
@@ -108,7 +108,7 @@ def test_someone_can_still_reply_in_a_thread_whose_root_was_deleted(
 
 def test_the_lobby_outlives_its_hosts_account(app, user, other_user):
     lobby_id = make_lobby(app, user)
-    with app.test_request_context():
+    with app.app_context():
         room_actions.send_message(reload(other_user), db.session.get(Room, lobby_id), "hi all")
     delete_account(app, user)
     with app.app_context():
@@ -118,7 +118,7 @@ def test_the_lobby_outlives_its_hosts_account(app, user, other_user):
 
 
 def test_rooms_pass_on_and_empty_rooms_go(app, user, other_user):
-    with app.test_request_context():
+    with app.app_context():
         shared = room_actions.create_room(reload(user), "Shared", "Chess").id
         alone = room_actions.create_room(reload(user), "Alone", "Chess").id
         room_actions.join(reload(other_user), db.session.get(Room, shared))
@@ -136,12 +136,12 @@ def test_a_groups_admin_role_passes_on_when_the_admin_deletes_their_account(
 ):
     befriend(app, user, other_user)
     befriend(app, user, carol)
-    with app.test_request_context():
+    with app.app_context():
         conversation_id = groups.create_group(
             reload(user), "Book club", [reload(other_user), reload(carol)]
         ).id
     for member in (other_user, carol):  # Bob accepts first: he has stood longest
-        with app.test_request_context():
+        with app.app_context():
             groups.accept_invite(reload(member), db.session.get(Conversation, conversation_id))
     delete_account(app, user)
     with app.app_context():
@@ -150,7 +150,7 @@ def test_a_groups_admin_role_passes_on_when_the_admin_deletes_their_account(
         p.event == "conversation:members" and f"user:{carol.id}" in p.to for p in pushes[-10:]
     )
     # The new admin can act as admin.
-    with app.test_request_context():
+    with app.app_context():
         groups.rename(reload(other_user), db.session.get(Conversation, conversation_id), "Books")
         groups.remove_member(
             reload(other_user), db.session.get(Conversation, conversation_id), reload(carol)

@@ -27,7 +27,7 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
 @pytest.fixture
 def ctx(app: Flask):
-    with app.test_request_context():
+    with app.app_context():
         yield app
 
 
@@ -352,7 +352,7 @@ def test_send_missing_or_bad_names_is_not_found(ctx):
 
 def test_app_security_headers_do_not_replace_the_attachment_ones(app: Flask):
     """The app's own CSP is only a default: a sent attachment keeps its sandbox."""
-    with app.test_request_context():
+    with app.app_context():
         stored = store(b"plain words", "a.txt")
 
     def download():
@@ -372,7 +372,7 @@ def test_app_security_headers_do_not_replace_the_attachment_ones(app: Flask):
 
 
 def test_public_media_route_does_not_serve_attachments(app: Flask, logged_in):
-    with app.test_request_context():
+    with app.app_context():
         stored = store(images.png(20, 20), "a.png")
     for kind in ("attachments", "attachment"):
         for name in (stored.stored_name, stored.thumbnail_name):

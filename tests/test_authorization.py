@@ -107,7 +107,7 @@ def test_every_mutating_route_is_listed(app):
 def world(app, user, other_user):
     """Alice owns a notification, a post and a comment; Bob is another user; Carol is blocked
     by Alice."""
-    with app.test_request_context():
+    with app.app_context():
         carol = factories.user(username="carol")
         db.session.add(Block(blocker_id=user.id, blocked_id=carol.id))
         note = Notification(recipient_id=user.id, kind="welcome")

@@ -69,7 +69,7 @@ def _quiet(items: Iterable, label: str):
 
 
 def _seed(app: Flask, *, users: int = USERS, random_seed: int = SEED, progress=_quiet) -> dict:
-    with app.app_context(), app.test_request_context():
+    with app.app_context(), app.app_context():
         return seed_demo(users=users, random_seed=random_seed, progress=progress)
 
 
@@ -339,8 +339,8 @@ def test_a_failed_seed_leaves_no_rows_and_no_image_files(demo_app, monkeypatch):
 
 
 def test_the_first_person_has_conversations_a_group_and_an_invitation(demo):
-    from qosyl.actions.groups import pending_invites
     from qosyl.reads.conversations import conversation_rows
+    from qosyl.reads.conversations import pending_invites
 
     first = db.session.scalars(select(User).order_by(User.id)).first()
     rows = conversation_rows(first.id)

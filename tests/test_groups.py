@@ -32,14 +32,14 @@ from tests.helpers import status_of
 
 def act(app, name: str, user, conversation_id: int, *args):
     """Run groups.<name>(user, conversation, *args) as a request would; users are reloaded."""
-    with app.test_request_context():
+    with app.app_context():
         args = [reload(arg) if isinstance(arg, User) else arg for arg in args]
         conversation = db.session.get(Conversation, conversation_id)
         return getattr(groups, name)(reload(user), conversation, *args)
 
 
 def create(app, admin, invitees, name="Book club") -> int:
-    with app.test_request_context():
+    with app.app_context():
         return groups.create_group(
             reload(admin), name, [reload(invitee) for invitee in invitees]
         ).id
@@ -199,7 +199,7 @@ def test_the_group_invite_sentence_names_the_inviter_in_the_list(app, logged_in,
     [("", "Give the group a name."), ("   ", "Give the group a name."), ("x" * 81, "at most 80")],
 )
 def test_a_group_needs_a_name_of_at_most_80_characters(app, user, other_user, pushes, name, error):
-    with app.test_request_context():
+    with app.app_context():
         with pytest.raises(ActionError, match=error) as raised:
             groups.create_group(reload(user), name, [reload(other_user)])
     assert raised.value.field == "name"
@@ -215,7 +215,7 @@ def test_a_name_of_exactly_80_characters_is_kept(app, user, other_user):
 
 @pytest.mark.parametrize("only_self", [True, False])
 def test_a_group_needs_someone_else_to_invite(app, user, pushes, only_self):
-    with app.test_request_context():
+    with app.app_context():
         invitees = [reload(user)] if only_self else []
         with pytest.raises(ActionError, match="Invite at least one other person") as raised:
             groups.create_group(reload(user), "Solo", invitees)
@@ -249,7 +249,7 @@ def test_when_nobody_can_be_invited_the_refused_are_named(app, user, other_user,
         reload(carol).messages_from_friends_only = True
         db.session.commit()
     block(app, other_user, user)
-    with app.test_request_context():
+    with app.app_context():
         refused(
             app,
             pushes,
@@ -291,7 +291,7 @@ def test_invitations_that_are_refused_change_nothing(
     outsider = make_user(username="outsider", first_name="Olga")
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     direct_id = None
-    with app.test_request_context():
+    with app.app_context():
         direct_id = messages.direct_conversation(reload(user), reload(dan)).id
     block(app, dan, user)
     cases = [
@@ -381,7 +381,7 @@ def test_declining_deletes_the_invitation(app, user, other_user, carol, pushes):
     assert invite_notifications(app, other_user) == []
     assert f"user:{other_user.id}" in triggered(pushes[pushed:], groups.INVITES_CHANGED)
     assert events(pushes[pushed:], "conversation:members") == []
-    with app.test_request_context():
+    with app.app_context():
         assert pending_invites(reload(other_user)) == []
 
 
@@ -428,7 +428,7 @@ def test_any_active_member_renames_the_group(app, user, other_user, carol, pushe
 def test_refused_renames_change_nothing(app, user, other_user, carol, make_user, pushes):
     outsider = make_user(username="outsider")
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
-    with app.test_request_context():
+    with app.app_context():
         direct_id = messages.direct_conversation(reload(user), reload(outsider)).id
     cases = [
         (ActionError, "Give the group a name", user, conversation_id, " "),
@@ -503,7 +503,7 @@ def test_refused_leaving_changes_nothing(app, user, other_user, carol, make_user
     outsider = make_user(username="outsider")
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     act(app, "leave", other_user, conversation_id)
-    with app.test_request_context():
+    with app.app_context():
         direct_id = messages.direct_conversation(reload(user), reload(outsider)).id
     outside = "not in this conversation"
     cases = [
@@ -546,7 +546,7 @@ def test_removing_an_invitee_cancels_the_invitation(app, user, other_user, pushe
     act(app, "remove_member", user, conversation_id, other_user)
     assert status_of(app, conversation_id, other_user) == MemberStatus.REMOVED
     assert invite_notifications(app, other_user) == []
-    with app.test_request_context():
+    with app.app_context():
         assert pending_invites(reload(other_user)) == []
 
 
@@ -620,7 +620,7 @@ def test_pending_invites_newest_first_with_the_inviter_in_one_query(
     act(app, "accept_invite", user, answered)
     set_joined(app, first, {user: datetime(2024, 1, 1, tzinfo=UTC)})
     set_joined(app, second, {user: datetime(2024, 2, 1, tzinfo=UTC)})
-    with app.test_request_context():
+    with app.app_context():
         viewer = reload(user)
         with assert_query_count(app, 1):
             invites = pending_invites(viewer)
@@ -633,7 +633,7 @@ def test_a_pending_invite_whose_inviter_is_gone_has_no_inviter(app, user, other_
     with app.app_context():
         db.session.get(ConversationMember, (conversation_id, user.id)).invited_by_id = None
         db.session.commit()
-    with app.test_request_context():
+    with app.app_context():
         [(conversation, inviter)] = pending_invites(reload(user))
     assert (conversation.id, inviter) == (conversation_id, None)
 

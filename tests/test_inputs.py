@@ -130,7 +130,7 @@ def test_int_path_variables_stop_at_the_largest_id(app, logged_in):
         urls.match(f"/p/{MAX_ID + 1}")
     # The largest id is looked up like any other: nothing there.
     assert logged_in.get(f"/p/{MAX_ID}").status_code == 404
-    with app.test_request_context():
+    with app.app_context():
         assert url_for("posts.show", post_id=MAX_ID) == f"/p/{MAX_ID}"
 
 
@@ -173,7 +173,7 @@ def test_a_huge_read_position_is_refused(app, logged_in, user, other_user):
 
 
 def test_a_huge_reply_parent_is_not_found(app, logged_in, user):
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(db.session.get(User, user.id), "a post", None).id
     for huge in HUGE:
         response = post(

@@ -56,7 +56,7 @@ def test_watchers_of_a_post_hear_its_counts_and_comments(app, user, other_user, 
     assert bob.get_received() == []
     bob.emit("live:watch", {"posts": [post_id]}, callback=True)
     bob.get_received()
-    with app.test_request_context():
+    with app.app_context():
         target, post = access_removable_comment(db.session.get(User, user.id), comment_id)
         post_actions.delete_comment(target, post)
     assert received(bob, "comment:deleted") == [{"post_id": post_id, "ids": [comment_id]}]

@@ -49,7 +49,7 @@ def app() -> Flask:
 
 @pytest.fixture
 def request_ctx(app):
-    with app.test_request_context():
+    with app.app_context():
         yield
 
 

@@ -27,7 +27,7 @@ def test_one_conversation_per_pair_whoever_starts_it(app, user, other_user):
 
 def test_nobody_messages_themselves_or_an_unverified_account(app, user, make_user):
     unverified = make_user(username="newbie", verified=False)
-    with app.test_request_context():
+    with app.app_context():
         with pytest.raises(ActionError, match="yourself"):
             actions.direct_conversation(reload(user), reload(user))
         with pytest.raises(ActionError, match="cannot receive messages"):
@@ -37,7 +37,7 @@ def test_nobody_messages_themselves_or_an_unverified_account(app, user, make_use
 
 @pytest.mark.parametrize("blocker_is_recipient", [True, False])
 def test_a_block_either_way_refuses_a_conversation(app, user, other_user, blocker_is_recipient):
-    with app.test_request_context():
+    with app.app_context():
         blocker, blocked = (other_user, user) if blocker_is_recipient else (user, other_user)
         social.block(reload(blocker), reload(blocked))
         with pytest.raises(ActionError, match="cannot message this person"):
@@ -47,7 +47,7 @@ def test_a_block_either_way_refuses_a_conversation(app, user, other_user, blocke
 
 def test_a_block_after_the_start_stops_the_messages(app, user, other_user, pushes):
     conversation_id = start_conversation(app, user, other_user)
-    with app.test_request_context():
+    with app.app_context():
         social.block(reload(other_user), reload(user))
     with pytest.raises(ActionError, match="cannot message this person"):
         write_message(app, user, conversation_id, "still there?")
@@ -59,7 +59,7 @@ def test_friends_only_setting(app, user, other_user):
     with app.app_context():
         reload(other_user).messages_from_friends_only = True
         db.session.commit()
-    with app.test_request_context():
+    with app.app_context():
         with pytest.raises(ActionError, match="only takes messages from friends"):
             actions.direct_conversation(reload(user), reload(other_user))
         social.send_friend_request(reload(user), reload(other_user))
@@ -120,7 +120,7 @@ def test_an_outsider_can_neither_write_nor_mark_read(app, user, other_user, make
     conversation_id = start_conversation(app, user, other_user)
     with pytest.raises(NotAMember):
         write_message(app, outsider, conversation_id, "let me in")
-    with app.test_request_context():
+    with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         with pytest.raises(NotAMember):
             actions.mark_read(reload(outsider), conversation, 10)
@@ -130,7 +130,7 @@ def test_an_outsider_can_neither_write_nor_mark_read(app, user, other_user, make
 def test_read_position_only_moves_forward_and_is_pushed(app, user, other_user, pushes):
     conversation_id = start_conversation(app, user, other_user)
     ids = [write_message(app, user, conversation_id, f"m{n}") for n in range(3)]
-    with app.test_request_context():
+    with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         reader = reload(other_user)
         assert actions.mark_read(reader, conversation, ids[1]) == ids[1]

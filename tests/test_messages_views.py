@@ -42,7 +42,7 @@ def test_send_message_from_a_profile_opens_the_conversation(app, logged_in, othe
 
 
 def test_a_blocked_person_gets_no_send_message_button(app, logged_in, user, other_user):
-    with app.test_request_context():
+    with app.app_context():
         social.block(reload(user), reload(other_user))
     html = logged_in.get(f"/u/{other_user.username}").get_data(as_text=True)
     assert "Send message" not in html
@@ -125,7 +125,7 @@ def test_a_message_over_the_limit_is_refused_for_now_with_the_wait(
 
 def test_a_block_stops_the_conversation(app, logged_in, user, other_user):
     conversation_id = start_conversation(app, user, other_user)
-    with app.test_request_context():
+    with app.app_context():
         social.block(reload(other_user), reload(user))
     response = post(
         logged_in, f"/messages/{conversation_id}", {body_field(conversation_id): "hi"}, htmx=True
@@ -334,7 +334,7 @@ def test_typing_is_refused_to_outsiders_and_across_a_block(app, user, other_user
     assert reply == {"error": "You are not in this conversation."}
     for bad in (None, [], {"conversation_id": "1"}):
         assert "error" in outsider.emit("conversation:typing", bad, callback=True)
-    with app.test_request_context():
+    with app.app_context():
         social.block(reload(other_user), reload(user))
     listener = signed_in_tab(app, other_user)
     signed_in_tab(app, user).emit(

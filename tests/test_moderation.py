@@ -31,7 +31,7 @@ from tests.helpers import status_of
 
 
 def join(app, user, room_id) -> None:
-    with app.test_request_context():
+    with app.app_context():
         room_actions.join(reload(user), db.session.get(Room, room_id))
 
 
@@ -75,9 +75,9 @@ def test_a_removed_person_never_inherits_the_room(app, user, other_user, make_us
     room_id = make_room(app, user)
     join(app, other_user, room_id)
     join(app, carol, room_id)
-    with app.test_request_context():
+    with app.app_context():
         room_actions.remove_member(db.session.get(Room, room_id), reload(other_user))
-    with app.test_request_context():
+    with app.app_context():
         room_actions.leave(reload(user), db.session.get(Room, room_id))
     with app.app_context():
         assert db.session.get(Room, room_id).host_id == carol.id
@@ -92,17 +92,17 @@ def group_of(app, admin, *members) -> int:
     for n, a in enumerate(everyone):
         for b in everyone[n + 1 :]:
             befriend(app, a, b)
-    with app.test_request_context():
+    with app.app_context():
         conversation = groups.create_group(reload(admin), "Book club", [reload(m) for m in members])
         conversation_id = conversation.id
     for member in members:
-        with app.test_request_context():
+        with app.app_context():
             groups.accept_invite(reload(member), db.session.get(Conversation, conversation_id))
     return conversation_id
 
 
 def group_act(app, name, actor, conversation_id, *args):
-    with app.test_request_context():
+    with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         return getattr(groups, name)(reload(actor), conversation, *[reload(a) for a in args])
 
@@ -167,7 +167,7 @@ def test_the_host_cannot_moderate_someone_who_never_took_part(app, client, user,
 
 @pytest.mark.parametrize("who_blocks", ["owner", "commenter"])
 def test_a_post_owner_deletes_a_comment_across_a_block(app, client, user, other_user, who_blocks):
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(reload(user), "My post").id
     comment_id = write_comment(app, other_user, post_id, "rude")
     if who_blocks == "owner":
@@ -186,7 +186,7 @@ def test_a_post_owner_deletes_a_comment_across_a_block(app, client, user, other_
 
 def test_a_stranger_still_cannot_delete_a_comment(app, client, user, other_user, make_user):
     carol = make_user(username="carol")
-    with app.test_request_context():
+    with app.app_context():
         post_id = post_actions.create_post(reload(user), "My post").id
     comment_id = write_comment(app, other_user, post_id, "rude")
     block(app, other_user, carol)
@@ -228,11 +228,11 @@ def test_removing_someone_from_the_lobby_stops_them_reading_and_writing(
 
 def test_a_removed_person_joining_the_lobby_changes_nothing(app, user, other_user):
     lobby_id = make_lobby(app, user)
-    with app.test_request_context():
+    with app.app_context():
         room_actions.remove_member(db.session.get(Room, lobby_id), reload(other_user))
     with pytest.raises(ActionError, match="The host removed you from the lobby"):
         join(app, other_user, lobby_id)
-    with app.test_request_context():
+    with app.app_context():
         room_actions.leave(reload(other_user), db.session.get(Room, lobby_id))
     with app.app_context():
         lobby = db.session.get(Room, lobby_id)
@@ -249,7 +249,7 @@ def test_the_lobby_participants_page_has_a_fixed_query_budget(
     lobby_id = make_lobby(app, user)
     for n in range(writers):
         person = make_user(username=f"writer{n}")
-        with app.test_request_context():
+        with app.app_context():
             room_actions.send_message(reload(person), db.session.get(Room, lobby_id), f"hi {n}")
     factories.login(client, user)
     # sign-in, room (+topic, host), participants (writers and removed), bell
@@ -271,7 +271,7 @@ def test_a_tab_removed_from_the_lobby_hears_it_and_nothing_more(app, user, other
         assert reply["ok"]
     bob = tabs["bob"]
     bob.get_received()
-    with app.test_request_context():
+    with app.app_context():
         room_actions.remove_member(db.session.get(Room, lobby_id), reload(other_user))
     assert [e["args"][0] for e in bob.get_received() if e["name"] == "room:removed"] == [
         {"room_id": lobby_id, "name": "Lobby", "lobby": True}

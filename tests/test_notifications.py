@@ -19,7 +19,7 @@ from tests.helpers import post
 
 
 def make_notifications(app, recipient: User, count: int, actor: User | None = None) -> list[int]:
-    with app.test_request_context():
+    with app.app_context():
         actor = db.session.get(User, actor.id) if actor else None
         recipient = db.session.get(User, recipient.id)
         ids = [
@@ -39,7 +39,7 @@ def notification_count(app) -> int:
 
 
 def test_notify_pushes_only_after_commit(app, user, pushes):
-    with app.test_request_context():
+    with app.app_context():
         recipient = db.session.get(User, user.id)
         notify(recipient, "welcome")
         assert pushes == []  # nothing leaves before the row is committed
@@ -51,7 +51,7 @@ def test_notify_pushes_only_after_commit(app, user, pushes):
 
 
 def test_a_rolled_back_notification_is_never_pushed(app, user, pushes):
-    with app.test_request_context():
+    with app.app_context():
         notify(db.session.get(User, user.id), "welcome")
         db.session.rollback()
         db.session.commit()
@@ -60,7 +60,7 @@ def test_a_rolled_back_notification_is_never_pushed(app, user, pushes):
 
 
 def test_acting_on_your_own_things_notifies_nobody(app, user, pushes):
-    with app.test_request_context():
+    with app.app_context():
         me = db.session.get(User, user.id)
         assert notify(me, "welcome", actor=me) is None
         db.session.commit()
@@ -68,7 +68,7 @@ def test_acting_on_your_own_things_notifies_nobody(app, user, pushes):
 
 
 def test_the_same_event_notifies_once(app, user, other_user, pushes):
-    with app.test_request_context():
+    with app.app_context():
         recipient, actor = db.session.get(User, user.id), db.session.get(User, other_user.id)
         assert notify(recipient, "welcome", actor=actor, dedupe_key="like:post:1") is not None
         db.session.commit()
@@ -79,7 +79,7 @@ def test_the_same_event_notifies_once(app, user, other_user, pushes):
 
 
 def test_unknown_kinds_are_a_programming_error(app, user):
-    with app.test_request_context(), pytest.raises(ValueError):
+    with app.app_context(), pytest.raises(ValueError):
         notify(db.session.get(User, user.id), "no-such-kind")
 
 
@@ -175,7 +175,7 @@ def test_seen_marks_nothing_newer_nor_anyone_elses(app, logged_in, user, other_u
 
 
 def test_excerpts_are_plain_text_new_and_old(app, logged_in, user):
-    with app.test_request_context():
+    with app.app_context():
         recipient = db.session.get(User, user.id)
         notify(recipient, "welcome", excerpt="**bold** and `code`\n```py\nx = 1\n```")
         db.session.add(Notification(recipient_id=user.id, kind="welcome", excerpt="_old_ **row**"))

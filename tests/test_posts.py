@@ -87,7 +87,7 @@ def test_bad_posts_are_refused_next_to_the_field(app, logged_in, data, message):
 
 
 def test_a_mention_of_someone_who_blocked_you_is_plain_text_and_silent(app, user, other_user):
-    with app.test_request_context():
+    with app.app_context():
         social.block(db.session.get(User, other_user.id), db.session.get(User, user.id))
     post_id = write_post(app, user, "hello @bob")
     assert 'href="/u/bob"' not in the_post(app, post_id).body_html
@@ -257,7 +257,7 @@ def test_comment_edit_and_delete_rights(app, client, user, other_user, make_user
 
 def test_a_blocked_user_cannot_see_like_or_comment(app, client, user, other_user):
     post_id = write_post(app, user, "not for bob")
-    with app.test_request_context():
+    with app.app_context():
         social.block(db.session.get(User, user.id), db.session.get(User, other_user.id))
     factories.login(client, other_user)
     assert client.get(f"/p/{post_id}").status_code == 404
@@ -271,7 +271,7 @@ def test_comments_of_blocked_people_are_hidden(app, logged_in, user, other_user,
     carol = make_user(username="carol")
     post_id = write_post(app, carol, "carol's")
     write_comment(app, other_user, post_id, "from bob")
-    with app.test_request_context():
+    with app.app_context():
         social.block(db.session.get(User, user.id), db.session.get(User, other_user.id))
     assert "from bob" not in logged_in.get(f"/p/{post_id}").get_data(as_text=True)
 
@@ -281,7 +281,7 @@ def test_comments_of_blocked_people_are_hidden(app, logged_in, user, other_user,
 
 def test_feed_has_own_followed_and_friends_posts_newest_first(app, logged_in, user, make_user):
     followed, friend, stranger = (make_user(username=n) for n in ("followed", "friend", "stranger"))
-    with app.test_request_context():
+    with app.app_context():
         social.follow(db.session.get(User, user.id), db.session.get(User, followed.id))
     befriend(app, user, friend)
     for author, text in (

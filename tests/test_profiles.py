@@ -234,7 +234,7 @@ def test_a_good_link_is_stored_in_its_normal_form(app, logged_in, field, value, 
 
 
 def test_the_profile_action_refuses_the_same_links_with_the_same_message(app, user):
-    with app.test_request_context():
+    with app.app_context():
         account = db.session.get(User, user.id)
         with pytest.raises(ActionError) as refused:
             profiles.update_profile(account, {"github": "https://evil.example\\@github.com/x"})
@@ -418,7 +418,7 @@ def test_the_relation_buttons_refetch_alone(app, logged_in, user, other_user):
     """What the open profile asks for when a relation changes: the buttons, not the posts."""
     from qosyl.actions import social
 
-    with app.test_request_context():
+    with app.app_context():
         social.send_friend_request(
             db.session.get(User, other_user.id), db.session.get(User, user.id)
         )

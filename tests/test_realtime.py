@@ -39,7 +39,7 @@ def test_every_tab_of_the_recipient_hears_a_notification_and_no_one_else(app, us
     stranger = connect_socket(app, stranger_client)
     assert all(tab.is_connected() for tab in tabs) and stranger.is_connected()
 
-    with app.test_request_context():
+    with app.app_context():
         notify(db.session.get(User, user.id), "welcome", target_url="/")
         db.session.commit()
 
@@ -54,7 +54,7 @@ def test_changes_in_one_tab_are_heard_by_the_others(app, logged_in, user):
     other_tab = app.test_client()
     factories.login(other_tab, user)
     socket = connect_socket(app, other_tab)
-    with app.test_request_context():
+    with app.app_context():
         notification = notify(db.session.get(User, user.id), "welcome")
         db.session.commit()
     socket.get_received()

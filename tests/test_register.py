@@ -155,7 +155,7 @@ def test_a_signed_in_user_is_sent_home_from_register(logged_in):
 
 def test_a_sign_up_race_lost_on_the_unique_index_is_reported_on_the_field(app, make_user):
     make_user(username="taken", email="first@example.com")
-    with app.test_request_context():
+    with app.app_context():
         with pytest.raises(ActionError) as error:
             accounts.register_user(
                 first_name="A",

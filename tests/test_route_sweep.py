@@ -80,7 +80,7 @@ class World:
 
 
 def build_world(app: Flask) -> World:
-    with app.test_request_context():
+    with app.app_context():
         alice = factories.user(username="alice", first_name="Alice", last_name="Archer")
         bob = factories.user(username="bob", first_name="Bob", last_name="Baker")
         carol = factories.user(username="carol", first_name="Carol", last_name="Cole")

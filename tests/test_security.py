@@ -83,7 +83,7 @@ def test_signed_in_pages_have_no_inline_code(app, logged_in, user, url):
     from qosyl.extensions import db
     from qosyl.models import User
 
-    with app.test_request_context():
+    with app.app_context():
         alice = db.session.get(User, user.id)
         post = create_post(alice, "hello #hello\n\n```python\nprint('hi')\n```")
         add_comment(alice, post, "a comment with `code`")

@@ -121,7 +121,7 @@ def test_a_revoked_tab_hears_nothing_more(app, user):
     sign_in(elsewhere)
     elsewhere_tab = connect_socket(app, elsewhere)
     change_password(here)
-    with app.test_request_context():
+    with app.app_context():
         notify(db.session.get(User, user.id), "welcome", target_url="/")
         db.session.commit()
     received = elsewhere_tab.get_received() if elsewhere_tab.is_connected() else []

@@ -25,7 +25,7 @@ from tests.helpers import post
 
 
 def act(app, name: str, actor: User, other: User):
-    with app.test_request_context():
+    with app.app_context():
         return getattr(social, name)(db.session.get(User, actor.id), db.session.get(User, other.id))
 
 
@@ -139,7 +139,7 @@ def test_a_blocked_user_cannot_notify_the_blocker(app, user, other_user):
     from qosyl.actions.notifications import notify
 
     act(app, "block", user, other_user)
-    with app.test_request_context():
+    with app.app_context():
         alice, bob = db.session.get(User, user.id), db.session.get(User, other_user.id)
         assert notify(alice, "follow", actor=bob) is None
         assert notify(bob, "follow", actor=alice) is None

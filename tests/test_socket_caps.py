@@ -60,7 +60,7 @@ def test_a_full_process_refuses_sockets_and_still_answers_http(app, user, other_
 
 
 def test_refusals_say_why(app, user):
-    with app.test_request_context():
+    with app.app_context():
         app.config["SOCKETS_PER_ACCOUNT"] = 0
         with pytest.raises(connections.Refused, match="too many Qosyl tabs open"):
             connections.opened(user.id, "sid-1", 1, "127.0.0.1")

@@ -23,6 +23,7 @@ from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import User
 from qosyl.reads.people import blocked_between
+from qosyl.reads.rooms import can_read_room
 
 
 def access_profile(viewer: User, username: str) -> User:
@@ -168,15 +169,13 @@ NO_SUCH_MESSAGE = "There is no such message."
 
 def access_room_message(viewer: User, room: Room, message_id: int) -> RoomMessage:
     """A message of `room`, for someone who may read the room."""
-    from qosyl.actions.rooms import can_read
-
     message = db.session.scalar(
         select(RoomMessage)
         # Rendered again after a change, with its author.
         .options(joinedload(RoomMessage.author))
         .where(RoomMessage.id == message_id, RoomMessage.room_id == room.id)
     )
-    if message is None or not can_read(room, viewer.id):
+    if message is None or not can_read_room(room, viewer.id):
         raise NotFound(NO_SUCH_MESSAGE)
     return message
 

@@ -344,7 +344,7 @@ def open_as(browser, base_url, username):
 def lobby_as_host(live_server, host_name: str) -> int:
     """The lobby (made if missing), hosted by `host_name` from now on."""
     app = live_server.app()
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.rooms import create_room
         from qosyl.actions.rooms import set_host

@@ -59,7 +59,7 @@ def test_anonymous_pages(scheme_context, axe_source):
 def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server):
     username = make_live_user(first_name="Axe", last_name="Checker", bio="Reads pages aloud.")
     app = live_server.app()
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.notifications import notify
         from qosyl.actions.posts import add_comment

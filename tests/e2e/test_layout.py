@@ -34,7 +34,7 @@ def world(live_server):
     friend_name = _live_user(live_server, "Pen", "Pal")
     asker_name = _live_user(live_server, "Ask", "Er")
     lobby_id = lobby_as_host(live_server, friend_name)
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         from qosyl.actions import groups
         from qosyl.actions import messages
         from qosyl.actions.accounts import user_by_username
@@ -184,7 +184,7 @@ def test_main_content_comes_first_and_chat_pages_fit_the_window(browser, base_ur
 def test_the_tab_bar_has_icons_and_the_unread_badge_sits_on_its_link(
     browser, base_url, world, live_server
 ):
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         from qosyl.actions import messages
         from qosyl.actions.accounts import user_by_username
 

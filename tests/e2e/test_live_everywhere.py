@@ -26,7 +26,7 @@ def act(live_server, fn):
     from qosyl.extensions import db
     from qosyl.models import User
 
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         return fn(lambda username: db.session.scalar(db.select(User).filter_by(username=username)))
 
 

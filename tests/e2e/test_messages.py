@@ -29,7 +29,7 @@ def open_conversation(page):
 
 def conversation_url(live_server, first: str, second: str) -> str:
     """Start the two people's conversation in the server's database; its page's path."""
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         from qosyl.actions import messages
         from qosyl.actions.accounts import user_by_username
 

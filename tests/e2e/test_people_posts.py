@@ -153,7 +153,7 @@ def test_write_edit_reply_delete_and_find(browser, base_url, make_live_user, liv
 def test_feed_loads_more_as_you_scroll(browser, base_url, make_live_user, live_server):
     name = make_live_user(first_name="Scroll", last_name="Down")
     app = live_server.app()
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.posts import create_post
 
@@ -181,7 +181,7 @@ def test_user_text_never_runs_as_script_in_the_real_app(
     name = make_live_user(first_name="Eve", last_name="Tester")
     app = live_server.app()
     sample = VECTORS[::8]
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.posts import add_comment
         from qosyl.actions.posts import create_post

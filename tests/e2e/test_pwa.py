@@ -84,7 +84,7 @@ def test_visited_pages_stay_readable_offline_and_come_back_online(
 ):
     ana = make_live_user(first_name="Ana", last_name="Offline")
     bo = make_live_user(first_name="Bo", last_name="Offline")
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         from qosyl.actions import messages
         from qosyl.actions import posts
         from qosyl.actions.accounts import user_by_username
@@ -145,7 +145,7 @@ def test_a_photo_opens_in_the_app_viewer(page, live_server, make_live_user):
     from tests import images
 
     author = make_live_user(first_name="Pho", last_name="To")
-    with live_server.app().test_request_context():
+    with live_server.app().app_context():
         from qosyl.actions import posts
         from qosyl.actions.accounts import user_by_username
         from qosyl.render import media

@@ -121,7 +121,7 @@ def test_an_offline_tab_gets_what_it_missed_exactly_once(
     host_name = make_live_user(first_name="Dina", last_name="Online")
     guest_name = make_live_user(first_name="Erik", last_name="Offline")
     app = live_server.app()
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.rooms import create_room
         from qosyl.actions.rooms import join
@@ -154,7 +154,7 @@ def test_an_offline_tab_gets_what_it_missed_exactly_once(
 
 def test_the_lobby_on_the_home_page(browser, base_url, make_live_user, live_server):
     app = live_server.app()
-    with app.test_request_context():
+    with app.app_context():
         from qosyl.actions.accounts import user_by_username
         from qosyl.actions.rooms import create_room
         from qosyl.extensions import db

@@ -89,7 +89,7 @@ def xss_context(browser):
 
 def render_all(vectors: list[str]) -> list[str]:
     app = create_app("testing")
-    with app.test_request_context():
+    with app.app_context():
         return [str(markup.render(v, mention_url=lambda name: f"/u/{name}")) for v in vectors]
 
 

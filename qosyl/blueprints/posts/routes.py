@@ -13,7 +13,6 @@ from flask_login import login_required
 
 from qosyl.actions import ActionError
 from qosyl.actions import posts as actions
-from qosyl.actions.rooms import can_read
 from qosyl.blueprints.posts.forms import comment_form
 from qosyl.blueprints.posts.forms import edit_post_form
 from qosyl.blueprints.posts.forms import EditCommentForm
@@ -32,6 +31,7 @@ from qosyl.reads.posts import feed_page
 from qosyl.reads.posts import hashtag_posts
 from qosyl.reads.posts import liked_post_ids
 from qosyl.reads.posts import trending_hashtags
+from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import lobby
 from qosyl.reads.rooms import room_messages_page
 from qosyl.reads.search import search_people
@@ -67,7 +67,7 @@ def home_feed():
     before = query_int("before")
     posts, cursor = feed_page(me.id, before=before)
     the_lobby = lobby()
-    lobby_open = the_lobby is not None and can_read(the_lobby, me.id)
+    lobby_open = the_lobby is not None and can_read_room(the_lobby, me.id)
     lobby_messages, lobby_older = (
         room_messages_page(the_lobby.id, limit=30) if lobby_open else ([], None)
     )
