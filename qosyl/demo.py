@@ -16,8 +16,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -33,28 +35,44 @@ from flask import current_app
 from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
+from sqlalchemy import bindparam
+from sqlalchemy import event
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import media
+from qosyl import oncommit
+from qosyl.actions import messages as messages_actions
+from qosyl.actions import rooms as rooms_actions
+from qosyl.actions.accounts import complete_onboarding
+from qosyl.actions.accounts import normalise_email
+from qosyl.actions.groups import accept_invite
+from qosyl.actions.groups import create_group
+from qosyl.actions.messages import direct_conversation
+from qosyl.actions.messages import mark_read
+from qosyl.actions.posts import add_comment
+from qosyl.actions.posts import create_post
+from qosyl.actions.posts import like_post
+from qosyl.actions.profiles import update_profile
+from qosyl.actions.rooms import create_room
+from qosyl.actions.rooms import join
+from qosyl.actions.social import accept_friend_request
+from qosyl.actions.social import follow
+from qosyl.actions.social import send_friend_request
 from qosyl.extensions import db
 from qosyl.models import Comment
 from qosyl.models import Conversation
-from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
-from qosyl.models import Follow
-from qosyl.models import FriendRequest
-from qosyl.models import Friendship
-from qosyl.models import MemberStatus
 from qosyl.models import Message
+from qosyl.models import Notification
 from qosyl.models import Post
-from qosyl.models import PostLike
 from qosyl.models import Room
-from qosyl.models import RoomMember
-from qosyl.models import RoomMessage
-from qosyl.models import Topic
 from qosyl.models import User
-from qosyl.oncommit import on_rollback
 from qosyl.passwords import hash_password
 
 T = TypeVar("T")
@@ -193,6 +211,12 @@ class Demo:
     friend_times: dict[tuple[int, int], datetime] = field(default_factory=dict)
     posts: list[tuple[Post, int, str]] = field(default_factory=list)  # post, author, topic
     counts: dict[str, int] = field(default_factory=dict)
+    # Rows the running action inserted (see _one_transaction), for _date to backdate.
+    fresh: list[Any] = field(default_factory=list)
+    # The times to write at the end: (model, primary key) -> column -> time.
+    times: dict[tuple[Any, tuple[Any, ...]], dict[str, datetime]] = field(default_factory=dict)
+    # Every picture written, as (kind, key): a failed seed deletes them again.
+    pictures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def start(self) -> datetime:
@@ -212,20 +236,142 @@ class Demo:
 def seed_demo(*, users: int, random_seed: int, progress: Progress) -> dict[str, int]:
     """Fill the database with a demo community and return how many of each thing it made.
 
+    Everything is written by the actions people use (qosyl/actions), so the demo keeps
+    their rules: counters, rendered markup, the hashtag and mention index, notifications.
+    All or nothing: a failure leaves no rows and no picture files.
+
     Needs an app context and a request context. "friendships" counts pairs of friends
     (the table holds a row per direction).
     """
     if users < 1:
         raise ValueError("The demo needs at least one user.")
     demo = Demo(rng=random.Random(random_seed), now=datetime.now(UTC))
-    _create_people(demo, users, progress)
-    _create_social_graph(demo, progress)
-    _create_rooms(demo, progress)
-    _create_posts(demo, progress)
-    _create_reactions(demo, progress)
-    _create_conversations(demo, progress)
-    db.session.commit()
+    try:
+        with _one_transaction(demo), _no_rate_limits():
+            _create_people(demo, users, progress)
+            _create_social_graph(demo, progress)
+            _create_rooms(demo, progress)
+            _create_posts(demo, progress)
+            _create_reactions(demo, progress)
+            _create_conversations(demo, progress)
+            _write_times(demo)
+    except BaseException:
+        for kind, key in demo.pictures:
+            media.delete_stored(kind, key)
+        raise
     return demo.counts
+
+
+@contextmanager
+def _one_transaction(demo: Demo) -> Iterator[None]:
+    """Run the seed in one database transaction, committed at the end.
+
+    Each action commits; here its commit ends only the session's own work, not the
+    connection's transaction (SQLAlchemy's "joining a session into an external
+    transaction", in "rollback_only" mode: no statement per commit), so a seed that fails
+    half-way rolls every action back. Flask-SQLAlchemy's session always picks the engine,
+    never a connection, so for the seed `db.session` is a plain SQLAlchemy session on one
+    connection (the command runs in one thread). Its hooks are the app's: pushes go out
+    after each action, as they would for people; with no tab connected, nobody hears them.
+    """
+    app_session = db.session
+    app_session.remove()
+    with db.engine.connect() as connection:
+        transaction = connection.begin()
+        factory = sessionmaker(
+            bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
+        )
+        event.listen(factory, "pending_to_persistent", lambda _, row: demo.fresh.append(row))
+        db.session = scoped_session(factory)
+        oncommit.install(db.session)
+        try:
+            yield
+            db.session.commit()
+            transaction.commit()
+        except BaseException:
+            db.session.rollback()
+            transaction.rollback()
+            raise
+        finally:
+            db.session.remove()
+            db.session = app_session
+
+
+@contextmanager
+def _no_rate_limits() -> Iterator[None]:
+    """The demo's people do two months of posting and chatting in seconds."""
+    config = current_app.config
+    enabled = config["RATELIMIT_ENABLED"]
+    config["RATELIMIT_ENABLED"] = False
+    try:
+        yield
+    finally:
+        config["RATELIMIT_ENABLED"] = enabled
+
+
+# Notifications older than this are read: their people have been around since.
+READ_AFTER = 2 * DAY
+
+
+def _date(demo: Demo, moment: datetime, *rows: Any) -> None:
+    """Backdate what the last action wrote (and `rows`) to `moment`: actions stamp rows
+    with the present, and the demo shows two months of life."""
+    for row in (*demo.fresh, *rows):
+        values = {name: moment for name in DATED if name in inspect(row).mapper.columns}
+        if isinstance(row, Notification) and moment < demo.now - READ_AFTER:
+            values["read_at"] = moment + HOUR
+        _stamp(demo, row, **values)
+    demo.fresh.clear()
+
+
+# The columns an action fills with the present.
+DATED = ("created_at", "updated_at", "joined_at")
+
+
+def _stamp(demo: Demo, row: Any, **values: datetime) -> None:
+    """Give a row other times (only times): at once in memory, where the demo's plans
+    read them, and in the database by _write_times at the end."""
+    state = inspect(row)
+    if state.key is None or not values:
+        return
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    demo.times.setdefault((state.mapper.class_, state.key[1]), {}).update(values)
+
+
+def _write_times(demo: Demo) -> None:
+    """Write the times _stamp gave: one UPDATE per table and set of columns, run for many
+    rows at once (a direct UPDATE of times only; a row deleted since matches nothing)."""
+    groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for (model, key), values in demo.times.items():
+        names = tuple(sorted(values))
+        keys = {
+            f"key_{column.name}": part
+            for column, part in zip(inspect(model).primary_key, key, strict=True)
+        }
+        groups.setdefault((model, names), []).append(
+            {**keys, **{f"new_{name}": values[name] for name in names}}
+        )
+    for (model, names), params in groups.items():
+        table = model.__table__
+        statement = (
+            update(table)
+            .where(*(column == bindparam(f"key_{column.name}") for column in table.primary_key))
+            .values({name: bindparam(f"new_{name}") for name in names})
+        )
+        db.session.execute(statement, params)
+    demo.times.clear()
+
+
+def _picture(png: bytes, spec: media.ImageSpec) -> media.ProcessedImage:
+    """A generated picture run through the upload pipeline, as if a person uploaded it."""
+    return media.process_image(BytesIO(png), spec)
+
+
+def _stored(demo: Demo, kind: str, key: str | None) -> None:
+    """Remember a picture an action stored, so a failed seed takes it away again."""
+    if key:
+        demo.pictures.append((kind, key))
 
 
 # ---------------------------------------------------------------------------
@@ -249,13 +395,61 @@ def _create_people(demo: Demo, count: int, progress: Progress) -> None:
             interests = FIRST_INTERESTS if index == 0 else _pick_interests(rng)
             role = rng.choice(ROLES_BY_TOPIC.get(interests[0], OTHER_ROLES))
             username = _username(rng, profile, taken, plain=index == 0)
-            user = _make_user(demo, profile, username, joined[index], interests, role)
-            user.password_hash = password_hash
+            user = _make_user(
+                demo, profile, username, joined[index], interests, role, password_hash
+            )
             activity = 2.5 if index == 0 else rng.lognormvariate(0, 0.6)
             demo.people.append(Person(user, interests, role, activity))
-    db.session.add_all(person.user for person in demo.people)
-    db.session.flush()
     demo.counts["users"] = count
+
+
+def _make_user(
+    demo: Demo,
+    profile: Profile,
+    username: str,
+    joined: datetime,
+    interests: tuple[str, ...],
+    role: str,
+    password_hash: str,
+) -> User:
+    """An account as if it signed up, confirmed its address and set up its profile.
+
+    Not through register_user: that hashes each password (slow on purpose) and mails a
+    verification link. The row is what it writes, with the address already confirmed;
+    the profile and pictures go through update_profile, and onboarding through
+    complete_onboarding (the welcome notification).
+    """
+    rng = demo.rng
+    verified = joined + rng.randint(1, 30) * MINUTE
+    onboarded = verified + rng.randint(1, 15) * MINUTE
+    fields = {
+        "bio": _bio(rng, role, profile.city, interests),
+        "about": _about(rng, profile, role, interests) if rng.random() < 0.8 else "",
+        "address": profile.city,
+        "country": profile.country,
+        **_social_links(rng, username, profile, interests),
+    }
+    initials = (profile.first[:1] + profile.last[:1]).upper()
+    avatar = _picture(_avatar_png(rng, initials), media.AVATAR)
+    cover = _picture(_landscape_png(rng, COVER_SIZE), media.COVER) if rng.random() < 1 / 3 else None
+    user = User(
+        username=username,
+        email=normalise_email(f"{username}@example.com"),
+        first_name=profile.first,
+        last_name=profile.last,
+        password_hash=password_hash,
+        email_verified_at=verified,
+        created_at=joined,
+    )
+    db.session.add(user)
+    db.session.flush()
+    update_profile(user, fields, avatar=avatar, cover=cover)
+    _stored(demo, media.AVATAR.kind, user.avatar_key)
+    _stored(demo, media.COVER.kind, user.cover_key)
+    complete_onboarding(user)
+    _date(demo, onboarded)
+    _stamp(demo, user, created_at=joined, onboarded_at=onboarded, updated_at=onboarded)
+    return user
 
 
 def _pick_profiles(rng: random.Random, count: int) -> list[Profile]:
@@ -305,39 +499,6 @@ def _username(rng: random.Random, profile: Profile, taken: set[str], *, plain: b
         number += 1
     taken.add(f"{first[:24]}_{number}")
     return f"{first[:24]}_{number}"
-
-
-def _make_user(
-    demo: Demo,
-    profile: Profile,
-    username: str,
-    joined: datetime,
-    interests: tuple[str, ...],
-    role: str,
-) -> User:
-    rng = demo.rng
-    verified = joined + rng.randint(1, 30) * MINUTE
-    onboarded = verified + rng.randint(1, 15) * MINUTE
-    user = User(
-        username=username,
-        email=f"{username}@example.com",
-        first_name=profile.first,
-        last_name=profile.last,
-        email_verified_at=verified,
-        onboarded_at=onboarded,
-        created_at=joined,
-        updated_at=onboarded,
-        bio=_bio(rng, role, profile.city, interests),
-        about=_about(rng, profile, role, interests) if rng.random() < 0.8 else "",
-        address=profile.city,
-        country=profile.country,
-        **_social_links(rng, username, profile, interests),
-    )
-    initials = (profile.first[:1] + profile.last[:1]).upper()
-    user.avatar_key = _store_image(_avatar_png(rng, initials), media.AVATAR)
-    if rng.random() < 1 / 3:
-        user.cover_key = _store_image(_landscape_png(rng, COVER_SIZE), media.COVER)
-    return user
 
 
 def _title(role: str) -> str:
@@ -430,19 +591,18 @@ def _add_friendships(demo: Demo, pairs: list[tuple[int, int]]) -> None:
         met = max(people[a].joined, people[b].joined) + HOUR
         timed.append((demo.soon_after(met, 10 * DAY), a, b))
     timed.sort()
-    rows = []
     for moment, a, b in timed:
         people[a].friends.add(b)
         people[b].friends.add(a)
-        ids = (people[a].user.id, people[b].user.id)
-        rows.append(Friendship(user_id=ids[0], friend_id=ids[1], created_at=moment))
-        rows.append(Friendship(user_id=ids[1], friend_id=ids[0], created_at=moment))
+        asker, accepter = people[a].user, people[b].user
+        send_friend_request(asker, accepter)
+        accept_friend_request(accepter, asker)
+        _date(demo, moment)
         # Friends nearly always follow each other too, from the day they became friends.
         for follower, followed in ((a, b), (b, a)):
             if demo.rng.random() < 0.9:
                 demo.follows.add((follower, followed))
         demo.friend_times[(a, b)] = moment
-    db.session.add_all(rows)
     demo.counts["friendships"] = len(timed)
 
 
@@ -459,14 +619,9 @@ def _add_follows(demo: Demo, extra: set[tuple[int, int]]) -> None:
             moment = demo.soon_after(both + 10 * MINUTE, 14 * DAY)
         timed.append((moment, follower, followed))
     timed.sort()
-    db.session.add_all(
-        Follow(
-            follower_id=people[follower].user.id,
-            followed_id=people[followed].user.id,
-            created_at=moment,
-        )
-        for moment, follower, followed in timed
-    )
+    for moment, follower, followed in timed:
+        follow(people[follower].user, people[followed].user)
+        _date(demo, moment)
     demo.counts["follows"] = len(timed)
 
 
@@ -489,14 +644,9 @@ def _add_friend_requests(demo: Demo) -> None:
         both = max(people[sender].joined, people[receiver].joined, demo.now - 10 * DAY)
         timed.append((demo.between(both, demo.now - 30 * MINUTE), sender, receiver))
     timed.sort()
-    db.session.add_all(
-        FriendRequest(
-            sender_id=people[sender].user.id,
-            receiver_id=people[receiver].user.id,
-            created_at=moment,
-        )
-        for moment, sender, receiver in timed
-    )
+    for moment, sender, receiver in timed:
+        send_friend_request(people[sender].user, people[receiver].user)
+        _date(demo, moment)
     demo.counts["friend requests"] = len(timed)
 
 
@@ -506,45 +656,40 @@ def _add_friend_requests(demo: Demo) -> None:
 
 
 def _create_rooms(demo: Demo, progress: Progress) -> None:
-    topics = _ensure_topics(demo)
+    people = demo.people
     # Seeding an existing database again must not make a second lobby.
     has_lobby = db.session.scalar(select(Room.id).where(Room.is_lobby).limit(1)) is not None
     plans = list(ROOMS) if has_lobby else [LOBBY, *ROOMS]
-    planned = [_plan_room(demo, plan, topics[plan.topic]) for plan in plans]
-    planned.sort(key=lambda item: item[0].created_at)
-    db.session.add_all(room for room, _, _ in planned)
-    db.session.flush()
-    messages: list[RoomMessage] = []
-    with progress(planned, "Rooms and messages") as bar:
+    planned = sorted((_plan_room(demo, plan) for plan in plans), key=lambda item: item[0])
+    rooms: list[tuple[Room, RoomPlan, dict[int, datetime]]] = []
+    for created, plan, members in planned:
+        host = next(iter(members))
+        room = create_room(people[host].user, plan.name, plan.topic, plan.description)
+        if plan is LOBBY:
+            # No action makes a lobby: `flask seed` is where the one lobby comes from.
+            room.is_lobby = True
+            db.session.commit()
+        _date(demo, created)
+        rooms.append((room, plan, members))
+    messages: list[tuple[datetime, Room, int, str]] = []
+    with progress(rooms, "Rooms and messages") as bar:
         for room, plan, members in bar:
-            db.session.add_all(
-                RoomMember(room_id=room.id, user_id=demo.people[index].user.id, joined_at=moment)
-                for index, moment in members.items()
-            )
+            host = room.host_id
+            for index, moment in members.items():
+                if people[index].user.id != host:
+                    join(people[index].user, room)
+                    _date(demo, moment)
             messages.extend(_room_messages(demo, room, plan, members))
-    messages.sort(key=lambda message: message.created_at)
-    db.session.add_all(messages)
-    demo.counts["rooms"] = len(planned)
+    messages.sort(key=lambda message: message[0])
+    for moment, room, author, body in messages:
+        message = rooms_actions.send_message(people[author].user, room, body)
+        _date(demo, moment, message)
+    demo.counts["rooms"] = len(rooms)
     demo.counts["room messages"] = len(messages)
 
 
-def _ensure_topics(demo: Demo) -> dict[str, Topic]:
-    existing = {topic.name.lower(): topic for topic in db.session.scalars(select(Topic))}
-    topics = {}
-    for offset, name in enumerate((GENERAL, *TOPICS)):
-        topic = existing.get(name.lower())
-        if topic is None:
-            topic = Topic(name=name, created_at=demo.start + offset * MINUTE)
-            db.session.add(topic)
-        topics[name] = topic
-    db.session.flush()
-    return topics
-
-
-def _plan_room(
-    demo: Demo, plan: RoomPlan, topic: Topic
-) -> tuple[Room, RoomPlan, dict[int, datetime]]:
-    """A room (not yet flushed) and its members: person index -> when they joined."""
+def _plan_room(demo: Demo, plan: RoomPlan) -> tuple[datetime, RoomPlan, dict[int, datetime]]:
+    """When a room opens, and its members: person index -> when they joined, host first."""
     rng, people = demo.rng, demo.people
     is_lobby = plan is LOBBY
     if is_lobby:
@@ -554,15 +699,6 @@ def _plan_room(
         fans = [index for index, person in enumerate(people) if plan.topic in person.interests]
         host = rng.choice(fans or range(len(people)))
         created = demo.soon_after(people[host].joined + HOUR, 10 * DAY)
-    room = Room(
-        name=plan.name,
-        topic_id=topic.id,
-        host_id=people[host].user.id,
-        description=plan.description,
-        is_lobby=is_lobby,
-        created_at=created,
-        updated_at=created,
-    )
     members = {host: created}
     for index, person in enumerate(people):
         chance = 0.6 if is_lobby else 0.75 if plan.topic in person.interests else 0.12
@@ -571,12 +707,13 @@ def _plan_room(
     if not is_lobby:
         for index, joined in members.items():
             people[index].rooms.append((joined, plan.name))
-    return room, plan, members
+    return created, plan, members
 
 
 def _room_messages(
     demo: Demo, room: Room, plan: RoomPlan, members: dict[int, datetime]
-) -> list[RoomMessage]:
+) -> list[tuple[datetime, Room, int, str]]:
+    """The room's chat, planned: (when, room, author's index, text)."""
     rng = demo.rng
     count = rng.randint(15, 60)
     threads = [(plan.opening,), *_chat_threads(rng, plan.topic, count - 1)]
@@ -585,7 +722,7 @@ def _room_messages(
         demo.between(opened + 10 * MINUTE, demo.now) for _ in range(len(threads) - 1)
     )
     host = next(iter(members))
-    messages = []
+    messages: list[tuple[datetime, Room, int, str]] = []
     for thread, start in zip(threads, starts, strict=True):
         moment = start
         speakers: list[int] = []
@@ -597,14 +734,7 @@ def _room_messages(
             else:
                 author = _chat_author(demo, members, moment, speakers)
             speakers.append(author)
-            messages.append(
-                RoomMessage(
-                    room_id=room.id,
-                    author_id=demo.people[author].user.id,
-                    body=str(line),
-                    created_at=moment,
-                )
-            )
+            messages.append((moment, room, author, str(line)))
             moment = min(moment + rng.randint(20, 480) * timedelta(seconds=1), demo.now)
     return messages
 
@@ -660,23 +790,18 @@ def _create_posts(demo: Demo, progress: Progress) -> None:
             first = author not in has_posted
             body, topic = _post_body(demo, author, moment, present, usage, first)
             has_posted.add(author)
-            post = Post(
-                author_id=people[author].user.id,
-                body=body,
-                created_at=moment,
-                like_count=0,
-                comment_count=0,
-            )
-            if rng.random() < 0.04:
-                post.edited_at = demo.soon_after(post.created_at, 30 * MINUTE)
+            edited = demo.soon_after(moment, 30 * MINUTE) if rng.random() < 0.04 else None
+            image = None
             if topic in PHOTO_TOPICS and image_budget and rng.random() < 0.5:
-                post.image_key = _store_image(
-                    _landscape_png(rng, POST_IMAGE_SIZE), media.POST_IMAGE
-                )
+                image = _picture(_landscape_png(rng, POST_IMAGE_SIZE), media.POST_IMAGE)
                 image_budget -= 1
+            post = create_post(people[author].user, body, image)
+            _stored(demo, media.POST_IMAGE.kind, post.image_key)
+            _date(demo, moment, post)
+            if edited is not None:
+                # Marked edited (the text is the same): the "edited" label shows on some posts.
+                _stamp(demo, post, edited_at=edited)
             demo.posts.append((post, author, topic))
-    db.session.add_all(post for post, _, _ in demo.posts)
-    db.session.flush()
     demo.counts["posts"] = len(demo.posts)
 
 
@@ -729,20 +854,25 @@ def _fill(template: str, context: dict[str, str]) -> str:
 
 
 def _create_reactions(demo: Demo, progress: Progress) -> None:
-    likes: list[PostLike] = []
-    comments: list[tuple[Comment, Comment | None]] = []
-    with progress(demo.posts, "Likes and comments") as bar:
-        for post, author, topic in bar:
-            post_likes = _likes_for(demo, post, author, topic)
-            post_comments = _comments_for(demo, post, author, topic)
-            post.like_count = len(post_likes)
-            post.comment_count = len(post_comments)
-            likes.extend(post_likes)
-            comments.extend(post_comments)
-    likes.sort(key=lambda like: like.created_at)
-    db.session.add_all(likes)
+    likes: list[tuple[datetime, Post, int]] = []
+    comments: list[_Remark] = []
+    for post, author, topic in demo.posts:
+        likes.extend(_likes_for(demo, post, author, topic))
+        comments.extend(_comments_for(demo, post, author, topic))
+    likes.sort(key=lambda like: like[0])
+    with progress(likes, "Likes") as bar:
+        for moment, post, liker in bar:
+            like_post(demo.people[liker].user, post)
+            _date(demo, moment)
     # Stable sort: a reply made in the same instant as its parent still comes after it.
-    _insert_comments(sorted(comments, key=lambda entry: entry[0].created_at))
+    comments.sort(key=lambda remark: remark.created_at)
+    with progress(comments, "Comments and replies") as bar:
+        for remark in bar:
+            parent = remark.parent.row if remark.parent is not None else None
+            remark.row = add_comment(
+                demo.people[remark.writer].user, remark.post, remark.body, parent
+            )
+            _date(demo, remark.created_at)
     demo.counts["likes"] = len(likes)
     demo.counts["comments"] = len(comments)
 
@@ -764,41 +894,48 @@ def _audience(demo: Demo, post: Post, author: int, topic: str) -> tuple[list[int
     return others, weights
 
 
-def _likes_for(demo: Demo, post: Post, author: int, topic: str) -> list[PostLike]:
+def _likes_for(demo: Demo, post: Post, author: int, topic: str) -> list[tuple[datetime, Post, int]]:
+    """The post's likes, planned: (when, post, liker's index)."""
     rng, people = demo.rng, demo.people
     others, weights = _audience(demo, post, author, topic)
     mean = max(1.0, len(people) * 0.08) * people[author].activity
     count = min(len(others), round(rng.expovariate(1 / mean)))
     return [
-        PostLike(
-            post_id=post.id,
-            user_id=people[liker].user.id,
-            created_at=demo.soon_after(max(post.created_at, people[liker].joined), 3 * DAY),
-        )
+        (demo.soon_after(max(post.created_at, people[liker].joined), 3 * DAY), post, liker)
         for liker in _weighted_sample(rng, others, weights, count)
     ]
+
+
+@dataclass
+class _Remark:
+    """A comment or reply, planned; `row` is the comment once add_comment wrote it."""
+
+    post: Post
+    writer: int
+    body: str
+    created_at: datetime
+    parent: _Remark | None = None
+    row: Comment | None = None
 
 
 @dataclass
 class _Thread:
     """A top-level comment, and the post author's answer it waits for, if any."""
 
-    comment: Comment
+    comment: _Remark
     writer: int
     answer: str | None
     answered: bool = False
 
 
-def _comments_for(
-    demo: Demo, post: Post, author: int, topic: str
-) -> list[tuple[Comment, Comment | None]]:
+def _comments_for(demo: Demo, post: Post, author: int, topic: str) -> list[_Remark]:
     rng, people = demo.rng, demo.people
     others, weights = _audience(demo, post, author, topic)
     if not others:
         return []
     pool = GENERIC_COMMENTS + TOPIC_COMMENTS.get(topic, ()) * 2
     context = {"name": people[author].user.first_name}
-    entries: list[tuple[Comment, Comment | None]] = []
+    entries: list[_Remark] = []
     threads: list[_Thread] = []
     unused = list(pool)
     said: set[str] = set()
@@ -811,7 +948,7 @@ def _comments_for(
             line, answer = (remark, None) if isinstance(remark, str) else remark
             comment = _comment(demo, post, post.created_at, writer, _fill(line, context))
             threads.append(_Thread(comment, writer, answer))
-            entries.append((comment, None))
+            entries.append(comment)
             continue
         parent_context = {**context, "parent": people[thread.writer].user.username}
         if thread.answer is not None:
@@ -824,9 +961,9 @@ def _comments_for(
             writer = rng.choice([index for index in others if index != thread.writer])
             line = _unsaid(rng, OTHER_REPLIES, said)
         body = _fill(line, parent_context)
-        entries.append(
-            (_comment(demo, post, thread.comment.created_at, writer, body), thread.comment)
-        )
+        reply = _comment(demo, post, thread.comment.created_at, writer, body)
+        reply.parent = thread.comment
+        entries.append(reply)
     return entries
 
 
@@ -837,21 +974,10 @@ def _unsaid(rng: random.Random, lines: Sequence[str], said: set[str]) -> str:
     return line
 
 
-def _comment(demo: Demo, post: Post, since: datetime, writer: int, body: str) -> Comment:
+def _comment(demo: Demo, post: Post, since: datetime, writer: int, body: str) -> _Remark:
     person = demo.people[writer]
     moment = demo.soon_after(max(since, person.joined) + MINUTE, 2 * DAY)
-    return Comment(post_id=post.id, author_id=person.user.id, body=body, created_at=moment)
-
-
-def _insert_comments(entries: list[tuple[Comment, Comment | None]]) -> None:
-    """Add comments in time order; a reply needs its parent's id, so flush when it has none."""
-    for comment, parent in entries:
-        if parent is not None:
-            if parent.id is None:
-                db.session.flush()
-            comment.parent_id = parent.id
-        db.session.add(comment)
-    db.session.flush()
+    return _Remark(post, writer, body, moment)
 
 
 # ---------------------------------------------------------------------------
@@ -871,14 +997,6 @@ def _weighted_sample(
 # ---------------------------------------------------------------------------
 # Generated pictures
 # ---------------------------------------------------------------------------
-
-
-def _store_image(png: bytes, spec: media.ImageSpec) -> str:
-    """Run a generated picture through the upload pipeline, as if a person uploaded it."""
-    key = media.store(media.process_image(BytesIO(png), spec))
-    # If the seed fails later, its files go with its rows.
-    on_rollback(lambda: media.delete_stored(spec.kind, key))
-    return key
 
 
 def _png(image: Image.Image) -> bytes:
@@ -1029,34 +1147,27 @@ def _create_conversations(demo: Demo, progress: Progress) -> None:
         for (a, b), since in bar:
             people = (demo.people[a].user, demo.people[b].user)
             lines = rng.randint(2, len(DIRECT_LINES))
-            conversation = Conversation(
-                kind=ConversationKind.DIRECT,
-                direct_key=f"{min(u.id for u in people)}:{max(u.id for u in people)}",
-                created_at=since,
-            )
+            moment = demo.between(since, demo.now)
+            conversation = direct_conversation(*people)
+            _date(demo, moment)
             topic = demo.people[a].interests[0] if demo.people[a].interests else "music"
-            made += _converse(demo, conversation, people, DIRECT_LINES[:lines], since, topic)
+            made += _converse(demo, conversation, people, DIRECT_LINES[:lines], moment, topic)
     group_people = [0, *sorted(demo.people[0].friends)[:3]]
     if len(group_people) > 1:
         users = [demo.people[index].user for index in group_people]
         since = max(u.created_at for u in users) + HOUR
-        group = Conversation(kind=ConversationKind.GROUP, name=HIKE["name"], admin_id=users[0].id)
-        made += _converse(demo, group, users, GROUP_LINES, since, HIKE["topic"])
+        moment = demo.between(since, demo.now)
+        group = create_group(users[0], HIKE["name"], users[1:])
+        _date(demo, moment)
+        for user in users[1:]:
+            accept_invite(user, group)
+        made += _converse(demo, group, users, GROUP_LINES, moment, HIKE["topic"])
         if len(demo.people) > 5:
             host = demo.people[len(demo.people) - 1].user
-            book_swap = Conversation(
-                kind=ConversationKind.GROUP, name=BOOK_SWAP["name"], admin_id=host.id
-            )
-            made += _converse(demo, book_swap, [host], (BOOK_SWAP["opening"],), since, "")
-            db.session.add(
-                ConversationMember(
-                    conversation_id=book_swap.id,
-                    user_id=users[0].id,
-                    status=MemberStatus.INVITED,
-                    invited_by_id=host.id,
-                    joined_at=demo.now,
-                )
-            )
+            moment = demo.between(since, demo.now)
+            book_swap = create_group(host, BOOK_SWAP["name"], [users[0]])
+            _date(demo, moment)
+            made += _converse(demo, book_swap, [host], (BOOK_SWAP["opening"],), moment, "")
     demo.counts["conversations"] = made
 
 
@@ -1068,37 +1179,28 @@ def _converse(
     since: datetime,
     topic: str,
 ) -> int:
-    """Write the conversation, its members and its lines in turn; everyone has read all
+    """Write the conversation's lines in turn, from `since` on; everyone has read all
     but the first person, who has the last message of some unread."""
-    moment = demo.between(since, demo.now)
-    conversation.created_at = moment
-    db.session.add(conversation)
-    db.session.flush()
-    messages = []
+    # Members joined when the conversation began (accept_invite stamps the present).
+    db.session.execute(
+        update(ConversationMember)
+        .where(ConversationMember.conversation_id == conversation.id)
+        .values(joined_at=since)
+    )
+    moment = since
+    sent: list[Message] = []
     for number, line in enumerate(lines):
         author = users[number % len(users)]
-        messages.append(
-            Message(
-                conversation_id=conversation.id,
-                author_id=author.id,
-                body=line.replace("{topic}", topic or "music"),
-                created_at=moment,
-            )
-        )
+        if sent:  # who answers has read what came before (and its notice goes)
+            mark_read(author, conversation, sent[-1].id)
+        body = line.replace("{topic}", topic or "music")
+        message = messages_actions.send_message(author, conversation, body)
+        _date(demo, moment, message)
+        _stamp(demo, conversation, last_message_at=moment)
+        sent.append(message)
         moment = min(moment + demo.rng.randint(1, 90) * MINUTE, demo.now)
-    db.session.add_all(messages)
-    db.session.flush()
-    conversation.last_message_at = messages[-1].created_at
     for user in users:
         unread = user.id == demo.people[0].user.id and demo.rng.random() < 0.5
-        last_read = messages[-2].id if unread and len(messages) > 1 else messages[-1].id
-        db.session.add(
-            ConversationMember(
-                conversation_id=conversation.id,
-                user_id=user.id,
-                status=MemberStatus.ACTIVE,
-                joined_at=conversation.created_at,
-                last_read_id=last_read,
-            )
-        )
+        last_read = sent[-2].id if unread and len(sent) > 1 else sent[-1].id
+        mark_read(user, conversation, last_read)
     return 1
