@@ -309,6 +309,8 @@ def _no_rate_limits() -> Iterator[None]:
         config["RATELIMIT_ENABLED"] = enabled
 
 
+# The columns an action fills with the present.
+DATED = ("created_at", "updated_at", "joined_at")
 # Notifications older than this are read: their people have been around since.
 READ_AFTER = 2 * DAY
 
@@ -322,10 +324,6 @@ def _date(demo: Demo, moment: datetime, *rows: Any) -> None:
             values["read_at"] = moment + HOUR
         _stamp(demo, row, **values)
     demo.fresh.clear()
-
-
-# The columns an action fills with the present.
-DATED = ("created_at", "updated_at", "joined_at")
 
 
 def _stamp(demo: Demo, row: Any, **values: datetime) -> None:
