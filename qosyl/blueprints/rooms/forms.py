@@ -6,7 +6,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from qosyl.actions.rooms import MAX_MESSAGE_LENGTH
+from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.actions.rooms import NAME_LENGTH
 from qosyl.actions.rooms import TOPIC_LENGTH
 from qosyl.forms import ChatMessageForm
