@@ -240,8 +240,8 @@ def seed_demo(*, users: int, random_seed: int, progress: Progress) -> dict[str, 
     their rules: counters, rendered markup, the hashtag and mention index, notifications.
     All or nothing: a failure leaves no rows and no picture files.
 
-    Needs an app context and a request context. "friendships" counts pairs of friends
-    (the table holds a row per direction).
+    Needs an app context (the actions need no request context). "friendships" counts
+    pairs of friends (the table holds a row per direction).
     """
     if users < 1:
         raise ValueError("The demo needs at least one user.")
