@@ -19,6 +19,7 @@ from qosyl import media
 from qosyl.actions.rooms import EDIT_WINDOW
 from qosyl.notification_kinds import sentence_html
 from qosyl.queries import header_counts
+from qosyl.watching import MAX_WATCHED_POSTS
 
 
 def avatar_url(user, variant: str = "thumb") -> str | None:
@@ -129,6 +130,7 @@ def register_template_helpers(app: Flask) -> None:
         limit_text=media.limit_text,
         csrf_field=csrf_field,
         chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
+        watched_posts_limit=MAX_WATCHED_POSTS,
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago

@@ -8,7 +8,8 @@ import { observed } from "./socket.js";
 import { socket } from "./socket.js";
 
 function listen() {
-  const MAX_POSTS = 100; // qosyl/watching.py MAX_WATCHED_POSTS
+  // The server's own limit (qosyl/watching.py), written on <body> by base.html.
+  const MAX_POSTS = Number(document.body.dataset.watchLimit) || Infinity;
 
   let watched = "";
   let pending = false;
