@@ -106,6 +106,12 @@ function holdAll(note) {
   for (const entry of queue) showPending(entry, note);
 }
 
+// A word for each chat on this page with messages waiting, in that chat's own status line
+// (messages written in a chat this tab has since left have no box here, and no line).
+function tellWaiting(text) {
+  for (const box of new Set(queue.map(boxOf))) if (box) status(box, text);
+}
+
 async function flush() {
   if (flushing) return;
   flushing = true;
@@ -114,7 +120,7 @@ async function flush() {
     while (queue.length) {
       if (!navigator.onLine) {
         holdAll("Waiting for the connection…");
-        status(boxOf(queue[0]) || document.body, "You are offline: your messages will be sent when the connection is back.");
+        tellWaiting("You are offline: your messages will be sent when the connection is back.");
         return;  // "online" and a reconnect call flush again
       }
       if (!(await deliver(queue[0]))) return;  // keep the order: the same one goes next
