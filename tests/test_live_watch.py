@@ -144,6 +144,12 @@ def test_an_oversized_list_is_refused(app, user):
     assert reply["ok"]
 
 
+def test_pages_tell_live_js_the_servers_watch_limit(logged_in):
+    """live.js trims its list to the server's limit, read from the page, not a copy of it."""
+    html = logged_in.get("/").get_data(as_text=True)
+    assert f'data-watch-limit="{MAX_WATCHED_POSTS}"' in html
+
+
 def test_an_anonymous_socket_is_refused(app):
     socket = socketio.test_client(app, flask_test_client=app.test_client())
     assert not socket.is_connected()

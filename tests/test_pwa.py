@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from io import BytesIO
+from pathlib import Path
 
 from PIL import Image
 
@@ -68,3 +69,45 @@ def test_offline_page_is_standalone_and_personal_data_free(logged_in):
 
 def test_pages_link_the_manifest(client):
     assert b'<link rel="manifest" href="/manifest.webmanifest">' in client.get("/").data
+
+
+STATIC = Path(__file__).resolve().parents[1] / "qosyl" / "static"
+IMPORT = re.compile(r'^(?:import|export)\b[^"\']*?from\s+["\'](\.{1,2}/[^"\']+)["\'];', re.M)
+
+
+def _precached_paths(client) -> set[str]:
+    body = client.get("/sw.js").get_data(as_text=True)
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1))
+    return {url.split("?")[0] for url in precache}
+
+
+def test_service_worker_precaches_every_script_and_every_module_it_imports(client):
+    """Offline, a page needs each of its scripts, and each file a module imports too."""
+    precached = _precached_paths(client)
+    scripts = sorted((STATIC / "js").rglob("*.js"))
+    assert STATIC / "js" / "presence.js" in scripts
+    assert STATIC / "js" / "chat" / "outbox.js" in scripts
+    for script in scripts:
+        assert f"/static/{script.relative_to(STATIC).as_posix()}" in precached, script
+        for target in IMPORT.findall(script.read_text()):
+            imported = (script.parent / target).resolve()
+            assert imported.is_file(), (script, target)
+            assert f"/static/{imported.relative_to(STATIC).as_posix()}" in precached
+
+
+def test_no_module_imports_a_script_a_page_loads_itself(client):
+    """A page loads its scripts with a version in the URL and modules import bare paths:
+    a script both loaded and imported would run twice (two sockets, every handler twice)."""
+    html = client.get("/").get_data(as_text=True)
+    loaded = {
+        (STATIC / src.removeprefix("/static/")).resolve()
+        for src in re.findall(r'<script type="module" src="([^"?]+)', html)
+    }
+    assert STATIC / "js" / "chat" / "main.js" in loaded
+    imported = {
+        (script.parent / target).resolve()
+        for script in (STATIC / "js").rglob("*.js")
+        for target in IMPORT.findall(script.read_text())
+    }
+    assert STATIC / "js" / "socket.js" in imported
+    assert not loaded & imported

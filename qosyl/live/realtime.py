@@ -4,7 +4,7 @@ Pushes `static/js/realtime.js` reads:
 - ``html``: the same markup for every recipient, swapped into a target;
 - ``trigger``: an event name fired on <body>; regions listening refetch over HTTP;
 - ``notification``: a new notification (a line for the toast; the list refetches);
-chat events are `static/js/chat.js`'s.
+chat events are `static/js/chat/`'s.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The browser's subscriber: each event becomes the push `static/js/realtime.js` and
-`static/js/chat.js` read, with the HTML a tab swaps in rendered here, once per broadcast.
+`static/js/chat/` read, with the HTML a tab swaps in rendered here, once per broadcast.
 
 Markup is the same for every recipient; per-viewer controls come from data attributes
 (`data-author-id` against `<body data-user-id>`), and the server checks every action again.

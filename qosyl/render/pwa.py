@@ -30,16 +30,12 @@ ICONS: dict[str, tuple[int, bool]] = {
 SHELL_STATIC_FILES = (
     "css/app.css",
     "css/code.css",
-    "js/app.js",
-    "js/realtime.js",
-    "js/chat.js",
-    "js/live.js",
-    "js/presence.js",
-    "js/offline.js",
-    "js/viewer.js",
     "vendor/htmx.min.js",
     "vendor/socket.io.min.js",
 )
+# Every script of ours is kept too, found on disk rather than listed: an ES module's imports
+# are fetched as files of their own, and a page opened offline needs each one.
+SHELL_SCRIPTS = "js/**/*.js"
 
 
 @cache
@@ -94,13 +90,18 @@ def manifest() -> dict:
     }
 
 
+def shell_files(static_folder: Path) -> list[str]:
+    """The static files the service worker keeps; scripts from disk, so none is forgotten."""
+    scripts = sorted(
+        path.relative_to(static_folder).as_posix() for path in static_folder.glob(SHELL_SCRIPTS)
+    )
+    return [name for name in SHELL_STATIC_FILES if (static_folder / name).is_file()] + scripts
+
+
 def precache_urls() -> list[str]:
-    static_folder = Path(current_app.static_folder)
     urls = [url_for("main.offline")]
     urls += [
-        url_for("static", filename=name)
-        for name in SHELL_STATIC_FILES
-        if (static_folder / name).is_file()
+        url_for("static", filename=name) for name in shell_files(Path(current_app.static_folder))
     ]
     urls += [url_for("main.icon", name=name) for name in ICONS]
     return urls

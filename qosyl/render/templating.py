@@ -15,6 +15,7 @@ from markupsafe import escape
 from markupsafe import Markup
 
 from qosyl.actions.chat import EDIT_WINDOW
+from qosyl.live.watching import MAX_WATCHED_POSTS
 from qosyl.notification_kinds import sentence_html
 from qosyl.reads.notifications import header_counts
 from qosyl.render import markup
@@ -129,6 +130,7 @@ def register_template_helpers(app: Flask) -> None:
         limit_text=media.limit_text,
         csrf_field=csrf_field,
         chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
+        watched_posts_limit=MAX_WATCHED_POSTS,
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago

@@ -124,7 +124,7 @@ class ImageField(FileField):
 
 class ChatMessageForm(FlaskForm):
     """A chat message box, in rooms and conversations: the text and the id of this send
-    (set by chat.js; a resend carries the same one)."""
+    (set by js/chat/outbox.js; a resend carries the same one)."""
 
     body = TextAreaField(
         "Message",

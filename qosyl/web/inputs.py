@@ -29,7 +29,7 @@ _MAX_DIGITS = len(str(MAX_ID))
 MAX_PAGE = 1000
 
 
-# What a browser's form sends (htmx and chat.js send FormData: multipart).
+# What a browser's form sends (htmx and js/chat/ send FormData: multipart).
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Blueprints whose routes read bodies that are not forms, e.g. a JSON API under /api/.
 # None yet: add the blueprint's name here when it has its own parsing and validation.

@@ -225,6 +225,50 @@ def test_a_message_written_offline_is_delivered_once(
     b_context.close()
 
 
+def test_a_message_waiting_for_a_chat_left_behind_speaks_in_no_other_chat(
+    browser, base_url, make_live_user, live_server
+):
+    """Offline, the outbox says so in the status line of the chat a message waits for. A
+    message for a chat the tab has since left (the page swapped in place, as a boosted link
+    does, keeps the outbox) writes in no other chat's line, and still goes out later."""
+    ana = make_live_user(first_name="Ana", last_name="Mover")
+    bo = make_live_user(first_name="Bo", last_name="First")
+    cy = make_live_user(first_name="Cy", last_name="Second")
+    first = conversation_url(live_server, ana, bo)
+    second = conversation_url(live_server, ana, cy)
+    context, page = open_as(browser, base_url, ana)
+    page.goto(first)
+    open_conversation(page)
+    page.route(
+        f"**{first}",
+        lambda route: route.abort() if route.request.method == "POST" else route.fallback(),
+    )
+    send(page, "for Bo, sent later")
+    expect(chat(page).locator(".message--pending")).to_contain_text("Waiting for the connection")
+
+    page.evaluate("(url) => htmx.ajax('GET', url, {target: 'body', swap: 'innerHTML'})", second)
+    box = f"[data-chat-conversation='{second.rsplit('/', 1)[1]}']"
+    wait_until(page, f'Boolean(document.querySelector("{box}[data-chat-ready]"))')
+    context.set_offline(True)
+    wait_until(page, "navigator.onLine === false")
+    # What the outbox does on "online" (and on its retry timer): try, and find no network.
+    # Read at once: a lost connection soon writes its own line there.
+    status = page.evaluate(
+        "(box) => { window.dispatchEvent(new Event('online'));"
+        " return document.querySelector(`${box} [data-chat-status]`).textContent; }",
+        box,
+    )
+    assert "offline" not in status
+
+    page.unroute(f"**{first}")
+    context.set_offline(False)
+    page.goto(first)
+    open_conversation(page)
+    expect(chat(page).locator(".message[data-message-id]")).to_have_count(1)
+    expect(chat(page)).to_contain_text("for Bo, sent later")
+    context.close()
+
+
 def test_a_group_with_an_invite_accepted_and_a_member_removed(
     browser, base_url, make_live_user, live_server
 ):

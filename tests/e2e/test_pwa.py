@@ -111,6 +111,8 @@ def test_visited_pages_stay_readable_offline_and_come_back_online(
     context.set_offline(True)
     page.reload()
     expect(page.get_by_text("See you on the train")).to_be_visible()
+    # The chat's modules ran: the entry script and every file it imports came from the cache.
+    wait_until(page, "document.querySelector('[data-chat-conversation]').dataset.chatReady === '1'")
     banner = page.get_by_text("You are offline: this is a saved copy")
     expect(banner).to_be_visible()
     page.goto("/messages")

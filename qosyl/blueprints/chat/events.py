@@ -9,7 +9,7 @@ domain error and translated by errors.socket_error, {"error": "..."}.
   reach every tab through `user:<id>` already, so subscribing marks the conversation as open
   in this tab (no notification while it is open, see qosyl/live/viewing.py).
 - unsubscribe: the tab left the stream's page.
-- send / delete: what the browser does over HTTP (chat.js posts forms, so pages also work
+- send / delete: what the browser does over HTTP (js/chat/ posts forms, so pages also work
   without JavaScript), for clients that only speak Socket.IO (the JSON API's, next). The
   same actions and access helpers as the routes: the same refusals, word for word.
 - typing (conversations): tell the other members' tabs, at most once a second.

@@ -1,5 +1,5 @@
 """Private messages: the conversation list, starting a conversation, and a conversation's
-HTTP side (history, sending, read position). Live delivery is in events.py and chat.js."""
+HTTP side (history, sending, read position). Live delivery is in blueprints/chat/events.py and js/chat/."""
 
 from __future__ import annotations
 
@@ -243,7 +243,7 @@ def attachment(conversation_id: int, attachment_id: int):
 
 @bp.post("/messages/<int:conversation_id>/read")
 def read(conversation_id: int):
-    """The viewer has seen the conversation up to a message id (sent by chat.js)."""
+    """The viewer has seen the conversation up to a message id (sent by js/chat/conversation.js)."""
     conversation = access_conversation(current_user, conversation_id)
     up_to = form_int("up_to_id")
     if up_to is None:

@@ -4,11 +4,12 @@
 // - a new comment on the open post page is fetched as this viewer and put under its parent;
 //   a deleted one goes. Counts and participant lists come as "html" and "trigger" pushes,
 //   which realtime.js handles.
-(() => {
-  "use strict";
-  const socket = window.qosyl && window.qosyl.socket;
-  if (!socket) return;
-  const MAX_POSTS = 100; // qosyl/live/watching.py MAX_WATCHED_POSTS
+import { observed } from "./socket.js";
+import { socket } from "./socket.js";
+
+function listen() {
+  // The server's own limit (qosyl/live/watching.py), written on <body> by base.html.
+  const MAX_POSTS = Number(document.body.dataset.watchLimit) || Infinity;
 
   let watched = "";
   let pending = false;
@@ -28,7 +29,7 @@
       watched = wanted;
       // The answer says what the server let this tab watch (tests wait for it too).
       socket.emit("live:watch", { posts, room }, (answer) => {
-        window.qosyl.watched = answer;
+        observed.watched = answer;
       });
     }, 0);
   }
@@ -75,4 +76,6 @@
       if (item && !item.querySelector(".htmx-request")) item.remove();
     }
   });
-})();
+}
+
+if (socket) listen();

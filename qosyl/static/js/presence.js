@@ -1,13 +1,12 @@
 // Presence (MSG-3): tell the server when this tab is away (hidden, or no input for five
 // minutes) and when it is back, and keep every presence dot on the page up to date.
-(() => {
-  "use strict";
+import { socket } from "./socket.js";
+
+function listen() {
   const IDLE_MS = 5 * 60 * 1000;
   // Redis forgets tabs it has not heard from in ten minutes (qosyl/live/presence.py).
   const KEEPALIVE_MS = 4 * 60 * 1000;
   const STATES = ["online", "away", "offline"];
-  const socket = window.qosyl && window.qosyl.socket;
-  if (!socket) return;
 
   let lastInput = Date.now();
   // What the server believes of this connection; a new connection starts online.
@@ -47,4 +46,6 @@
       if (label) label.textContent = state;
     }
   });
-})();
+}
+
+if (socket) listen();

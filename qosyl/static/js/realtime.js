@@ -1,14 +1,11 @@
-// The live channel: one Socket.IO connection per tab of a signed-in user.
+// The live channel's general pushes, on the one connection socket.js makes per tab.
 // "html" swaps the same markup for everyone; "trigger" fires an event on <body>
 // so regions refetch their own view; "notification" also shows a toast.
-(() => {
-  "use strict";
-  const userId = document.body.dataset.userId;
-  if (!userId || typeof io === "undefined") return;
+import { me as userId } from "./socket.js";
+import { socket } from "./socket.js";
+import { toast } from "./toast.js";
 
-  const socket = io();
-  window.qosyl = Object.assign(window.qosyl || {}, { socket });
-
+function listen() {
   socket.on("html", ({ target, html, swap }) => {
     const element = document.querySelector(target);
     if (element) htmx.swap(element, html, { swapStyle: swap || "beforeend" });
@@ -35,7 +32,7 @@
 
   socket.on("notification", ({ text }) => {
     htmx.trigger(document.body, "notifications-changed");
-    window.qosyl.toast(text);
+    toast(text);
   });
 
   socket.on("connect", () => document.body.classList.remove("is-offline"));
@@ -51,6 +48,8 @@
   socket.on("connect_error", (error) => {
     if (socket.active) return; // a network failure: Socket.IO tries again by itself
     if (error.message === "unauthorized") reloadIfSignedOut().catch(() => {});
-    else window.qosyl.toast(error.message, "error");
+    else toast(error.message, "error");
   });
-})();
+}
+
+if (socket) listen();
