@@ -1,5 +1,6 @@
 """Private messages: the conversation list, starting a conversation, and a conversation's
-HTTP side (history, sending, read position). Live delivery is in blueprints/chat/events.py and js/chat/."""
+HTTP side (history, sending, read position). Live delivery is in blueprints/chat/events.py
+and static/js/chat/."""
 
 from __future__ import annotations
 
