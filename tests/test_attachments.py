@@ -31,6 +31,13 @@ def ctx(app: Flask):
         yield app
 
 
+@pytest.fixture
+def request_ctx(app: Flask):
+    """Sending a file builds a response, which belongs to a request."""
+    with app.test_request_context():
+        yield app
+
+
 def folder(app: Flask) -> Path:
     return Path(app.config["UPLOAD_FOLDER"]) / "attachments"
 
@@ -280,7 +287,7 @@ def send(stored: attachments.StoredAttachment, **options):
     return response
 
 
-def test_send_pdf_is_always_a_download_with_protective_headers(ctx):
+def test_send_pdf_is_always_a_download_with_protective_headers(request_ctx):
     stored = store(PDF, "report.pdf")
     for inline in (False, True):
         response = send(stored, inline=inline)
@@ -296,7 +303,7 @@ def test_send_pdf_is_always_a_download_with_protective_headers(ctx):
             response.close()
 
 
-def test_send_text_is_a_download_even_if_asked_inline(ctx):
+def test_send_text_is_a_download_even_if_asked_inline(request_ctx):
     stored = store(b"hello", "notes.txt")
     response = send(stored, inline=True)
     try:
@@ -306,7 +313,7 @@ def test_send_text_is_a_download_even_if_asked_inline(ctx):
         response.close()
 
 
-def test_send_image_inline_or_as_download(ctx):
+def test_send_image_inline_or_as_download(request_ctx):
     stored = store(images.png(50, 40), "photo.png")
     for options, disposition in (
         ({"inline": True}, "inline; filename=photo.webp"),
@@ -324,7 +331,7 @@ def test_send_image_inline_or_as_download(ctx):
             response.close()
 
 
-def test_send_non_ascii_name(ctx):
+def test_send_non_ascii_name(request_ctx):
     stored = store(PDF, "отчёт.pdf")
     response = send(stored)
     try:
@@ -335,7 +342,7 @@ def test_send_non_ascii_name(ctx):
         response.close()
 
 
-def test_send_missing_or_bad_names_is_not_found(ctx):
+def test_send_missing_or_bad_names_is_not_found(request_ctx):
     stored = store(PDF, "report.pdf")
     with pytest.raises(NotFound):
         attachments.send_attachment(secrets.token_hex(16), "x.pdf", "application/pdf")
