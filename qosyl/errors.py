@@ -33,6 +33,42 @@ class ActionError(Exception):
         self.field = field
 
 
+class Invalid(ActionError):
+    """Several fields cannot be saved as they are: `errors` maps each field to its message.
+
+    A form shows them all at once, as it would its own checks; anything reading only
+    `message` and `field` gets the first.
+    """
+
+    def __init__(self, errors: dict[str | None, str]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field)
+        self.errors = dict(errors)
+
+
+class Checks:
+    """Run an action's field checks and refuse with every failure at once (Invalid)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str | None, str] = {}
+
+    def run(self, check, *args, **kwargs):
+        """`check(*args, **kwargs)`, or None with its ActionError noted."""
+        try:
+            return check(*args, **kwargs)
+        except Invalid as error:
+            for field, message in error.errors.items():
+                self.errors.setdefault(field, message)
+        except ActionError as error:
+            self.errors.setdefault(error.field, error.message)
+        return None
+
+    def done(self) -> None:
+        """Raise Invalid if any check failed."""
+        if self.errors:
+            raise Invalid(self.errors)
+
+
 class NotFound(ActionError):
     """There is no such thing, or the asker may not know that it exists: they look alike."""
 
