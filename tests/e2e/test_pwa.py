@@ -146,11 +146,11 @@ def test_a_photo_opens_in_the_app_viewer(page, live_server, make_live_user):
 
     author = make_live_user(first_name="Pho", last_name="To")
     with live_server.app().test_request_context():
-        from qosyl import media
         from qosyl.actions import posts
         from qosyl.actions.accounts import user_by_username
+        from qosyl.actions.uploads import Upload
 
-        photo = media.process_image(BytesIO(images.png(1200, 900, color="teal")), media.POST_IMAGE)
+        photo = Upload(BytesIO(images.png(1200, 900, color="teal")), "lake.png")
         posts.create_post(user_by_username(author), "A photo of the lake", photo)
     sign_in(page, author)
     url = page.url

@@ -109,7 +109,7 @@ def create():
     form = PostForm()
     if form.validate_on_submit():
         try:
-            post = actions.create_post(current_user, form.body.data or "", form.image.processed)
+            post = actions.create_post(current_user, form.body.data or "", form.image.upload())
         except ActionError as error:
             apply_action_error(form, error)
         else:
@@ -151,7 +151,7 @@ def edit(post_id: int):
             actions.edit_post(
                 post,
                 form.body.data or "",
-                form.image.processed,
+                form.image.upload(),
                 remove_image=form.remove_image.data,
             )
         except ActionError as error:
