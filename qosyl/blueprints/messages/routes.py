@@ -24,10 +24,7 @@ from qosyl.actions import Forbidden
 from qosyl.actions import groups
 from qosyl.actions import messages as actions
 from qosyl.actions import NotFound
-from qosyl.attachments import AttachmentRejected
 from qosyl.attachments import send_attachment
-from qosyl.attachments import store_attachment
-from qosyl.attachments import StoredAttachment
 from qosyl.blueprints.messages.forms import conversation_form
 from qosyl.blueprints.messages.forms import GroupForm
 from qosyl.blueprints.messages.forms import InviteForm
@@ -37,7 +34,7 @@ from qosyl.extensions import db
 from qosyl.forms import apply_action_error
 from qosyl.forms import form_status
 from qosyl.forms import refusal_status
-from qosyl.forms import upload_refusal
+from qosyl.forms import upload_of
 from qosyl.htmx import render
 from qosyl.htmx import wants_fragment
 from qosyl.inputs import form_int
@@ -181,10 +178,8 @@ def send(conversation_id: int):
                 conversation,
                 form.body.data or "",
                 form.client_id.data,
-                _stored_attachment(form),
+                upload_of(form.attachment),
             )
-        except AttachmentRejected as error:
-            form.attachment.errors = [*form.attachment.errors, str(error)]
         except ActionError as error:
             apply_action_error(form, error)
             refusal = error
@@ -205,17 +200,6 @@ def send(conversation_id: int):
         return composer, *refusal_status(refusal)
     flash(" ".join(form.body.errors or form.form_errors), "error")
     return redirect(url_for("messages.show", conversation_id=conversation.id))
-
-
-def _stored_attachment(form) -> StoredAttachment | None:
-    """The uploaded file, checked and stored (AttachmentRejected if refused), or None."""
-    upload = form.attachment.data
-    if not upload or not getattr(upload, "filename", ""):
-        return None
-    refusal = upload_refusal()
-    if refusal:
-        raise AttachmentRejected(refusal)
-    return store_attachment(upload.stream, upload.filename)
 
 
 @bp.get("/messages/<int:conversation_id>/files/<int:attachment_id>")
