@@ -9,6 +9,9 @@ ActionError onto its field themselves (forms.apply_action_error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app
 from flask import Flask
 from flask import render_template
@@ -19,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.htmx import is_htmx
+
+T = TypeVar("T")
 
 
 class ActionError(Exception):
@@ -52,7 +57,7 @@ class Checks:
     def __init__(self) -> None:
         self.errors: dict[str | None, str] = {}
 
-    def run(self, check, *args, **kwargs):
+    def run(self, check: Callable[..., T], *args, **kwargs) -> T | None:
         """`check(*args, **kwargs)`, or None with its ActionError noted."""
         try:
             return check(*args, **kwargs)
