@@ -7,8 +7,10 @@ import logging
 import sys
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from flask import has_request_context
 from flask import request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -29,15 +31,40 @@ from qosyl.extensions import socketio
 from qosyl.htmx import add_vary
 from qosyl.inputs import IdConverter
 from qosyl.inputs import refuse_non_form_body
+from qosyl.live import bus as live_bus
+from qosyl.live import web as live_web
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
 
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
+class Qosyl(Flask):
+    """Flask, with links built the same inside and outside a request (actions run from the
+    CLI, pushes rendered for a socket, mail): a path unless `_external=True` asks for a full
+    URL, which then starts with PUBLIC_URL. Flask alone would fail there for lack of a request
+    or of SERVER_NAME (which would also restrict which host the app answers)."""
+
+    def url_for(self, endpoint: str, *, _external: bool | None = None, **values) -> str:
+        if _external is None and not has_request_context():
+            _external = False
+        return super().url_for(endpoint, _external=_external, **values)
+
+    def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
+        if adapter is None and request is None and self.config.get("PUBLIC_URL"):
+            public = urlsplit(self.config["PUBLIC_URL"])
+            adapter = self.url_map.bind(
+                public.netloc,
+                script_name=public.path or "/",
+                url_scheme=public.scheme or "http",
+            )
+        return adapter
+
+
 def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     """Build the app. `config` is a class or a name (development, testing, production)."""
-    app = Flask(__name__)
+    app = Qosyl(__name__)
     config_class = config if isinstance(config, type) else config_for(config)
     app.config.from_object(config_class)
     app.config.update(overrides)
@@ -62,6 +89,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
+    # Browsers hear of every committed change through the web subscriber (HTML at the edge).
+    live_bus.subscribe(live_web.deliver)
     register_cli(app)
     return app
 
@@ -129,10 +158,9 @@ def _init_extensions(app: Flask) -> None:
     extensions.mail.init_app(app)
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
+    import qosyl.blueprints.chat.events  # noqa: F401
     import qosyl.blueprints.main.events  # noqa: F401
     import qosyl.blueprints.main.watch  # noqa: F401
-    import qosyl.blueprints.messages.events  # noqa: F401
-    import qosyl.blueprints.rooms.events  # noqa: F401
 
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
     # states its own, so an app without a queue never inherits one.

@@ -33,10 +33,9 @@ def register_cli(app: Flask) -> None:
             return
         from qosyl.actions.posts import rerender as rerender_rows
 
-        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-            summary = seed_demo(users=users, random_seed=random_seed, progress=_progress)
-            # The demo writes markdown; render it, tags and mentions as posting would.
-            rerender_rows(missing_only=True, progress=_progress)
+        summary = seed_demo(users=users, random_seed=random_seed, progress=_progress)
+        # The demo writes markdown; render it, tags and mentions as posting would.
+        rerender_rows(missing_only=True, progress=_progress)
         click.echo(
             "Seeded " + ", ".join(f"{count} {name}" for name, count in summary.items()) + "."
         )
@@ -49,8 +48,7 @@ def register_cli(app: Flask) -> None:
         """Render posts, comments and chat messages again; re-index tags and mentions."""
         from qosyl.actions.posts import rerender as rerender_rows
 
-        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-            count = rerender_rows(missing_only=missing, progress=_progress)
+        count = rerender_rows(missing_only=missing, progress=_progress)
         click.echo(f"Rendered {count} posts, comments and messages.")
 
     @app.cli.command("lobby")

@@ -36,7 +36,6 @@ import bleach
 from bleach.html5lib_shim import Filter
 from flask import current_app
 from flask import has_app_context
-from flask import has_request_context
 from flask import url_for
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -166,17 +165,13 @@ def _is_external(url: str) -> bool:
 
 
 def _hashtag_url(tag: str) -> str:
-    # posts.hashtag may not be registered (yet, or in a small test app): the path
-    # is fixed by convention, so fall back to it rather than fail the whole render.
-    # url_for also needs a request or SERVER_NAME: seeding from the CLI has neither.
-    if (
-        has_app_context()
-        and HASHTAG_ENDPOINT in current_app.view_functions
-        and (has_request_context() or current_app.config.get("SERVER_NAME"))
-    ):
+    # posts.hashtag may not be registered (yet, or in a small test app), and a plain Flask
+    # app cannot build URLs outside a request: the path is fixed by convention, so fall back
+    # to it rather than fail the whole render.
+    if has_app_context() and HASHTAG_ENDPOINT in current_app.view_functions:
         try:
             return url_for(HASHTAG_ENDPOINT, name=tag, _external=False)
-        except BuildError:
+        except (BuildError, RuntimeError):
             pass
     return "/tags/" + quote(tag, safe="")
 

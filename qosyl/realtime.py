@@ -1,9 +1,10 @@
-"""Live pushes over Socket.IO, emitted only after the change is committed.
+"""Socket.IO emission: the last step of a live push (see `qosyl/live/`).
 
-Three kinds of push reach `static/js/realtime.js`:
+Pushes `static/js/realtime.js` reads:
 - ``html``: the same markup for every recipient, swapped into a target;
 - ``trigger``: an event name fired on <body>; regions listening refetch over HTTP;
-- ``notification``: a new notification (its list item and a line for the toast).
+- ``notification``: a new notification (a line for the toast; the list refetches);
+chat events are `static/js/chat.js`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from qosyl.extensions import socketio
-from qosyl.oncommit import on_commit
 
 
 def user_room(user_id: int) -> str:
@@ -29,21 +29,10 @@ class Push:
     # Connections (tabs) left out, whatever rooms they are in.
     skip: tuple[str, ...] = ()
 
-
-def publish(
-    event: str, data: dict[str, Any], to: str | list[str], skip: tuple[str, ...] = ()
-) -> None:
-    """Queue a push; it is emitted after the current transaction commits."""
-    push = Push(event, data, to, skip)
-    on_commit(lambda: emit(push))
-
-
-def publish_trigger(user_id: int, name: str) -> None:
-    publish("trigger", {"name": name}, user_room(user_id))
-
-
-def publish_html(to: str, target: str, html: str, swap: str = "beforeend") -> None:
-    publish("html", {"target": target, "html": html, "swap": swap}, to)
+    @property
+    def audience(self) -> tuple[str, ...]:
+        """The Socket.IO rooms reached, however `to` was written."""
+        return (self.to,) if isinstance(self.to, str) else tuple(self.to)
 
 
 def emit(push: Push) -> None:

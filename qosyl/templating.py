@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from qosyl import markup
 from qosyl import media
-from qosyl.actions.rooms import EDIT_WINDOW
+from qosyl.actions.chat import EDIT_WINDOW
 from qosyl.notification_kinds import sentence_html
 from qosyl.queries import header_counts
 

@@ -11,7 +11,8 @@ Socket.IO room per thing watched. Actions publish to those rooms after commit:
 
 from __future__ import annotations
 
-from qosyl.realtime import publish
+from qosyl.live.bus import publish
+from qosyl.live.events import Changed
 
 # A page of the feed holds 20 posts and infinite scroll appends more: a tab watching more
 # than this has scrolled far; the posts it showed first stop changing live.
@@ -29,4 +30,4 @@ def room_people(room_id: int) -> str:
 
 def participants_changed(room_id: int) -> None:
     """Open participant lists of the room refetch (after commit)."""
-    publish("trigger", {"name": PARTICIPANTS_EVENT}, room_people(room_id))
+    publish(Changed(what=PARTICIPANTS_EVENT, to=(room_people(room_id),)))

@@ -8,7 +8,6 @@ starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -22,8 +21,6 @@ from qosyl.extensions import db
 from qosyl.extensions import mail
 from tests import factories
 from tests.helpers import require_service
-
-IN_CI = os.environ.get("CI") == "true"
 
 
 def _truncate_all(app: Flask) -> None:
@@ -137,10 +134,3 @@ def other_user(make_user):
 def logged_in(client: FlaskClient, user) -> FlaskClient:
     factories.login(client, user)
     return client
-
-
-def link_from(message, path_prefix: str) -> str:
-    """The app-relative link in a mail whose path starts with `path_prefix`."""
-    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", message.body)
-    assert match, f"no {path_prefix} link in mail:\n{message.body}"
-    return match.group(1)

@@ -1,4 +1,8 @@
-"""Test data. Users get a password hashed once per session: hashing is slow on purpose."""
+"""Test data, made through the app's actions as a request would make it. Users get a
+password hashed once per session: hashing is slow on purpose.
+
+Helpers taking `app` open their own app or request context and reload the users they
+are given, so tests can pass the detached users the fixtures return."""
 
 from __future__ import annotations
 
@@ -7,13 +11,26 @@ from datetime import UTC
 from functools import cache
 from itertools import count
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from qosyl.actions import messages as message_actions
+from qosyl.actions import posts as post_actions
+from qosyl.actions import rooms as room_actions
+from qosyl.actions import social
 from qosyl.extensions import db
+from qosyl.models import Comment
+from qosyl.models import Conversation
+from qosyl.models import Post
+from qosyl.models import Room
 from qosyl.models import User
 from qosyl.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
+# What tests change a password to (a reset, the settings page).
+NEW_PASSWORD = "quiet-harbour-lantern-77"
 _serial = count(1)
 
 
@@ -80,3 +97,103 @@ def lobby(host: User) -> int:
     db.session.add(room)
     db.session.commit()
     return room.id
+
+
+def reload(account: User) -> User:
+    """The account loaded in the current session (fixtures hand out detached copies)."""
+    return db.session.get(User, account.id)
+
+
+def make_lobby(app: Flask, host: User) -> int:
+    with app.app_context():
+        return lobby(host)
+
+
+def befriend(app: Flask, a: User, b: User) -> None:
+    """`a` asks and `b` accepts."""
+    with app.test_request_context():
+        social.send_friend_request(reload(a), reload(b))
+        social.accept_friend_request(reload(b), reload(a))
+
+
+def block(app: Flask, blocker: User, blocked: User) -> None:
+    with app.test_request_context():
+        social.block(reload(blocker), reload(blocked))
+
+
+# Rooms
+
+
+def make_room(
+    app: Flask, host: User, name="Tea lovers", topic="Tea", description="Oolong and more"
+) -> int:
+    with app.test_request_context():
+        return room_actions.create_room(reload(host), name, topic, description).id
+
+
+def with_room(app: Flask, room_id: int, fn, *args):
+    """Run a rooms action on a freshly loaded room, users reloaded; join and leave take the
+    user first, the others take the room first."""
+    with app.test_request_context():
+        room = db.session.get(Room, room_id)
+        users = [reload(a) if isinstance(a, User) else a for a in args]
+        return (
+            fn(*users, room) if fn in (room_actions.join, room_actions.leave) else fn(room, *users)
+        )
+
+
+def say_in_room(app: Flask, author: User, room_id: int, body: str, client_id=None) -> int:
+    with app.test_request_context():
+        return room_actions.send_message(
+            reload(author), db.session.get(Room, room_id), body, client_id
+        ).id
+
+
+# Conversations
+
+
+def start_conversation(app: Flask, sender: User, recipient: User) -> int:
+    """The direct conversation of the two (made if new)."""
+    with app.test_request_context():
+        return message_actions.direct_conversation(reload(sender), reload(recipient)).id
+
+
+def write_message(app: Flask, author: User, conversation_id: int, body: str, client_id=None) -> int:
+    with app.test_request_context():
+        conversation = db.session.get(Conversation, conversation_id)
+        return message_actions.send_message(reload(author), conversation, body, client_id).id
+
+
+# Posts
+
+
+def write_post(app: Flask, author: User, body: str) -> int:
+    with app.test_request_context():
+        return post_actions.create_post(reload(author), body).id
+
+
+def with_post(app: Flask, post_id: int, fn, *args):
+    """Run an action on a freshly loaded post (author included), as a view would."""
+    with app.test_request_context():
+        loaded = db.session.scalar(
+            select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
+        )
+        return fn(*[reload(a) if isinstance(a, User) else a for a in args], loaded)
+
+
+def like_post(app: Flask, user: User, post_id: int):
+    return with_post(app, post_id, post_actions.like_post, user)
+
+
+def unlike_post(app: Flask, user: User, post_id: int):
+    return with_post(app, post_id, post_actions.unlike_post, user)
+
+
+def write_comment(app: Flask, user: User, post_id: int, body: str, parent_id=None) -> int:
+    """A comment on the post, or a reply to comment `parent_id`."""
+
+    def add(author, loaded):
+        parent = db.session.get(Comment, parent_id) if parent_id else None
+        return post_actions.add_comment(author, loaded, body, parent).id
+
+    return with_post(app, post_id, add, user)

@@ -1,4 +1,5 @@
-"""Test helpers: CSRF-aware requests, HTMX requests, query budgets, service checks."""
+"""Test helpers that make no data: CSRF-aware requests, HTMX requests, form payloads, mail
+links, socket clients, row counts, query budgets, service checks."""
 
 from __future__ import annotations
 
@@ -62,6 +63,45 @@ def post(
     return client.post(url, data=data, headers=headers, **kwargs)
 
 
+# A full, valid profile form (the settings page posts every field).
+PROFILE = {
+    "first_name": "Alice",
+    "last_name": "Archer",
+    "bio": "Climbs rocks, writes Python.",
+    "about": "Line one\nLine two",
+    "address": "Almaty",
+    "country": "KZ",
+    "website": "alice.example.org",
+    "github": "https://github.com/alice",
+    "twitter": "",
+    "linkedin": "",
+    "instagram": "",
+    "facebook": "",
+}
+
+
+def send_file(client: FlaskClient, conversation_id: int, name: str, data: bytes, body: str = ""):
+    """Send a file (and optional text) to a conversation as its HTMX form does."""
+    from io import BytesIO
+
+    return post(
+        client,
+        f"/messages/{conversation_id}",
+        {
+            f"conversation-{conversation_id}-body": body,
+            f"conversation-{conversation_id}-attachment": (BytesIO(data), name),
+        },
+        htmx=True,
+    )
+
+
+def link_from(message, path_prefix: str) -> str:
+    """The app-relative link in a mail whose path starts with `path_prefix`."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", message.body)
+    assert match, f"no {path_prefix} link in mail:\n{message.body}"
+    return match.group(1)
+
+
 def hx_get(client: FlaskClient, url: str, **kwargs):
     """A GET as HTMX sends it for a fragment (not boosted)."""
     headers = {"HX-Request": "true", **kwargs.pop("headers", {})}
@@ -106,6 +146,27 @@ def assert_query_count(app: Flask, expected: int):
     with count_queries(app) as log:
         yield log
     assert len(log) == expected, f"expected {expected} queries, ran {len(log)}:\n{log}"
+
+
+def count_rows(app: Flask, model) -> int:
+    """How many rows the model's table holds."""
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    from qosyl.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def status_of(app: Flask, conversation_id: int, user):
+    """`user`'s membership status in the conversation, None when they have no row."""
+    from qosyl.extensions import db
+    from qosyl.models import ConversationMember
+
+    with app.app_context():
+        row = db.session.get(ConversationMember, (conversation_id, user.id))
+        return row.status if row else None
 
 
 def notification_kinds(app: Flask, user) -> list[str]:
@@ -158,6 +219,13 @@ def run_eventlet_probe(script: str) -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def connect_socket(app: Flask, client: FlaskClient):
+    """A Socket.IO test client sharing `client`'s cookies (connected or refused)."""
+    from qosyl.extensions import socketio
+
+    return socketio.test_client(app, flask_test_client=client)
 
 
 def signed_in_tab(app: Flask, person):

@@ -8,38 +8,27 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from qosyl.access import access_post
 from qosyl.actions import accounts
 from qosyl.actions import groups
 from qosyl.actions import posts as post_actions
 from qosyl.actions import rooms as room_actions
-from qosyl.actions import social
 from qosyl.extensions import db
 from qosyl.models import Comment
 from qosyl.models import Conversation
 from qosyl.models import Post
 from qosyl.models import Room
 from qosyl.models import RoomMessage
-from qosyl.models import User
 from tests import factories
+from tests.factories import befriend
+from tests.factories import make_lobby
+from tests.factories import reload
+from tests.factories import write_comment
 from tests.helpers import post
-
-
-def reload(user) -> User:
-    return db.session.get(User, user.id)
 
 
 def delete_account(app, user) -> None:
     with app.test_request_context():
         accounts.delete_account(reload(user), factories.PASSWORD)
-
-
-def comment(app, author, post_id, body, parent_id=None) -> int:
-    with app.test_request_context():
-        parent = db.session.get(Comment, parent_id) if parent_id else None
-        return post_actions.add_comment(
-            reload(author), access_post(reload(author), post_id), body, parent
-        ).id
 
 
 @pytest.fixture
@@ -53,10 +42,10 @@ def carol(make_user):
 def test_replies_to_a_deleted_accounts_comments_survive(app, client, user, other_user, carol):
     with app.test_request_context():
         post_id = post_actions.create_post(reload(carol), "Carol's post").id
-    answered = comment(app, user, post_id, "Alice asks")
-    reply = comment(app, other_user, post_id, "Bob answers", answered)
-    alone = comment(app, user, post_id, "Alice, unanswered")
-    own_reply = comment(app, user, post_id, "Alice adds", answered)
+    answered = write_comment(app, user, post_id, "Alice asks")
+    reply = write_comment(app, other_user, post_id, "Bob answers", answered)
+    alone = write_comment(app, user, post_id, "Alice, unanswered")
+    own_reply = write_comment(app, user, post_id, "Alice adds", answered)
     delete_account(app, user)
 
     with app.app_context():
@@ -80,8 +69,8 @@ def test_replies_to_a_deleted_accounts_comments_survive(app, client, user, other
 def test_the_last_reply_under_a_deleted_comment_takes_it_along(app, client, user, other_user):
     with app.test_request_context():
         post_id = post_actions.create_post(reload(other_user), "Bob's post").id
-    answered = comment(app, user, post_id, "Alice asks")
-    reply = comment(app, other_user, post_id, "Bob answers", answered)
+    answered = write_comment(app, user, post_id, "Alice asks")
+    reply = write_comment(app, other_user, post_id, "Bob answers", answered)
     delete_account(app, user)
     factories.login(client, other_user)
     assert post(client, f"/comments/{reply}/delete").status_code == 302
@@ -95,8 +84,8 @@ def test_someone_can_still_reply_in_a_thread_whose_root_was_deleted(
 ):
     with app.test_request_context():
         post_id = post_actions.create_post(reload(carol), "Carol's post").id
-    answered = comment(app, user, post_id, "Alice asks")
-    comment(app, other_user, post_id, "Bob answers", answered)
+    answered = write_comment(app, user, post_id, "Alice asks")
+    write_comment(app, other_user, post_id, "Bob answers", answered)
     delete_account(app, user)
     factories.login(client, carol)
     response = post(
@@ -115,11 +104,6 @@ def test_someone_can_still_reply_in_a_thread_whose_root_was_deleted(
 
 
 # 8. The lobby never dies; rooms pass on; only empty rooms go
-
-
-def make_lobby(app, host) -> int:
-    with app.app_context():
-        return factories.lobby(host)
 
 
 def test_the_lobby_outlives_its_hosts_account(app, user, other_user):
@@ -147,12 +131,6 @@ def test_rooms_pass_on_and_empty_rooms_go(app, user, other_user):
 # 9. The admin role passes on as when the admin leaves
 
 
-def befriend(app, a, b) -> None:
-    with app.test_request_context():
-        social.send_friend_request(reload(a), reload(b))
-        social.accept_friend_request(reload(b), reload(a))
-
-
 def test_a_groups_admin_role_passes_on_when_the_admin_deletes_their_account(
     app, user, other_user, carol, pushes
 ):
@@ -168,7 +146,9 @@ def test_a_groups_admin_role_passes_on_when_the_admin_deletes_their_account(
     delete_account(app, user)
     with app.app_context():
         assert db.session.get(Conversation, conversation_id).admin_id == other_user.id
-    assert any(p.event == groups.MEMBERS_EVENT and f"user:{carol.id}" in p.to for p in pushes[-10:])
+    assert any(
+        p.event == "conversation:members" and f"user:{carol.id}" in p.to for p in pushes[-10:]
+    )
     # The new admin can act as admin.
     with app.test_request_context():
         groups.rename(reload(other_user), db.session.get(Conversation, conversation_id), "Books")

@@ -20,11 +20,10 @@ from qosyl.models import RoomMember
 from qosyl.models import Topic
 from qosyl.models import User
 from tests import factories
-from tests.conftest import link_from
+from tests.factories import NEW_PASSWORD
 from tests.factories import PASSWORD
+from tests.helpers import link_from
 from tests.helpers import post
-
-NEW_PASSWORD = "quiet-harbour-lantern-77"
 
 
 def can_sign_in(app, login: str, password: str) -> bool:

@@ -20,10 +20,10 @@ from jinja2 import nodes
 from qosyl import create_app
 from tests import factories
 from tests import images
+from tests.factories import make_room
+from tests.factories import say_in_room
 from tests.helpers import hx_get
 from tests.helpers import post
-from tests.test_rooms import make_room
-from tests.test_rooms import say
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "qosyl" / "templates"
 
@@ -33,7 +33,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "qosyl" / "templates"
 
 def test_activity_infinite_scroll_renders_its_rows(app, logged_in, user):
     room_id = make_room(app, user)
-    last = [say(app, user, room_id, f"message {n}") for n in range(3)][-1]
+    last = [say_in_room(app, user, room_id, f"message {n}") for n in range(3)][-1]
     response = hx_get(logged_in, f"/activity?before={last + 1}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from qosyl.actions import ActionError
 from qosyl.actions import groups
 from qosyl.actions import messages
-from qosyl.actions import social
+from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.models import Conversation
 from qosyl.models import ConversationMember
@@ -22,25 +22,25 @@ from qosyl.models import Notification
 from qosyl.models import User
 from qosyl.queries import conversation_rows
 from qosyl.queries import header_counts
+from tests.factories import block
+from tests.factories import reload
+from tests.factories import write_message
 from tests.helpers import assert_query_count
-
-
-def person(user_id: int) -> User:
-    return db.session.get(User, user_id)
+from tests.helpers import status_of
 
 
 def act(app, name: str, user, conversation_id: int, *args):
     """Run groups.<name>(user, conversation, *args) as a request would; users are reloaded."""
     with app.test_request_context():
-        args = [person(arg.id) if isinstance(arg, User) else arg for arg in args]
+        args = [reload(arg) if isinstance(arg, User) else arg for arg in args]
         conversation = db.session.get(Conversation, conversation_id)
-        return getattr(groups, name)(person(user.id), conversation, *args)
+        return getattr(groups, name)(reload(user), conversation, *args)
 
 
 def create(app, admin, invitees, name="Book club") -> int:
     with app.test_request_context():
         return groups.create_group(
-            person(admin.id), name, [person(invitee.id) for invitee in invitees]
+            reload(admin), name, [reload(invitee) for invitee in invitees]
         ).id
 
 
@@ -50,17 +50,6 @@ def group_with(app, admin, active=(), invited=(), name="Book club") -> int:
     for member in active:
         act(app, "accept_invite", member, conversation_id)
     return conversation_id
-
-
-def write(app, author, conversation_id, body) -> int:
-    with app.test_request_context():
-        conversation = db.session.get(Conversation, conversation_id)
-        return messages.send_message(person(author.id), conversation, body).id
-
-
-def block(app, blocker, blocked) -> None:
-    with app.test_request_context():
-        social.block(person(blocker.id), person(blocked.id))
 
 
 def snapshot(app) -> tuple:
@@ -98,11 +87,6 @@ def member_row(app, conversation_id, user) -> ConversationMember | None:
         return row
 
 
-def status_of(app, conversation_id, user) -> MemberStatus | None:
-    row = member_row(app, conversation_id, user)
-    return row.status if row else None
-
-
 def admin_of(app, conversation_id) -> int | None:
     with app.app_context():
         return db.session.get(Conversation, conversation_id).admin_id
@@ -131,7 +115,12 @@ def rooms(push) -> set[str]:
 
 
 def triggered(pushes, name: str) -> set[str]:
-    return {push.to for push in pushes if push.event == "trigger" and push.data["name"] == name}
+    return {
+        room
+        for push in pushes
+        if push.event == "trigger" and push.data["name"] == name
+        for room in push.audience
+    }
 
 
 def refused(app, pushes, error, match, call):
@@ -211,7 +200,7 @@ def test_the_group_invite_sentence_names_the_inviter_in_the_list(app, logged_in,
 def test_a_group_needs_a_name_of_at_most_80_characters(app, user, other_user, pushes, name, error):
     with app.test_request_context():
         with pytest.raises(ActionError, match=error) as raised:
-            groups.create_group(person(user.id), name, [person(other_user.id)])
+            groups.create_group(reload(user), name, [reload(other_user)])
     assert raised.value.field == "name"
     assert snapshot(app) == ([], [], [])
     assert pushes == []
@@ -226,9 +215,9 @@ def test_a_name_of_exactly_80_characters_is_kept(app, user, other_user):
 @pytest.mark.parametrize("only_self", [True, False])
 def test_a_group_needs_someone_else_to_invite(app, user, pushes, only_self):
     with app.test_request_context():
-        invitees = [person(user.id)] if only_self else []
+        invitees = [reload(user)] if only_self else []
         with pytest.raises(ActionError, match="Invite at least one other person") as raised:
-            groups.create_group(person(user.id), "Solo", invitees)
+            groups.create_group(reload(user), "Solo", invitees)
     assert raised.value.field == "invitees"
     assert snapshot(app) == ([], [], [])
     assert pushes == []
@@ -240,7 +229,7 @@ def test_refused_invitees_are_left_out_and_not_notified(
 ):
     unverified = make_user(username="newbie", first_name="Newbie", verified=False)
     with app.app_context():
-        person(dan.id).messages_from_friends_only = True
+        reload(dan).messages_from_friends_only = True
         db.session.commit()
     if blocker_is_invitee:
         block(app, other_user, user)
@@ -256,7 +245,7 @@ def test_refused_invitees_are_left_out_and_not_notified(
 
 def test_when_nobody_can_be_invited_the_refused_are_named(app, user, other_user, carol, pushes):
     with app.app_context():
-        person(carol.id).messages_from_friends_only = True
+        reload(carol).messages_from_friends_only = True
         db.session.commit()
     block(app, other_user, user)
     with app.test_request_context():
@@ -266,7 +255,7 @@ def test_when_nobody_can_be_invited_the_refused_are_named(app, user, other_user,
             ActionError,
             "You cannot invite Bob and Carol",
             lambda: groups.create_group(
-                person(user.id), "Nobody", [person(other_user.id), person(carol.id)]
+                reload(user), "Nobody", [reload(other_user), reload(carol)]
             ),
         )
         # One person refused: their own reason is given.
@@ -275,7 +264,7 @@ def test_when_nobody_can_be_invited_the_refused_are_named(app, user, other_user,
             pushes,
             ActionError,
             "You cannot invite Carol. Carol only takes messages from friends.",
-            lambda: groups.create_group(person(user.id), "Nobody", [person(carol.id)]),
+            lambda: groups.create_group(reload(user), "Nobody", [reload(carol)]),
         )
     with app.app_context():
         assert db.session.scalar(select(Conversation.id)) is None
@@ -302,11 +291,11 @@ def test_invitations_that_are_refused_change_nothing(
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     direct_id = None
     with app.test_request_context():
-        direct_id = messages.direct_conversation(person(user.id), person(dan.id)).id
+        direct_id = messages.direct_conversation(reload(user), reload(dan)).id
     block(app, dan, user)
     cases = [
-        (messages.NotAParticipant, "not in this conversation", outsider, conversation_id, dan),
-        (messages.NotAParticipant, "not in this conversation", carol, conversation_id, dan),
+        (NotAMember, "not in this conversation", outsider, conversation_id, dan),
+        (NotAMember, "not in this conversation", carol, conversation_id, dan),
         (ActionError, "Only group conversations", user, direct_id, carol),
         (ActionError, "Bob is already in this group", user, conversation_id, other_user),
         (ActionError, "Alice is already in this group", user, conversation_id, user),
@@ -349,8 +338,8 @@ def test_accepting_starts_with_nothing_unread_and_tells_the_members(
     app, user, other_user, carol, pushes
 ):
     conversation_id = group_with(app, user, active=[carol], invited=[other_user])
-    write(app, user, conversation_id, "before you came")
-    newest = write(app, carol, conversation_id, "hello all")
+    write_message(app, user, conversation_id, "before you came")
+    newest = write_message(app, carol, conversation_id, "hello all")
     pushed = len(pushes)
     act(app, "accept_invite", other_user, conversation_id)
     row = member_row(app, conversation_id, other_user)
@@ -367,7 +356,7 @@ def test_accepting_starts_with_nothing_unread_and_tells_the_members(
     assert triggered(pushes[pushed:], messages.MESSAGES_CHANGED) == everyone
     assert invite_notifications(app, other_user) == []  # the invitation is answered
     # What comes after joining is unread.
-    write(app, user, conversation_id, "welcome")
+    write_message(app, user, conversation_id, "welcome")
     with app.app_context():
         assert header_counts(other_user.id)[1] == 1
 
@@ -392,7 +381,7 @@ def test_declining_deletes_the_invitation(app, user, other_user, carol, pushes):
     assert f"user:{other_user.id}" in triggered(pushes[pushed:], groups.INVITES_CHANGED)
     assert events(pushes[pushed:], "conversation:members") == []
     with app.test_request_context():
-        assert groups.pending_invites(person(other_user.id)) == []
+        assert groups.pending_invites(reload(other_user)) == []
 
 
 def test_only_an_open_invitation_can_be_answered(app, user, other_user, carol, pushes):
@@ -439,12 +428,12 @@ def test_refused_renames_change_nothing(app, user, other_user, carol, make_user,
     outsider = make_user(username="outsider")
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     with app.test_request_context():
-        direct_id = messages.direct_conversation(person(user.id), person(outsider.id)).id
+        direct_id = messages.direct_conversation(reload(user), reload(outsider)).id
     cases = [
         (ActionError, "Give the group a name", user, conversation_id, " "),
         (ActionError, "at most 80", user, conversation_id, "z" * 81),
-        (messages.NotAParticipant, "not in this conversation", carol, conversation_id, "Mine"),
-        (messages.NotAParticipant, "not in this conversation", outsider, conversation_id, "X"),
+        (NotAMember, "not in this conversation", carol, conversation_id, "Mine"),
+        (NotAMember, "not in this conversation", outsider, conversation_id, "X"),
         (ActionError, "Only group conversations", user, direct_id, "Pair"),
     ]
     for error, match, who, target_id, name in cases:
@@ -469,8 +458,8 @@ def test_a_member_leaves_and_the_others_hear_of_it(app, user, other_user, carol,
     [members] = events(pushes[pushed:], "conversation:members")
     assert rooms(members) == {f"user:{user.id}", f"user:{carol.id}"}
     assert f"user:{other_user.id}" in triggered(pushes[pushed:], messages.MESSAGES_CHANGED)
-    with pytest.raises(messages.NotAParticipant):
-        write(app, other_user, conversation_id, "still here?")
+    with pytest.raises(NotAMember):
+        write_message(app, other_user, conversation_id, "still here?")
 
 
 def set_joined(app, conversation_id, when: dict) -> None:
@@ -514,12 +503,12 @@ def test_refused_leaving_changes_nothing(app, user, other_user, carol, make_user
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     act(app, "leave", other_user, conversation_id)
     with app.test_request_context():
-        direct_id = messages.direct_conversation(person(user.id), person(outsider.id)).id
+        direct_id = messages.direct_conversation(reload(user), reload(outsider)).id
     outside = "not in this conversation"
     cases = [
-        (messages.NotAParticipant, outside, other_user, conversation_id),  # left already
-        (messages.NotAParticipant, outside, carol, conversation_id),  # only invited
-        (messages.NotAParticipant, outside, outsider, conversation_id),
+        (NotAMember, outside, other_user, conversation_id),  # left already
+        (NotAMember, outside, carol, conversation_id),  # only invited
+        (NotAMember, outside, outsider, conversation_id),
         (ActionError, "Only group conversations", user, direct_id),
     ]
     for error, match, who, target_id in cases:
@@ -545,8 +534,8 @@ def test_the_admin_removes_a_member_whose_tabs_stop_at_once(app, user, other_use
     assert triggered(new, messages.MESSAGES_CHANGED) == {
         f"user:{u.id}" for u in (user, other_user, carol)
     }
-    with pytest.raises(messages.NotAParticipant):
-        write(app, other_user, conversation_id, "let me back")
+    with pytest.raises(NotAMember):
+        write_message(app, other_user, conversation_id, "let me back")
     with app.app_context():
         assert conversation_rows(other_user.id) == []
 
@@ -557,7 +546,7 @@ def test_removing_an_invitee_cancels_the_invitation(app, user, other_user, pushe
     assert status_of(app, conversation_id, other_user) == MemberStatus.REMOVED
     assert invite_notifications(app, other_user) == []
     with app.test_request_context():
-        assert groups.pending_invites(person(other_user.id)) == []
+        assert groups.pending_invites(reload(other_user)) == []
 
 
 def test_refused_removals_change_nothing(app, user, other_user, carol, dan, make_user, pushes):
@@ -566,8 +555,8 @@ def test_refused_removals_change_nothing(app, user, other_user, carol, dan, make
     act(app, "leave", dan, conversation_id)
     cases = [
         (ActionError, "Only the group's admin", other_user, user),
-        (messages.NotAParticipant, "not in this conversation", outsider, other_user),
-        (messages.NotAParticipant, "not in this conversation", carol, other_user),
+        (NotAMember, "not in this conversation", outsider, other_user),
+        (NotAMember, "not in this conversation", carol, other_user),
         (ActionError, "cannot remove yourself", user, user),
         (ActionError, "Olga is not in this group", user, outsider),
         (ActionError, "Dan is not in this group", user, dan),  # left already
@@ -602,7 +591,7 @@ def test_refused_hand_overs_change_nothing(app, user, other_user, carol, make_us
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
     cases = [
         (ActionError, "Only the group's admin", other_user, other_user),
-        (messages.NotAParticipant, "not in this conversation", outsider, outsider),
+        (NotAMember, "not in this conversation", outsider, outsider),
         (ActionError, "already the admin", user, user),
         (ActionError, "Carol is not in this group", user, carol),  # only invited
         (ActionError, "Olga is not in this group", user, outsider),
@@ -631,7 +620,7 @@ def test_pending_invites_newest_first_with_the_inviter_in_one_query(
     set_joined(app, first, {user: datetime(2024, 1, 1, tzinfo=UTC)})
     set_joined(app, second, {user: datetime(2024, 2, 1, tzinfo=UTC)})
     with app.test_request_context():
-        viewer = person(user.id)
+        viewer = reload(user)
         with assert_query_count(app, 1):
             invites = groups.pending_invites(viewer)
             listed = [(c.id, c.name, inviter.id) for c, inviter in invites]
@@ -644,13 +633,13 @@ def test_a_pending_invite_whose_inviter_is_gone_has_no_inviter(app, user, other_
         db.session.get(ConversationMember, (conversation_id, user.id)).invited_by_id = None
         db.session.commit()
     with app.test_request_context():
-        [(conversation, inviter)] = groups.pending_invites(person(user.id))
+        [(conversation, inviter)] = groups.pending_invites(reload(user))
     assert (conversation.id, inviter) == (conversation_id, None)
 
 
 def test_group_messages_reach_only_active_members(app, user, other_user, carol, pushes):
     conversation_id = group_with(app, user, active=[other_user], invited=[carol])
-    message_id = write(app, other_user, conversation_id, "members only")
+    message_id = write_message(app, other_user, conversation_id, "members only")
     [push] = events(pushes, "conversation:message")
     assert push.data["id"] == message_id
     assert rooms(push) == {f"user:{user.id}", f"user:{other_user.id}"}

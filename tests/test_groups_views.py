@@ -12,8 +12,8 @@ from qosyl.models import ConversationMember
 from qosyl.models import MemberStatus
 from qosyl.models import Notification
 from tests import factories
+from tests.factories import start_conversation
 from tests.helpers import post
-from tests.test_messages import start
 
 
 def statuses(app, conversation_id) -> dict[int, str]:
@@ -40,7 +40,7 @@ def make_group(app, logged_in, *people) -> int:
 
 def test_a_group_is_created_from_people_i_know(app, logged_in, user, other_user, make_user):
     stranger = make_user(username="stranger")
-    start(app, user, other_user)  # Bob is someone Alice messages; the stranger is not
+    start_conversation(app, user, other_user)  # Bob is someone Alice messages; the stranger is not
     page = logged_in.get("/messages/groups/new").get_data(as_text=True)
     assert other_user.full_name in page and "stranger" not in page
     group_id = make_group(app, logged_in, other_user, stranger)
@@ -53,7 +53,7 @@ def test_a_group_is_created_from_people_i_know(app, logged_in, user, other_user,
 
 
 def test_a_refused_group_form_changes_nothing(app, logged_in, user, other_user):
-    start(app, user, other_user)
+    start_conversation(app, user, other_user)
     response = post(
         logged_in, "/messages/groups/new", {"name": "  ", "invitees": [str(other_user.id)]}
     )
@@ -67,7 +67,7 @@ def test_a_refused_group_form_changes_nothing(app, logged_in, user, other_user):
 
 
 def test_invitations_are_answered_by_the_invitee_only(app, logged_in, user, other_user):
-    start(app, user, other_user)
+    start_conversation(app, user, other_user)
     group_id = make_group(app, logged_in, other_user)
     # Alice (already in) cannot accept on Bob's behalf.
     assert post(logged_in, f"/messages/{group_id}/accept", {}).status_code == 404
@@ -83,7 +83,7 @@ def test_invitations_are_answered_by_the_invitee_only(app, logged_in, user, othe
 
 
 def test_declining_removes_the_invitation(app, logged_in, user, other_user):
-    start(app, user, other_user)
+    start_conversation(app, user, other_user)
     group_id = make_group(app, logged_in, other_user)
     client = app.test_client()
     factories.login(client, other_user)
@@ -94,7 +94,7 @@ def test_declining_removes_the_invitation(app, logged_in, user, other_user):
 def test_the_admin_removes_and_hands_over(app, logged_in, user, other_user, make_user):
     carl = make_user(username="carl", first_name="Carl")
     for person in (other_user, carl):
-        start(app, user, person)
+        start_conversation(app, user, person)
     group_id = make_group(app, logged_in, other_user, carl)
     client = app.test_client()
     for person in (other_user, carl):
@@ -119,7 +119,7 @@ def test_the_admin_removes_and_hands_over(app, logged_in, user, other_user, make
 def test_rename_invite_and_leave(app, logged_in, user, other_user, make_user):
     carl = make_user(username="carl", first_name="Carl")
     for person in (other_user, carl):
-        start(app, user, person)
+        start_conversation(app, user, person)
     group_id = make_group(app, logged_in, other_user)
     post(logged_in, f"/messages/{group_id}/rename", {"rename-name": "Reading circle"})
     with app.app_context():

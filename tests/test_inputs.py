@@ -27,14 +27,14 @@ from qosyl.inputs import text_int
 from qosyl.models import Comment
 from qosyl.models import User
 from tests import factories
+from tests.factories import make_room
+from tests.factories import say_in_room
+from tests.factories import start_conversation
+from tests.factories import write_message
 from tests.helpers import csrf_token
 from tests.helpers import hx_get
 from tests.helpers import post
 from tests.helpers import signed_in_tab
-from tests.test_messages import start
-from tests.test_messages import write
-from tests.test_rooms import make_room
-from tests.test_rooms import say
 
 HUGE = [2**31, 2**63, 2**64, 10**30]
 HUGE_IDS = ["2^31", "2^63", "2^64", "10^30"]
@@ -140,7 +140,7 @@ def test_int_path_variables_stop_at_the_largest_id(app, logged_in):
 @pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
 def test_a_huge_cursor_reads_as_no_cursor(app, logged_in, user, huge):
     room_id = make_room(app, user)
-    say(app, user, room_id, "hello there")
+    say_in_room(app, user, room_id, "hello there")
     for url in (
         f"/activity?before={huge}",
         f"/notifications?before={huge}",
@@ -165,8 +165,8 @@ def test_a_page_out_of_range_reads_as_the_first(logged_in, number):
 
 
 def test_a_huge_read_position_is_refused(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
-    write(app, other_user, conversation_id, "hi")
+    conversation_id = start_conversation(app, user, other_user)
+    write_message(app, other_user, conversation_id, "hi")
     for huge in HUGE:
         response = post(logged_in, f"/messages/{conversation_id}/read", {"up_to_id": huge})
         assert response.status_code == 400
@@ -187,10 +187,6 @@ def test_a_huge_reply_parent_is_not_found(app, logged_in, user):
 # Socket.IO events
 
 
-def tab(app, person):
-    return signed_in_tab(app, person)
-
-
 @pytest.mark.parametrize(
     ("event", "field"),
     [
@@ -206,8 +202,8 @@ def tab(app, person):
 )
 def test_events_with_huge_ids_are_answered(app, user, other_user, event, field):
     room_id = make_room(app, user)
-    conversation_id = start(app, user, other_user)
-    socket = tab(app, user)
+    conversation_id = start_conversation(app, user, other_user)
+    socket = signed_in_tab(app, user)
     for huge in HUGE:
         data = {"room_id": room_id, "conversation_id": conversation_id, "body": "hi"}
         data[field] = huge
@@ -229,7 +225,7 @@ def test_events_with_huge_ids_are_answered(app, user, other_user, event, field):
     ],
 )
 def test_events_without_a_payload_are_answered(app, user, event):
-    reply = tab(app, user).emit(event, callback=True)
+    reply = signed_in_tab(app, user).emit(event, callback=True)
     assert isinstance(reply, dict) and ("error" in reply or reply.get("ok")), reply
 
 
@@ -239,7 +235,7 @@ def test_an_error_in_a_handler_is_logged_and_answered(app, user, monkeypatch, ca
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
-    socket = tab(app, user)
+    socket = signed_in_tab(app, user)
     monkeypatch.setattr(qosyl.presence, "tab_state", broken)
     app.testing = False  # testing re-raises, as the HTTP error handler does
     reply = socket.emit("presence:away", {"away": True}, callback=True)
@@ -253,7 +249,7 @@ def test_an_error_in_a_handler_is_raised_in_tests(app, user, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("presence store is down")
 
-    socket = tab(app, user)
+    socket = signed_in_tab(app, user)
     monkeypatch.setattr(qosyl.presence, "tab_state", broken)
     with pytest.raises(RuntimeError, match="presence store is down"):
         socket.emit("presence:away", {"away": True}, callback=True)

@@ -8,18 +8,18 @@ import pytest
 from qosyl.access import access_removable_comment
 from qosyl.actions import posts as post_actions
 from qosyl.actions import rooms as room_actions
-from qosyl.actions import social
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.models import User
 from qosyl.watching import MAX_WATCHED_POSTS
+from tests.factories import block
+from tests.factories import like_post
+from tests.factories import make_room
+from tests.factories import with_room
+from tests.factories import write_comment
+from tests.factories import write_post
 from tests.helpers import count_queries
 from tests.helpers import signed_in_tab
-from tests.test_posts import comment
-from tests.test_posts import like
-from tests.test_posts import write
-from tests.test_rooms import make_room
-from tests.test_rooms import with_room
 
 MALFORMED = {"error": 'Send {"posts": [post ids], "room": a room id or null}.'}
 
@@ -28,14 +28,9 @@ def received(socket, name: str) -> list[dict]:
     return [e["args"][0] for e in socket.get_received() if e["name"] == name]
 
 
-def block(app, blocker, blocked):
-    with app.test_request_context():
-        social.block(db.session.get(User, blocker.id), db.session.get(User, blocked.id))
-
-
 def test_watchers_of_a_post_hear_its_counts_and_comments(app, user, other_user, make_user):
-    post_id = write(app, user, "hello")
-    other_post = write(app, user, "another")
+    post_id = write_post(app, user, "hello")
+    other_post = write_post(app, user, "another")
     bob = signed_in_tab(app, other_user)
     carol = signed_in_tab(app, make_user(username="carol"))
     assert bob.emit("live:watch", {"posts": [post_id, 999999], "room": None}, callback=True) == {
@@ -47,8 +42,8 @@ def test_watchers_of_a_post_hear_its_counts_and_comments(app, user, other_user, 
     bob.get_received()
     carol.get_received()
 
-    like(app, make_user(username="dan"), post_id)
-    comment_id = comment(app, other_user, post_id, "nice")
+    like_post(app, make_user(username="dan"), post_id)
+    comment_id = write_comment(app, other_user, post_id, "nice")
     counts = received(bob, "html")
     assert [c["target"] for c in counts] == [f"#post-{post_id}-stats"] * 2
     assert "1 like<" in counts[-1]["html"] and "1 comment<" in counts[-1]["html"]
@@ -57,7 +52,7 @@ def test_watchers_of_a_post_hear_its_counts_and_comments(app, user, other_user, 
 
     # Watching again replaces the list: Bob now hears the other post only.
     assert bob.emit("live:watch", {"posts": [other_post]}, callback=True)["posts"] == [other_post]
-    comment(app, user, post_id, "unheard")
+    write_comment(app, user, post_id, "unheard")
     assert bob.get_received() == []
     bob.emit("live:watch", {"posts": [post_id]}, callback=True)
     bob.get_received()
@@ -68,11 +63,11 @@ def test_watchers_of_a_post_hear_its_counts_and_comments(app, user, other_user, 
 
 
 def test_a_new_comment_is_announced_by_ids_with_its_parent(app, user, other_user):
-    post_id = write(app, user, "hello")
-    top = comment(app, user, post_id, "first")
+    post_id = write_post(app, user, "hello")
+    top = write_comment(app, user, post_id, "first")
     bob = signed_in_tab(app, other_user)
     bob.emit("live:watch", {"posts": [post_id]}, callback=True)
-    reply = comment(app, user, post_id, "a reply", parent_id=top)
+    reply = write_comment(app, user, post_id, "a reply", parent_id=top)
     assert received(bob, "comment") == [{"post_id": post_id, "id": reply, "parent_id": top}]
 
 
@@ -80,13 +75,13 @@ def test_a_new_comment_is_announced_by_ids_with_its_parent(app, user, other_user
 def test_a_comment_by_someone_in_a_block_is_not_announced(
     app, user, other_user, make_user, bob_blocks
 ):
-    post_id = write(app, user, "hello")
+    post_id = write_post(app, user, "hello")
     carol = make_user(username="carol")
     bob = signed_in_tab(app, other_user)
     assert bob.emit("live:watch", {"posts": [post_id]}, callback=True)["posts"] == [post_id]
     block(app, *((other_user, carol) if bob_blocks else (carol, other_user)))
     bob.get_received()
-    comment(app, carol, post_id, "unseen")
+    write_comment(app, carol, post_id, "unseen")
     # The count changes for Bob; the comment itself is not even announced to his tab.
     events = bob.get_received()
     assert [e["name"] for e in events] == ["html"]
@@ -95,7 +90,7 @@ def test_a_comment_by_someone_in_a_block_is_not_announced(
 
 @pytest.mark.parametrize("blocker_is_author", [True, False])
 def test_a_post_behind_a_block_is_not_watched(app, user, other_user, blocker_is_author):
-    post_id = write(app, user, "hello")
+    post_id = write_post(app, user, "hello")
     if blocker_is_author:
         block(app, user, other_user)
     else:
@@ -103,19 +98,19 @@ def test_a_post_behind_a_block_is_not_watched(app, user, other_user, blocker_is_
     bob = signed_in_tab(app, other_user)
     assert bob.emit("live:watch", {"posts": [post_id]}, callback=True)["posts"] == []
     bob.get_received()
-    like(app, user, post_id)
+    like_post(app, user, post_id)
     assert bob.get_received() == []
 
 
 def test_a_block_after_watching_stops_the_counts_once_the_tab_asks_again(app, user, other_user):
-    post_id = write(app, user, "hello")
+    post_id = write_post(app, user, "hello")
     bob = signed_in_tab(app, other_user)
     assert bob.emit("live:watch", {"posts": [post_id]}, callback=True)["posts"] == [post_id]
     block(app, user, other_user)
     # The block tells Bob's tabs that relations changed; live.js then watches again.
     assert {"name": "relations-changed"} in received(bob, "trigger")
     assert bob.emit("live:watch", {"posts": [post_id]}, callback=True)["posts"] == []
-    like(app, user, post_id)
+    like_post(app, user, post_id)
     assert received(bob, "html") == []
 
 
@@ -155,7 +150,7 @@ def test_an_anonymous_socket_is_refused(app):
 
 
 def test_the_watch_list_is_checked_in_one_query(app, user):
-    post_ids = [write(app, user, f"post {n}") for n in range(30)]
+    post_ids = [write_post(app, user, f"post {n}") for n in range(30)]
     tab = signed_in_tab(app, user)
     with count_queries(app) as queries:
         assert len(tab.emit("live:watch", {"posts": post_ids}, callback=True)["posts"]) == 30

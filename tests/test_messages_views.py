@@ -8,16 +8,17 @@ from sqlalchemy import select
 
 from qosyl.actions import social
 from qosyl.extensions import db
-from qosyl.extensions import socketio
 from qosyl.models import ConversationMember
 from qosyl.models import Message
 from tests import factories
+from tests.factories import reload
+from tests.factories import start_conversation
+from tests.factories import write_message
 from tests.helpers import assert_query_count
 from tests.helpers import hx_get
 from tests.helpers import post
-from tests.test_messages import person
-from tests.test_messages import start
-from tests.test_messages import write
+from tests.helpers import send_file
+from tests.helpers import signed_in_tab
 
 
 def body_field(conversation_id: int) -> str:
@@ -42,14 +43,14 @@ def test_send_message_from_a_profile_opens_the_conversation(app, logged_in, othe
 
 def test_a_blocked_person_gets_no_send_message_button(app, logged_in, user, other_user):
     with app.test_request_context():
-        social.block(person(user.id), person(other_user.id))
+        social.block(reload(user), reload(other_user))
     html = logged_in.get(f"/u/{other_user.username}").get_data(as_text=True)
     assert "Send message" not in html
 
 
 def test_refused_start_explains_why(app, logged_in, other_user):
     with app.app_context():
-        person(other_user.id).messages_from_friends_only = True
+        reload(other_user).messages_from_friends_only = True
         db.session.commit()
     response = post(logged_in, f"/messages/with/{other_user.username}", {}, follow_redirects=True)
     assert "only takes messages from friends" in response.get_data(as_text=True)
@@ -71,7 +72,7 @@ def test_a_refused_start_goes_back_only_to_a_page_of_this_site(
     app, logged_in, other_user, referrer, back_to
 ):
     with app.app_context():
-        person(other_user.id).messages_from_friends_only = True
+        reload(other_user).messages_from_friends_only = True
         db.session.commit()
     response = post(
         logged_in, f"/messages/with/{other_user.username}", {}, headers={"Referer": referrer}
@@ -81,9 +82,9 @@ def test_a_refused_start_goes_back_only_to_a_page_of_this_site(
 
 
 def test_the_list_shows_last_message_and_unread_counts(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
-    write(app, other_user, conversation_id, "first <b>hello</b>")
-    write(app, other_user, conversation_id, "are you there?")
+    conversation_id = start_conversation(app, user, other_user)
+    write_message(app, other_user, conversation_id, "first <b>hello</b>")
+    write_message(app, other_user, conversation_id, "are you there?")
     html = logged_in.get("/messages").get_data(as_text=True)
     assert other_user.full_name in html and "are you there?" in html
     assert '2<span class="visually-hidden"> unread</span>' in html
@@ -94,7 +95,7 @@ def test_the_list_shows_last_message_and_unread_counts(app, logged_in, user, oth
 def test_send_over_htmx_returns_the_message_and_refusals_stay_by_the_field(
     app, logged_in, user, other_user, pushes
 ):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     url = f"/messages/{conversation_id}"
     response = post(logged_in, url, {body_field(conversation_id): "Hi **there**"}, htmx=True)
     assert response.status_code == 200
@@ -111,7 +112,7 @@ def test_send_over_htmx_returns_the_message_and_refusals_stay_by_the_field(
 def test_a_message_over_the_limit_is_refused_for_now_with_the_wait(
     app, logged_in, user, other_user
 ):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     url = f"/messages/{conversation_id}"
     sent = post(logged_in, url, {body_field(conversation_id): "one", "client_id": "c1"}, htmx=True)
     assert sent.status_code == 200
@@ -123,9 +124,9 @@ def test_a_message_over_the_limit_is_refused_for_now_with_the_wait(
 
 
 def test_a_block_stops_the_conversation(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     with app.test_request_context():
-        social.block(person(other_user.id), person(user.id))
+        social.block(reload(other_user), reload(user))
     response = post(
         logged_in, f"/messages/{conversation_id}", {body_field(conversation_id): "hi"}, htmx=True
     )
@@ -135,8 +136,8 @@ def test_a_block_stops_the_conversation(app, logged_in, user, other_user):
 
 
 def test_reading_moves_the_position_and_clears_the_badge(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
-    last = write(app, other_user, conversation_id, "read me")
+    conversation_id = start_conversation(app, user, other_user)
+    last = write_message(app, other_user, conversation_id, "read me")
     response = post(logged_in, f"/messages/{conversation_id}/read", {"up_to_id": str(last)})
     assert response.status_code == 200 and response.get_json() == {"last_read_id": last}
     with app.app_context():
@@ -148,8 +149,8 @@ def test_reading_moves_the_position_and_clears_the_badge(app, logged_in, user, o
 
 
 def test_history_pages_go_back_in_time(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
-    ids = [write(app, other_user, conversation_id, f"m{n}") for n in range(3)]
+    conversation_id = start_conversation(app, user, other_user)
+    ids = [write_message(app, other_user, conversation_id, f"m{n}") for n in range(3)]
     html = hx_get(logged_in, f"/messages/{conversation_id}/history?before={ids[2]}").get_data(
         as_text=True
     )
@@ -161,9 +162,9 @@ def test_list_and_conversation_have_fixed_query_budgets(app, logged_in, user, ma
     partners = [make_user(username=f"p{i}") for i in range(n)]
     conversation_id = None
     for partner in partners:
-        conversation_id = start(app, user, partner)
-        write(app, partner, conversation_id, f"hello from {partner.username}")
-        write(app, user, conversation_id, "hi back")
+        conversation_id = start_conversation(app, user, partner)
+        write_message(app, partner, conversation_id, f"hello from {partner.username}")
+        write_message(app, user, conversation_id, "hi back")
     # user, conversations with counts, last messages, other members, header counts
     with assert_query_count(app, 5):
         assert logged_in.get("/messages").status_code == 200
@@ -178,22 +179,14 @@ def test_list_and_conversation_have_fixed_query_budgets(app, logged_in, user, ma
         assert hx_get(logged_in, "/messages").status_code == 200
 
 
-def tab(app, someone):
-    client = app.test_client()
-    factories.login(client, someone)
-    socket = socketio.test_client(app, flask_test_client=client)
-    assert socket.is_connected()
-    return socket
-
-
 def test_every_tab_of_every_member_hears_a_message_and_outsiders_nothing(
     app, user, other_user, make_user
 ):
     outsider = make_user(username="outsider")
-    conversation_id = start(app, user, other_user)
-    tabs = [tab(app, user), tab(app, user), tab(app, other_user)]
-    stranger = tab(app, outsider)
-    message_id = write(app, other_user, conversation_id, "to both tabs")
+    conversation_id = start_conversation(app, user, other_user)
+    tabs = [signed_in_tab(app, user), signed_in_tab(app, user), signed_in_tab(app, other_user)]
+    stranger = signed_in_tab(app, outsider)
+    message_id = write_message(app, other_user, conversation_id, "to both tabs")
     for socket in tabs:
         heard = [e for e in socket.get_received() if e["name"] == "conversation:message"]
         assert [e["args"][0]["id"] for e in heard] == [message_id]
@@ -201,29 +194,31 @@ def test_every_tab_of_every_member_hears_a_message_and_outsiders_nothing(
 
 
 def test_a_returning_tab_catches_up_and_outsiders_are_refused(app, user, other_user, make_user):
-    conversation_id = start(app, user, other_user)
-    seen = write(app, other_user, conversation_id, "seen")
-    missed = [write(app, other_user, conversation_id, f"missed {n}") for n in range(2)]
-    reply = tab(app, user).emit(
+    conversation_id = start_conversation(app, user, other_user)
+    seen = write_message(app, other_user, conversation_id, "seen")
+    missed = [write_message(app, other_user, conversation_id, f"missed {n}") for n in range(2)]
+    reply = signed_in_tab(app, user).emit(
         "conversation:subscribe",
         {"conversation_id": conversation_id, "after_id": seen},
         callback=True,
     )
     assert [m["id"] for m in reply["messages"]] == missed
-    outsider = tab(app, make_user(username="outsider"))
+    outsider = signed_in_tab(app, make_user(username="outsider"))
     refused = outsider.emit(
         "conversation:subscribe", {"conversation_id": conversation_id, "after_id": 0}, callback=True
     )
     assert refused == {"error": "You are not in this conversation."}
     for bad in (None, "x", {"conversation_id": "1"}, {"conversation_id": True}):
-        assert "error" in tab(app, user).emit("conversation:subscribe", bad, callback=True)
+        assert "error" in signed_in_tab(app, user).emit(
+            "conversation:subscribe", bad, callback=True
+        )
 
 
 def test_the_list_filters_by_presence_and_shows_it(app, logged_in, user, other_user, make_user):
     quiet = make_user(username="quiet", first_name="Quinn", last_name="Quiet")
-    start(app, user, other_user)
-    start(app, user, quiet)
-    online = tab(app, other_user)  # Bob has a tab open; Quinn has none
+    start_conversation(app, user, other_user)
+    start_conversation(app, user, quiet)
+    online = signed_in_tab(app, other_user)  # Bob has a tab open; Quinn has none
     html = logged_in.get("/messages?show=online").get_data(as_text=True)
     assert other_user.full_name in html and "Quinn Quiet" not in html
     assert f'data-presence-user="{other_user.id}" data-presence="online"' in html
@@ -245,20 +240,6 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-def send_file(client, conversation_id, name, data, body=""):
-    from io import BytesIO
-
-    return post(
-        client,
-        f"/messages/{conversation_id}",
-        {
-            body_field(conversation_id): body,
-            f"conversation-{conversation_id}-attachment": (BytesIO(data), name),
-        },
-        htmx=True,
-    )
-
-
 def stored_files(app) -> list:
     from pathlib import Path
 
@@ -269,7 +250,7 @@ def stored_files(app) -> list:
 def test_an_image_and_a_file_are_sent_and_only_members_download_them(
     app, logged_in, client, user, other_user, make_user
 ):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     image = send_file(logged_in, conversation_id, "holiday.png", png_bytes())
     assert image.status_code == 200
     html = image.get_data(as_text=True)
@@ -308,7 +289,7 @@ def test_an_image_and_a_file_are_sent_and_only_members_download_them(
     ],
 )
 def test_a_refused_file_changes_nothing(app, logged_in, user, other_user, name, data, error):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     response = send_file(logged_in, conversation_id, name, data, body="see attached")
     assert response.status_code == 422
     assert error in response.get_data(as_text=True)
@@ -316,7 +297,7 @@ def test_a_refused_file_changes_nothing(app, logged_in, user, other_user, name, 
 
 
 def test_a_file_with_a_refused_message_leaves_no_file_behind(app, logged_in, user, other_user):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     response = send_file(logged_in, conversation_id, "notes.txt", b"hi", body="x" * 4001)
     assert response.status_code == 422
     assert count_messages(app) == 0 and stored_files(app) == []
@@ -331,9 +312,9 @@ def test_typing_reaches_the_others_once_a_second(app, user, other_user, make_use
 
     clock = [100.0]
     monkeypatch.setattr(presence.time, "monotonic", lambda: clock[0])
-    conversation_id = start(app, user, other_user)
-    typist, listener = tab(app, user), tab(app, other_user)
-    stranger = tab(app, make_user(username="stranger"))
+    conversation_id = start_conversation(app, user, other_user)
+    typist, listener = signed_in_tab(app, user), signed_in_tab(app, other_user)
+    stranger = signed_in_tab(app, make_user(username="stranger"))
     assert typist.emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
     typist.emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
     [event] = typing_events(listener)
@@ -345,8 +326,8 @@ def test_typing_reaches_the_others_once_a_second(app, user, other_user, make_use
 
 
 def test_typing_is_refused_to_outsiders_and_across_a_block(app, user, other_user, make_user):
-    conversation_id = start(app, user, other_user)
-    outsider = tab(app, make_user(username="outsider"))
+    conversation_id = start_conversation(app, user, other_user)
+    outsider = signed_in_tab(app, make_user(username="outsider"))
     reply = outsider.emit(
         "conversation:typing", {"conversation_id": conversation_id}, callback=True
     )
@@ -354,9 +335,11 @@ def test_typing_is_refused_to_outsiders_and_across_a_block(app, user, other_user
     for bad in (None, [], {"conversation_id": "1"}):
         assert "error" in outsider.emit("conversation:typing", bad, callback=True)
     with app.test_request_context():
-        social.block(person(other_user.id), person(user.id))
-    listener = tab(app, other_user)
-    tab(app, user).emit("conversation:typing", {"conversation_id": conversation_id}, callback=True)
+        social.block(reload(other_user), reload(user))
+    listener = signed_in_tab(app, other_user)
+    signed_in_tab(app, user).emit(
+        "conversation:typing", {"conversation_id": conversation_id}, callback=True
+    )
     assert typing_events(listener) == []
 
 
@@ -377,16 +360,16 @@ def notices(app, user_id) -> list[str]:
 def test_a_message_notifies_only_when_the_conversation_is_not_open(
     app, logged_in, user, other_user
 ):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     # Bob has the conversation open in a tab: no notification.
-    bob = tab(app, other_user)
+    bob = signed_in_tab(app, other_user)
     bob.emit("conversation:subscribe", {"conversation_id": conversation_id}, callback=True)
-    write(app, user, conversation_id, "you are here")
+    write_message(app, user, conversation_id, "you are here")
     assert notices(app, other_user.id) == []
     # He leaves the page: the next message notifies, once until he reads.
     bob.emit("conversation:unsubscribe", {}, callback=True)
-    first = write(app, user, conversation_id, "where did you go?")
-    write(app, user, conversation_id, "hello?")
+    first = write_message(app, user, conversation_id, "where did you go?")
+    write_message(app, user, conversation_id, "hello?")
     assert notices(app, other_user.id) == ["where did you go?"]
     assert notices(app, user.id) == []  # never for your own messages
     # Reading withdraws it; a later message notifies again. Closing the tab counts too.
@@ -396,7 +379,7 @@ def test_a_message_notifies_only_when_the_conversation_is_not_open(
     assert notices(app, other_user.id) == []
     bob.emit("conversation:subscribe", {"conversation_id": conversation_id}, callback=True)
     bob.disconnect()
-    write(app, user, conversation_id, "back later")
+    write_message(app, user, conversation_id, "back later")
     assert notices(app, other_user.id) == ["back later"]
 
 
@@ -405,11 +388,11 @@ def test_the_friends_only_setting_is_kept_and_applied(app, logged_in, client, us
     assert "Only my friends can start conversations with me" in page
     assert post(logged_in, "/settings/messages", {"friends_only": "y"}).status_code == 302
     with app.app_context():
-        assert person(user.id).messages_from_friends_only is True
+        assert reload(user).messages_from_friends_only is True
     bob = app.test_client()
     factories.login(bob, other_user)
     refused = post(bob, f"/messages/with/{user.username}", {}, follow_redirects=True)
     assert "only takes messages from friends" in refused.get_data(as_text=True)
     post(logged_in, "/settings/messages", {})
     with app.app_context():
-        assert person(user.id).messages_from_friends_only is False
+        assert reload(user).messages_from_friends_only is False

@@ -11,7 +11,6 @@ from qosyl.actions import ActionError
 from qosyl.actions import groups
 from qosyl.actions import posts as post_actions
 from qosyl.actions import rooms as room_actions
-from qosyl.actions import social
 from qosyl.extensions import db
 from qosyl.models import Comment
 from qosyl.models import Conversation
@@ -19,33 +18,20 @@ from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
-from qosyl.models import User
 from tests import factories
+from tests.factories import befriend
+from tests.factories import block
+from tests.factories import make_lobby
+from tests.factories import make_room
+from tests.factories import reload
+from tests.factories import write_comment
 from tests.helpers import post
-
-
-def reload(user) -> User:
-    return db.session.get(User, user.id)
-
-
-def make_room(app, host) -> int:
-    with app.test_request_context():
-        return room_actions.create_room(reload(host), "Tea lovers", "Tea").id
-
-
-def make_lobby(app, host) -> int:
-    with app.app_context():
-        return factories.lobby(host)
+from tests.helpers import status_of
 
 
 def join(app, user, room_id) -> None:
     with app.test_request_context():
         room_actions.join(reload(user), db.session.get(Room, room_id))
-
-
-def block(app, blocker, blocked) -> None:
-    with app.test_request_context():
-        social.block(reload(blocker), reload(blocked))
 
 
 def messages_in(app, room_id) -> list[str]:
@@ -99,12 +85,6 @@ def test_a_removed_person_never_inherits_the_room(app, user, other_user, make_us
 # 2. Only the admin readmits someone the admin removed
 
 
-def befriend(app, a, b) -> None:
-    with app.test_request_context():
-        social.send_friend_request(reload(a), reload(b))
-        social.accept_friend_request(reload(b), reload(a))
-
-
 def group_of(app, admin, *members) -> int:
     """A group of friends run by `admin`, every member in it."""
     everyone = [admin, *members]
@@ -124,14 +104,6 @@ def group_act(app, name, actor, conversation_id, *args):
     with app.test_request_context():
         conversation = db.session.get(Conversation, conversation_id)
         return getattr(groups, name)(reload(actor), conversation, *[reload(a) for a in args])
-
-
-def status_of(app, conversation_id, user):
-    from qosyl.models import ConversationMember
-
-    with app.app_context():
-        row = db.session.get(ConversationMember, (conversation_id, user.id))
-        return row.status if row else None
 
 
 def test_a_member_cannot_invite_back_someone_the_admin_removed(app, user, other_user, make_user):
@@ -192,20 +164,11 @@ def test_the_host_cannot_moderate_someone_who_never_took_part(app, client, user,
         assert db.session.get(RoomMember, (room_id, other_user.id)) is None
 
 
-def comment_on(app, author, post_id, body="rude") -> int:
-    with app.test_request_context():
-        from qosyl.access import access_post
-
-        return post_actions.add_comment(
-            reload(author), access_post(reload(author), post_id), body, None
-        ).id
-
-
 @pytest.mark.parametrize("who_blocks", ["owner", "commenter"])
 def test_a_post_owner_deletes_a_comment_across_a_block(app, client, user, other_user, who_blocks):
     with app.test_request_context():
         post_id = post_actions.create_post(reload(user), "My post").id
-    comment_id = comment_on(app, other_user, post_id)
+    comment_id = write_comment(app, other_user, post_id, "rude")
     if who_blocks == "owner":
         block(app, user, other_user)
     else:
@@ -224,7 +187,7 @@ def test_a_stranger_still_cannot_delete_a_comment(app, client, user, other_user,
     carol = make_user(username="carol")
     with app.test_request_context():
         post_id = post_actions.create_post(reload(user), "My post").id
-    comment_id = comment_on(app, other_user, post_id)
+    comment_id = write_comment(app, other_user, post_id, "rude")
     block(app, other_user, carol)
     factories.login(client, carol)
     assert post(client, f"/comments/{comment_id}/delete").status_code == 404

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from qosyl.actions import posts as post_actions
 from qosyl.actions import social
 from qosyl.extensions import db
 from qosyl.models import Comment
@@ -20,53 +19,19 @@ from qosyl.models import PostMention
 from qosyl.models import User
 from tests import factories
 from tests import images
+from tests.factories import befriend
+from tests.factories import like_post
+from tests.factories import write_comment
+from tests.factories import write_post
 from tests.helpers import assert_query_count
 from tests.helpers import hx_get
 from tests.helpers import notification_kinds
 from tests.helpers import post as http_post
 
 
-def write(app, author: User, body: str) -> int:
-    with app.test_request_context():
-        return post_actions.create_post(db.session.get(User, author.id), body).id
-
-
-def with_post(app, post_id: int, fn, *args):
-    """Run an action on a freshly loaded post (author included), as a view would."""
-    from sqlalchemy.orm import joinedload
-
-    with app.test_request_context():
-        loaded = db.session.scalar(
-            select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
-        )
-        return fn(*[db.session.get(User, a.id) if isinstance(a, User) else a for a in args], loaded)
-
-
-def like(app, user, post_id):
-    return with_post(app, post_id, post_actions.like_post, user)
-
-
-def unlike(app, user, post_id):
-    return with_post(app, post_id, post_actions.unlike_post, user)
-
-
-def comment(app, user, post_id, body, parent_id=None):
-    def add(author, loaded):
-        parent = db.session.get(Comment, parent_id) if parent_id else None
-        return post_actions.add_comment(author, loaded, body, parent).id
-
-    return with_post(app, post_id, add, user)
-
-
 def the_post(app, post_id) -> Post:
     with app.app_context():
         return db.session.get(Post, post_id)
-
-
-def befriend(app, a, b):
-    with app.test_request_context():
-        social.send_friend_request(db.session.get(User, a.id), db.session.get(User, b.id))
-        social.accept_friend_request(db.session.get(User, b.id), db.session.get(User, a.id))
 
 
 # Writing
@@ -124,7 +89,7 @@ def test_bad_posts_are_refused_next_to_the_field(app, logged_in, data, message):
 def test_a_mention_of_someone_who_blocked_you_is_plain_text_and_silent(app, user, other_user):
     with app.test_request_context():
         social.block(db.session.get(User, other_user.id), db.session.get(User, user.id))
-    post_id = write(app, user, "hello @bob")
+    post_id = write_post(app, user, "hello @bob")
     assert 'href="/u/bob"' not in the_post(app, post_id).body_html
     assert notification_kinds(app, other_user) == []
 
@@ -133,7 +98,7 @@ def test_edit_marks_the_post_and_notifies_only_new_mentions(
     app, logged_in, user, other_user, make_user
 ):
     make_user(username="carol")
-    post_id = write(app, user, "hi @bob")
+    post_id = write_post(app, user, "hi @bob")
     response = http_post(
         logged_in, f"/p/{post_id}/edit", {f"post-{post_id}-body": "hi @bob and @carol"}, htmx=True
     )
@@ -147,14 +112,14 @@ def test_edit_marks_the_post_and_notifies_only_new_mentions(
 
 
 def test_edit_form_over_htmx_replaces_the_card(app, logged_in, user):
-    post_id = write(app, user, "draft")
+    post_id = write_post(app, user, "draft")
     html = hx_get(logged_in, f"/p/{post_id}/edit").get_data(as_text=True)
     assert html.lstrip().startswith(f'<article class="post post--editing" id="post-{post_id}"')
     assert "<html" not in html
 
 
 def test_only_the_author_edits_or_deletes(app, logged_in, user, other_user):
-    theirs = write(app, other_user, "bob's")
+    theirs = write_post(app, other_user, "bob's")
     assert http_post(logged_in, f"/p/{theirs}/edit", {"body": "mine now"}).status_code == 403
     assert http_post(logged_in, f"/p/{theirs}/delete").status_code == 403
     assert the_post(app, theirs).body == "bob's"
@@ -169,8 +134,8 @@ def test_delete_takes_likes_comments_notifications_and_the_photo(app, logged_in,
     )
     with app.app_context():
         post_id = db.session.scalar(select(Post.id))
-    like(app, other_user, post_id)
-    comment(app, other_user, post_id, "nice")
+    like_post(app, other_user, post_id)
+    write_comment(app, other_user, post_id, "nice")
     assert notification_kinds(app, user) == ["like", "comment"]
     response = http_post(logged_in, f"/p/{post_id}/delete", htmx=True)
     assert response.status_code == 200 and response.data == b""
@@ -186,7 +151,7 @@ def test_delete_takes_likes_comments_notifications_and_the_photo(app, logged_in,
 
 
 def test_like_unlike_like_counts_right_and_notifies_once(app, logged_in, user, other_user, pushes):
-    post_id = write(app, other_user, "like me")
+    post_id = write_post(app, other_user, "like me")
     response = http_post(logged_in, f"/p/{post_id}/like", htmx=True)
     html = response.get_data(as_text=True)
     assert 'aria-pressed="true"' in html
@@ -203,8 +168,8 @@ def test_like_unlike_like_counts_right_and_notifies_once(app, logged_in, user, o
 
 
 def test_liking_your_own_post_notifies_nobody(app, user):
-    post_id = write(app, user, "me")
-    assert like(app, user, post_id) is True
+    post_id = write_post(app, user, "me")
+    assert like_post(app, user, post_id) is True
     assert notification_kinds(app, user) == []
 
 
@@ -213,10 +178,10 @@ def test_liking_your_own_post_notifies_nobody(app, user):
 
 def test_comments_replies_and_who_hears_of_them(app, user, other_user, make_user):
     carol = make_user(username="carol")
-    post_id = write(app, user, "thoughts?")
-    first = comment(app, other_user, post_id, "I agree")
-    reply = comment(app, carol, post_id, "me too, @bob", parent_id=first)
-    nested = comment(app, user, post_id, "thanks both", parent_id=reply)
+    post_id = write_post(app, user, "thoughts?")
+    first = write_comment(app, other_user, post_id, "I agree")
+    reply = write_comment(app, carol, post_id, "me too, @bob", parent_id=first)
+    nested = write_comment(app, user, post_id, "thanks both", parent_id=reply)
     with app.app_context():
         assert db.session.get(Comment, nested).parent_id == first  # one level deep
     assert the_post(app, post_id).comment_count == 3
@@ -228,7 +193,7 @@ def test_comments_replies_and_who_hears_of_them(app, user, other_user, make_user
 
 
 def test_comment_over_htmx_appends_and_clears_the_form(app, logged_in, user):
-    post_id = write(app, user, "post")
+    post_id = write_post(app, user, "post")
     response = http_post(logged_in, f"/p/{post_id}/comments", {"comment-body": "First!"}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -238,7 +203,7 @@ def test_comment_over_htmx_appends_and_clears_the_form(app, logged_in, user):
 
 
 def test_empty_comment_is_refused(app, logged_in, user):
-    post_id = write(app, user, "post")
+    post_id = write_post(app, user, "post")
     response = http_post(logged_in, f"/p/{post_id}/comments", {"comment-body": " "}, htmx=True)
     assert response.status_code == 422
     assert "Write a comment first." in response.get_data(as_text=True)
@@ -246,8 +211,8 @@ def test_empty_comment_is_refused(app, logged_in, user):
 
 
 def test_reply_form_fields_are_named_per_comment(app, logged_in, user, other_user):
-    post_id = write(app, user, "post")
-    first = comment(app, other_user, post_id, "hi")
+    post_id = write_post(app, user, "post")
+    first = write_comment(app, other_user, post_id, "hi")
     page = logged_in.get(f"/p/{post_id}").get_data(as_text=True)
     assert f'id="reply-{first}-body"' in page and 'id="comment-body"' in page
     response = http_post(
@@ -261,9 +226,9 @@ def test_reply_form_fields_are_named_per_comment(app, logged_in, user, other_use
 
 def test_comment_edit_and_delete_rights(app, client, user, other_user, make_user):
     carol = make_user(username="carol")
-    post_id = write(app, user, "alice's post")
-    bobs = comment(app, other_user, post_id, "bob's comment")
-    comment(app, carol, post_id, "carol's reply", parent_id=bobs)
+    post_id = write_post(app, user, "alice's post")
+    bobs = write_comment(app, other_user, post_id, "bob's comment")
+    write_comment(app, carol, post_id, "carol's reply", parent_id=bobs)
 
     factories.login(client, carol)
     assert (
@@ -291,7 +256,7 @@ def test_comment_edit_and_delete_rights(app, client, user, other_user, make_user
 
 
 def test_a_blocked_user_cannot_see_like_or_comment(app, client, user, other_user):
-    post_id = write(app, user, "not for bob")
+    post_id = write_post(app, user, "not for bob")
     with app.test_request_context():
         social.block(db.session.get(User, user.id), db.session.get(User, other_user.id))
     factories.login(client, other_user)
@@ -304,8 +269,8 @@ def test_a_blocked_user_cannot_see_like_or_comment(app, client, user, other_user
 
 def test_comments_of_blocked_people_are_hidden(app, logged_in, user, other_user, make_user):
     carol = make_user(username="carol")
-    post_id = write(app, carol, "carol's")
-    comment(app, other_user, post_id, "from bob")
+    post_id = write_post(app, carol, "carol's")
+    write_comment(app, other_user, post_id, "from bob")
     with app.test_request_context():
         social.block(db.session.get(User, user.id), db.session.get(User, other_user.id))
     assert "from bob" not in logged_in.get(f"/p/{post_id}").get_data(as_text=True)
@@ -325,14 +290,14 @@ def test_feed_has_own_followed_and_friends_posts_newest_first(app, logged_in, us
         (friend, "from the friend"),
         (user, "mine"),
     ):
-        write(app, author, text)
+        write_post(app, author, text)
     html = logged_in.get("/").get_data(as_text=True)
     assert "from the stranger" not in html
     assert html.index("mine") < html.index("from the friend") < html.index("from the followed")
 
 
 def test_feed_pages_by_cursor(app, logged_in, user):
-    ids = [write(app, user, f"post number {n}") for n in range(25)]
+    ids = [write_post(app, user, f"post number {n}") for n in range(25)]
     first = logged_in.get("/").get_data(as_text=True)
     assert first.count('class="post"') == 20
     assert f'hx-get="/feed?before={ids[5]}"' in first and 'hx-trigger="revealed"' in first
@@ -344,9 +309,9 @@ def test_feed_pages_by_cursor(app, logged_in, user):
 @pytest.mark.parametrize("posts", [2, 15])
 def test_feed_query_budget_does_not_grow(app, logged_in, user, other_user, posts):
     for n in range(posts):
-        post_id = write(app, other_user if n % 2 else user, f"#tag{n % 3} post {n}")
-        like(app, user, post_id)
-        comment(app, other_user, post_id, "c")
+        post_id = write_post(app, other_user if n % 2 else user, f"#tag{n % 3} post {n}")
+        like_post(app, user, post_id)
+        write_comment(app, other_user, post_id, "c")
     befriend(app, user, other_user)
     # user, posts+authors, the lobby (none here, so no lobby messages), liked set,
     # suggestions (and, with none, the most followed), trending tags, bell
@@ -366,10 +331,10 @@ def test_feed_query_budget_does_not_grow(app, logged_in, user, other_user, posts
 def test_post_page_query_budget_does_not_grow_with_comments(
     app, logged_in, user, other_user, comments
 ):
-    post_id = write(app, user, "post")
+    post_id = write_post(app, user, "post")
     for n in range(comments):
-        parent = comment(app, other_user, post_id, f"c{n}")
-        comment(app, user, post_id, f"r{n}", parent_id=parent)
+        parent = write_comment(app, other_user, post_id, f"c{n}")
+        write_comment(app, user, post_id, f"r{n}", parent_id=parent)
     # user, post+author, liked, comments+authors, bell
     with assert_query_count(app, 5):
         html = logged_in.get(f"/p/{post_id}").get_data(as_text=True)
@@ -377,15 +342,15 @@ def test_post_page_query_budget_does_not_grow_with_comments(
 
 
 def test_hashtag_page_lists_tagged_posts(app, logged_in, user):
-    write(app, user, "about #Cooking today")
-    write(app, user, "nothing tagged")
+    write_post(app, user, "about #Cooking today")
+    write_post(app, user, "nothing tagged")
     html = logged_in.get("/tags/COOKING").get_data(as_text=True)
     assert "#cooking" in html and "about" in html and "nothing tagged" not in html
 
 
 def test_search_page_finds_posts_and_people(app, logged_in, user, make_user):
     make_user(username="pasta_lover", first_name="Pasta", last_name="Lover")
-    write(app, user, "Cooking fresh pasta tonight #dinner")
+    write_post(app, user, "Cooking fresh pasta tonight #dinner")
     html = logged_in.get("/search?q=pasta").get_data(as_text=True)
     assert "Cooking fresh pasta tonight" in html
     assert "@pasta_lover" in html

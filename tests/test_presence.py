@@ -12,13 +12,13 @@ from qosyl import presence
 from qosyl.actions.messages import direct_key
 from qosyl.extensions import db
 from qosyl.extensions import socketio
-from qosyl.models import Block
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import Friendship
 from qosyl.models import MemberStatus
 from tests import factories
+from tests.factories import block
 from tests.helpers import assert_query_count
 from tests.helpers import require_service
 from tests.helpers import signed_in_tab
@@ -49,12 +49,6 @@ def conversation(app, members: dict, kind=ConversationKind.GROUP) -> None:
             db.session.add(
                 ConversationMember(conversation_id=talk.id, user_id=person.id, status=status)
             )
-        db.session.commit()
-
-
-def block(app, blocker, blocked) -> None:
-    with app.app_context():
-        db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
         db.session.commit()
 
 
@@ -252,10 +246,6 @@ def test_the_audience_is_friends_and_fellow_members_minus_blocks(app, user, make
 # Over Socket.IO
 
 
-def tab(app, person):
-    return signed_in_tab(app, person)
-
-
 def heard(socket) -> list[dict]:
     return [e["args"][0] for e in socket.get_received() if e["name"] == "presence"]
 
@@ -264,10 +254,10 @@ def test_a_friend_hears_online_when_the_first_tab_opens_and_offline_when_the_las
     app, user, other_user
 ):
     befriend(app, user, other_user)
-    bob = tab(app, other_user)
-    alice1 = tab(app, user)
+    bob = signed_in_tab(app, other_user)
+    alice1 = signed_in_tab(app, user)
     assert heard(bob) == [{"user_id": user.id, "state": "online"}]
-    alice2 = tab(app, user)
+    alice2 = signed_in_tab(app, user)
     alice1.disconnect()
     assert heard(bob) == []
     alice2.disconnect()
@@ -276,8 +266,8 @@ def test_a_friend_hears_online_when_the_first_tab_opens_and_offline_when_the_las
 
 def test_a_friend_hears_away_and_back(app, user, other_user):
     befriend(app, user, other_user)
-    bob = tab(app, other_user)
-    alice = tab(app, user)
+    bob = signed_in_tab(app, other_user)
+    alice = signed_in_tab(app, user)
     heard(bob)
     assert alice.emit("presence:away", {"away": True}, callback=True) == {"ok": True}
     assert alice.emit("presence:away", {"away": True}, callback=True) == {"ok": True}
@@ -300,8 +290,12 @@ def test_strangers_and_blocked_people_hear_nothing(
         app, {user: MemberStatus.ACTIVE, dave: MemberStatus.ACTIVE}, ConversationKind.DIRECT
     )
     block(app, *((user, dave) if blocked_by_alice else (dave, user)))
-    bob, stranger, blocked = tab(app, other_user), tab(app, carol), tab(app, dave)
-    alice = tab(app, user)
+    bob, stranger, blocked = (
+        signed_in_tab(app, other_user),
+        signed_in_tab(app, carol),
+        signed_in_tab(app, dave),
+    )
+    alice = signed_in_tab(app, user)
     alice.emit("presence:away", {"away": True}, callback=True)
     alice.disconnect()
     assert [event["state"] for event in heard(bob)] == ["online", "away", "offline"]
@@ -311,8 +305,8 @@ def test_strangers_and_blocked_people_hear_nothing(
 
 def test_a_user_nobody_may_hear_of_is_announced_to_no_one(app, user, other_user, pushes):
     """An emit to an empty list of rooms would reach every connection."""
-    bystander = tab(app, other_user)
-    tab(app, user).disconnect()
+    bystander = signed_in_tab(app, other_user)
+    signed_in_tab(app, user).disconnect()
     assert heard(bystander) == []
     assert [push for push in pushes if push.event == "presence"] == []
 
@@ -332,8 +326,8 @@ def test_a_user_nobody_may_hear_of_is_announced_to_no_one(app, user, other_user,
 )
 def test_malformed_away_events_are_refused(app, user, other_user, data):
     befriend(app, user, other_user)
-    alice = tab(app, user)
-    bob = tab(app, other_user)
+    alice = signed_in_tab(app, user)
+    bob = signed_in_tab(app, other_user)
     reply = alice.emit("presence:away", data, callback=True)
     assert reply == {"error": 'Send {"away": true} or {"away": false}.'}
     assert heard(bob) == []
@@ -349,8 +343,8 @@ def test_an_anonymous_socket_cannot_connect_or_count_as_anyone(app, client):
 
 def test_a_tab_signed_out_elsewhere_is_refused_but_still_goes_offline(app, user, other_user):
     befriend(app, user, other_user)
-    bob = tab(app, other_user)
-    alice = tab(app, user)
+    bob = signed_in_tab(app, other_user)
+    alice = signed_in_tab(app, user)
     with app.app_context():  # a password change in another tab
         factories.end_sign_ins(user)
     assert alice.emit("presence:away", {"away": True}, callback=True) == {

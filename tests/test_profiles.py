@@ -20,21 +20,7 @@ from tests import images
 from tests.helpers import assert_query_count
 from tests.helpers import hx_get
 from tests.helpers import post
-
-PROFILE = {
-    "first_name": "Alice",
-    "last_name": "Archer",
-    "bio": "Climbs rocks, writes Python.",
-    "about": "Line one\nLine two",
-    "address": "Almaty",
-    "country": "KZ",
-    "website": "alice.example.org",
-    "github": "https://github.com/alice",
-    "twitter": "",
-    "linkedin": "",
-    "instagram": "",
-    "facebook": "",
-}
+from tests.helpers import PROFILE
 
 
 def alice(app) -> User:

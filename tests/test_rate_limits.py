@@ -10,7 +10,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
 from sqlalchemy import select
 
 from qosyl import media
@@ -22,19 +21,15 @@ from qosyl.models import Post
 from qosyl.models import User
 from tests import factories
 from tests import images
+from tests.factories import start_conversation
+from tests.factories import write_comment
+from tests.factories import write_post
+from tests.helpers import count_rows
 from tests.helpers import post
-from tests.test_messages import start
-from tests.test_messages_views import send_file
-from tests.test_posts import comment
-from tests.test_posts import write
-from tests.test_profiles import PROFILE
+from tests.helpers import PROFILE
+from tests.helpers import send_file
 
 limited = pytest.mark.app_config
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def stored(app) -> list[Path]:
@@ -70,7 +65,7 @@ def test_posts_over_the_limit_are_refused_next_to_the_body(app, logged_in):
     assert [r.status_code for r in answers] == [200, 200, 422]
     html = answers[-1].get_data(as_text=True)
     assert 'id="body-error"' in html and "You are posting too often" in html
-    assert count(app, Post) == 2
+    assert count_rows(app, Post) == 2
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_POSTS="1 per minute")
@@ -80,18 +75,18 @@ def test_a_refused_post_stores_no_photo(app, logged_in):
     refused = photo_post(logged_in, "again")
     assert refused.status_code == 422
     assert "You are posting too often" in refused.get_data(as_text=True)
-    assert count(app, Post) == 1 and stored(app) == files
+    assert count_rows(app, Post) == 1 and stored(app) == files
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_POSTS="1 per minute")
 def test_the_post_limit_is_per_person_and_checked_in_the_action(app, user, other_user):
-    write(app, user, "mine")
+    write_post(app, user, "mine")
     with pytest.raises(ActionError) as refused:
-        write(app, user, "mine again")
+        write_post(app, user, "mine again")
     assert refused.value.field == "body"
     assert "Try again in" in refused.value.message
-    write(app, other_user, "someone else may")
-    assert count(app, Post) == 2
+    write_post(app, other_user, "someone else may")
+    assert count_rows(app, Post) == 2
 
 
 # Comments
@@ -99,32 +94,32 @@ def test_the_post_limit_is_per_person_and_checked_in_the_action(app, user, other
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_COMMENTS="2 per minute")
 def test_comments_over_the_limit_are_refused_next_to_the_body(app, logged_in, user):
-    post_id = write(app, user, "a post")
+    post_id = write_post(app, user, "a post")
     url = f"/p/{post_id}/comments"
     answers = [post(logged_in, url, {"comment-body": f"c{n}"}, htmx=True) for n in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 422]
     html = answers[-1].get_data(as_text=True)
     assert 'id="comment-body-error"' in html and "You are commenting too often" in html
-    assert count(app, Comment) == 2
+    assert count_rows(app, Comment) == 2
     with app.app_context():
         assert db.session.get(Post, post_id).comment_count == 2
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_COMMENTS="1 per minute")
 def test_replies_count_as_comments(app, user, other_user):
-    post_id = write(app, other_user, "a post")
-    first = comment(app, user, post_id, "a comment")
+    post_id = write_post(app, other_user, "a post")
+    first = write_comment(app, user, post_id, "a comment")
     with pytest.raises(ActionError) as refused:
-        comment(app, user, post_id, "a reply", parent_id=first)
+        write_comment(app, user, post_id, "a reply", parent_id=first)
     assert refused.value.field == "body"
-    assert count(app, Comment) == 1
+    assert count_rows(app, Comment) == 1
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_POSTS="1 per minute", RATELIMIT_COMMENTS="1 per minute")
 def test_posts_and_comments_have_their_own_budgets(app, user):
-    post_id = write(app, user, "a post")
-    comment(app, user, post_id, "and a comment")
-    assert count(app, Post) == 1 and count(app, Comment) == 1
+    post_id = write_post(app, user, "a post")
+    write_comment(app, user, post_id, "and a comment")
+    assert count_rows(app, Post) == 1 and count_rows(app, Comment) == 1
 
 
 # Uploads: counted before decoding, whatever the upload is for
@@ -140,14 +135,14 @@ def test_a_photo_over_the_upload_limit_is_not_decoded(app, logged_in, decodes):
     html = refused.get_data(as_text=True)
     assert 'id="image-error"' in html and "You are uploading too often" in html
     assert decodes == ["post"]  # the second photo was never opened
-    assert count(app, Post) == 1 and stored(app) == files
+    assert count_rows(app, Post) == 1 and stored(app) == files
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_UPLOADS="1 per minute")
 def test_text_posts_do_not_count_as_uploads(app, logged_in):
     assert photo_post(logged_in).status_code == 200
     assert post(logged_in, "/posts", {"body": "just words"}, htmx=True).status_code == 200
-    assert count(app, Post) == 2
+    assert count_rows(app, Post) == 2
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_UPLOADS="1 per minute")
@@ -169,7 +164,7 @@ def test_avatars_and_covers_share_the_upload_budget(app, logged_in, decodes):
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_UPLOADS="1 per minute")
 def test_message_attachments_count_as_uploads(app, logged_in, user, other_user, decodes):
-    conversation_id = start(app, user, other_user)
+    conversation_id = start_conversation(app, user, other_user)
     assert send_file(logged_in, conversation_id, "a.png", images.png()).status_code == 200
     assert decodes == ["attachment"]
     files = stored(app)
@@ -181,7 +176,7 @@ def test_message_attachments_count_as_uploads(app, logged_in, user, other_user, 
     refused = send_file(logged_in, conversation_id, "b.png", images.png(), body="hi")
     assert refused.status_code == 422
     assert decodes == ["attachment"]
-    assert count(app, Message) == 1 and stored(app) == files
+    assert count_rows(app, Message) == 1 and stored(app) == files
 
 
 @limited(RATELIMIT_ENABLED=True, RATELIMIT_UPLOADS="1 per minute")
@@ -190,7 +185,7 @@ def test_the_upload_limit_is_per_person(app, client, user, other_user):
     assert photo_post(client).status_code == 200
     factories.login(client, other_user)
     assert photo_post(client).status_code == 200
-    assert count(app, Post) == 2
+    assert count_rows(app, Post) == 2
 
 
 def test_limits_are_off_when_rate_limiting_is(app, logged_in, decodes):

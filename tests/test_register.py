@@ -13,7 +13,7 @@ from qosyl.actions import ActionError
 from qosyl.extensions import db
 from qosyl.models import Notification
 from qosyl.models import User
-from tests.conftest import link_from
+from tests.helpers import link_from
 from tests.helpers import post
 
 GOOD = {

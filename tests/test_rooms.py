@@ -7,7 +7,6 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
-from sqlalchemy import func
 from sqlalchemy import select
 
 from qosyl.actions import ActionError
@@ -17,38 +16,14 @@ from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import Topic
-from qosyl.models import User
 from tests import factories
+from tests.factories import make_room
+from tests.factories import say_in_room
+from tests.factories import with_room
 from tests.helpers import assert_query_count
+from tests.helpers import count_rows
 from tests.helpers import hx_get
 from tests.helpers import post
-
-
-def make_room(app, host, name="Tea lovers", topic="Tea", description="Oolong and more"):
-    with app.test_request_context():
-        return room_actions.create_room(db.session.get(User, host.id), name, topic, description).id
-
-
-def with_room(app, room_id, fn, *args):
-    with app.test_request_context():
-        room = db.session.get(Room, room_id)
-        users = [db.session.get(User, a.id) if isinstance(a, User) else a for a in args]
-        return (
-            fn(*users, room) if fn in (room_actions.join, room_actions.leave) else fn(room, *users)
-        )
-
-
-def say(app, author, room_id, body, client_id=None):
-    with app.test_request_context():
-        return room_actions.send_message(
-            db.session.get(User, author.id), db.session.get(Room, room_id), body, client_id
-        ).id
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
 
 # Rooms and topics
 
@@ -80,7 +55,7 @@ def test_bad_room_input_is_explained_and_nothing_is_created(app, logged_in, data
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html.split(f'id="{field}-error"', 1)[1].split("</ul>", 1)[0]
-    assert count(app, Room) == 0 and count(app, Topic) == 0
+    assert count_rows(app, Room) == 0 and count_rows(app, Topic) == 0
 
 
 def test_only_the_host_edits_or_deletes(app, client, user, other_user):
@@ -97,9 +72,9 @@ def test_only_the_host_edits_or_deletes(app, client, user, other_user):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Room, room_id).name == "Tea club"
-    say(app, user, room_id, "hello")
+    say_in_room(app, user, room_id, "hello")
     assert post(client, f"/rooms/{room_id}/delete").status_code == 302
-    assert count(app, Room) == 0 and count(app, RoomMessage) == 0
+    assert count_rows(app, Room) == 0 and count_rows(app, RoomMessage) == 0
 
 
 def results(client, url) -> str:
@@ -122,8 +97,8 @@ def test_browse_by_topic_and_search(app, logged_in, user, other_user):
 def test_trending_topics_count_the_last_day(app, logged_in, user):
     tea, coffee = make_room(app, user, "Tea", "Tea"), make_room(app, user, "Brew", "Coffee")
     for _ in range(3):
-        say(app, user, coffee, "espresso!")
-    say(app, user, tea, "oolong")
+        say_in_room(app, user, coffee, "espresso!")
+    say_in_room(app, user, tea, "oolong")
     with app.app_context():
         old = RoomMessage(
             room_id=tea,
@@ -155,7 +130,7 @@ def test_join_leave_and_the_host_hands_over(app, user, other_user):
         assert room.host_id == other_user.id
         assert db.session.get(RoomMember, (room_id, user.id)) is None
     with_room(app, room_id, room_actions.leave, other_user)  # the last one out
-    assert count(app, Room) == 0
+    assert count_rows(app, Room) == 0
 
 
 def test_a_removed_member_is_refused_until_let_back(app, client, user, other_user, pushes):
@@ -170,13 +145,13 @@ def test_a_removed_member_is_refused_until_let_back(app, client, user, other_use
     assert "The host removed you" in client.get(f"/rooms/{room_id}").get_data(as_text=True)
     response = post(client, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": "let me in"})
     assert response.status_code == 404
-    assert count(app, RoomMessage) == 0
+    assert count_rows(app, RoomMessage) == 0
 
     factories.login(client, user)
     post(client, f"/rooms/{room_id}/participants/bob/readmit")
     factories.login(client, other_user)
     response = post(client, f"/rooms/{room_id}/messages", {f"room-{room_id}-body": "thanks!"})
-    assert response.status_code == 302 and count(app, RoomMessage) == 1
+    assert response.status_code == 302 and count_rows(app, RoomMessage) == 1
 
 
 def test_the_host_cannot_remove_themself(app, user):
@@ -204,7 +179,7 @@ def test_send_over_htmx_returns_the_stored_message(app, logged_in, user, pushes)
         stored = db.session.scalar(select(RoomMessage))
         assert stored.created_at is not None and 'class="code"' in stored.body_html
     [push] = [p for p in pushes if p.event == "room:message"]
-    assert push.to == [f"room:{room_id}:user:{user.id}"]
+    assert push.audience == (f"room:{room_id}:user:{user.id}",)
     assert push.data["id"] == stored.id and f'data-author-id="{user.id}"' in push.data["html"]
     assert "csrf" not in push.data["html"]  # the same markup for everyone
 
@@ -220,7 +195,7 @@ def test_empty_or_oversized_messages_are_refused(app, logged_in, user, pushes, b
     )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert count(app, RoomMessage) == 0
+    assert count_rows(app, RoomMessage) == 0
     assert [p for p in pushes if p.event == "room:message"] == []
 
 
@@ -234,37 +209,37 @@ def test_too_frequent_messages_are_refused(app, logged_in, user):
     assert [r.status_code for r in codes] == [200, 200, 200, 429]
     assert "You are sending messages too fast. Wait " in codes[-1].get_data(as_text=True)
     assert 1 <= int(codes[-1].headers["Retry-After"]) <= 60  # the window is a minute
-    assert count(app, RoomMessage) == 3
+    assert count_rows(app, RoomMessage) == 3
 
 
 def test_a_resent_client_id_is_stored_once(app, user):
     room_id = make_room(app, user)
-    first = say(app, user, room_id, "hello", client_id="tab-1:42")
-    again = say(app, user, room_id, "hello", client_id="tab-1:42")
-    assert first == again and count(app, RoomMessage) == 1
+    first = say_in_room(app, user, room_id, "hello", client_id="tab-1:42")
+    again = say_in_room(app, user, room_id, "hello", client_id="tab-1:42")
+    assert first == again and count_rows(app, RoomMessage) == 1
 
 
 def test_a_resend_is_broadcast_once(app, user, pushes):
     room_id = make_room(app, user)
-    say(app, user, room_id, "hello", client_id="tab-1:42")
-    say(app, user, room_id, "hello", client_id="tab-1:42")
+    say_in_room(app, user, room_id, "hello", client_id="tab-1:42")
+    say_in_room(app, user, room_id, "hello", client_id="tab-1:42")
     assert len([p for p in pushes if p.event == "room:message"]) == 1
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_CHAT="2 per minute")
 def test_a_resend_over_the_limit_returns_the_stored_message(app, user):
     room_id = make_room(app, user)
-    first = say(app, user, room_id, "one", client_id="c1")
-    say(app, user, room_id, "two", client_id="c2")
-    assert say(app, user, room_id, "one", client_id="c1") == first
+    first = say_in_room(app, user, room_id, "one", client_id="c1")
+    say_in_room(app, user, room_id, "two", client_id="c2")
+    assert say_in_room(app, user, room_id, "one", client_id="c1") == first
     with pytest.raises(ActionError, match="too fast"):
-        say(app, user, room_id, "three", client_id="c3")
-    assert count(app, RoomMessage) == 2
+        say_in_room(app, user, room_id, "three", client_id="c3")
+    assert count_rows(app, RoomMessage) == 2
 
 
 def test_edit_within_15_minutes_and_marked(app, client, user, other_user, pushes):
     room_id = make_room(app, user)
-    message_id = say(app, user, room_id, "first")
+    message_id = say_in_room(app, user, room_id, "first")
     factories.login(client, user)
     url = f"/rooms/{room_id}/messages/{message_id}/edit"
     response = post(client, url, {f"message-{message_id}-body": "first, edited"}, htmx=True)
@@ -285,7 +260,7 @@ def test_authors_and_hosts_delete_and_everyone_hears(
     room_id = make_room(app, user)
     for person in (other_user, carol):
         with_room(app, room_id, room_actions.join, person)
-    bobs = say(app, other_user, room_id, "bob here")
+    bobs = say_in_room(app, other_user, room_id, "bob here")
     factories.login(client, carol)
     assert post(client, f"/rooms/{room_id}/messages/{bobs}/delete").status_code == 403
     factories.login(client, user)  # the host
@@ -299,7 +274,7 @@ def test_authors_and_hosts_delete_and_everyone_hears(
 
 def test_history_pages_backwards(app, logged_in, user):
     room_id = make_room(app, user)
-    ids = [say(app, user, room_id, f"message {n}") for n in range(60)]
+    ids = [say_in_room(app, user, room_id, f"message {n}") for n in range(60)]
     page = logged_in.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert page.count('class="message"') == 50
     assert f"before={ids[10]}" in page and "message 59" in page and "message 9<" not in page
@@ -309,7 +284,7 @@ def test_history_pages_backwards(app, logged_in, user):
 
 def test_non_members_see_no_messages(app, client, user, other_user):
     room_id = make_room(app, user)
-    say(app, user, room_id, "members only")
+    say_in_room(app, user, room_id, "members only")
     factories.login(client, other_user)
     html = client.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert "members only" not in html and "Join the room" in html
@@ -328,8 +303,8 @@ def test_the_lobby_is_open_to_everyone_and_on_the_home_page(app, logged_in, user
 def test_activity_feed_lists_my_rooms_only(app, logged_in, user, other_user):
     mine = make_room(app, user, "Mine")
     theirs = make_room(app, other_user, "Theirs")
-    say(app, user, mine, "in my room")
-    say(app, other_user, theirs, "elsewhere")
+    say_in_room(app, user, mine, "in my room")
+    say_in_room(app, other_user, theirs, "elsewhere")
     html = logged_in.get("/activity").get_data(as_text=True)
     assert "in my room" in html and "elsewhere" not in html
 
@@ -340,7 +315,7 @@ def test_room_pages_have_fixed_query_budgets(app, logged_in, user, make_user, n)
     for i in range(n):
         member = make_user(username=f"m{i}")
         with_room(app, room_id, room_actions.join, member)
-        say(app, member, room_id, f"hello {i}")
+        say_in_room(app, member, room_id, f"hello {i}")
     # user, room (+topic, host), membership, messages+authors, participants, bell
     with assert_query_count(app, 6):
         assert logged_in.get(f"/rooms/{room_id}").status_code == 200

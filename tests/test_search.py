@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from qosyl.extensions import db
-from qosyl.models import Block
 from qosyl.models import Hashtag
 from qosyl.models import Post
 from qosyl.models import PostHashtag
@@ -21,6 +20,7 @@ from qosyl.search import parse_query
 from qosyl.search import PostQuery
 from qosyl.search import search_people
 from qosyl.search import search_posts
+from tests.factories import block
 from tests.helpers import assert_query_count
 
 
@@ -43,12 +43,6 @@ def add_post(
             db.session.add(PostMention(post_id=post.id, user_id=mentioned.id))
         db.session.commit()
         return post.id
-
-
-def block(app, blocker: User, blocked: User) -> None:
-    with app.app_context():
-        db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
-        db.session.commit()
 
 
 def found(app, viewer: User, q: str, **kwargs) -> list[int]:

@@ -9,17 +9,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from qosyl.extensions import db
-from qosyl.extensions import socketio
 from qosyl.models import LoginSession
 from qosyl.models import User
 from tests import factories
+from tests.factories import NEW_PASSWORD
+from tests.helpers import connect_socket
 from tests.helpers import post
-
-NEW_PASSWORD = "quiet-harbour-lantern-77"
-
-
-def connect(app, client):
-    return socketio.test_client(app, flask_test_client=client)
 
 
 def sign_in(client, login="alice", remember=False):
@@ -82,7 +77,7 @@ def test_signing_out_closes_the_tabs_of_that_sign_in_only(app, user):
     phone, laptop = app.test_client(), app.test_client()
     sign_in(phone)
     sign_in(laptop)
-    phone_tab, laptop_tab = connect(app, phone), connect(app, laptop)
+    phone_tab, laptop_tab = connect_socket(app, phone), connect_socket(app, laptop)
     assert phone_tab.is_connected() and laptop_tab.is_connected()
     post(phone, "/logout")
     assert not phone_tab.is_connected()
@@ -103,18 +98,18 @@ def test_a_password_change_closes_the_other_sign_ins_at_once(app, user, other_us
     sign_in(elsewhere)
     stranger_client = app.test_client()
     factories.login(stranger_client, other_user)
-    here_tab, elsewhere_tab = connect(app, here), connect(app, elsewhere)
-    stranger_tab = connect(app, stranger_client)
+    here_tab, elsewhere_tab = connect_socket(app, here), connect_socket(app, elsewhere)
+    stranger_tab = connect_socket(app, stranger_client)
 
     assert change_password(here).status_code == 302
     assert not elsewhere_tab.is_connected()
     assert here_tab.is_connected() and stranger_tab.is_connected()
     # The revoked browser can neither read pages nor open a new socket.
     assert elsewhere.get("/messages").status_code == 302
-    assert not connect(app, elsewhere).is_connected()
+    assert not connect_socket(app, elsewhere).is_connected()
     # This browser carries on: its cookie still names a live sign-in.
     assert here.get("/messages").status_code == 200
-    assert connect(app, here).is_connected()
+    assert connect_socket(app, here).is_connected()
     assert sign_ins(app, user) == 1
 
 
@@ -124,7 +119,7 @@ def test_a_revoked_tab_hears_nothing_more(app, user):
     here, elsewhere = app.test_client(), app.test_client()
     sign_in(here)
     sign_in(elsewhere)
-    elsewhere_tab = connect(app, elsewhere)
+    elsewhere_tab = connect_socket(app, elsewhere)
     change_password(here)
     with app.test_request_context():
         notify(db.session.get(User, user.id), "welcome", target_url="/")
@@ -136,7 +131,7 @@ def test_a_revoked_tab_hears_nothing_more(app, user):
 def test_a_password_reset_closes_every_sign_in(app, client, user, outbox):
     browser = app.test_client()
     sign_in(browser)
-    tab = connect(app, browser)
+    tab = connect_socket(app, browser)
     post(client, "/password/forgot", {"email": "alice@example.com"})
     link = re.search(r"https?://[^/\s]+(/password/reset/[^\s\"<]+)", outbox[-1].body).group(1)
     response = post(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
@@ -150,7 +145,7 @@ def test_deleting_the_account_closes_its_tabs(app, user):
     browser, other_browser = app.test_client(), app.test_client()
     sign_in(browser)
     sign_in(other_browser)
-    tabs = [connect(app, browser), connect(app, other_browser)]
+    tabs = [connect_socket(app, browser), connect_socket(app, other_browser)]
     response = post(
         browser, "/settings/delete", {"password": factories.PASSWORD, "understood": "y"}
     )

@@ -9,7 +9,6 @@ from enum import Enum
 
 import email_validator
 from flask import current_app
-from flask import url_for
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl import connections
 from qosyl import media
+from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions import Checks
 from qosyl.actions.groups import member_going
@@ -216,7 +216,7 @@ def send_verification_email(user: User) -> None:
         "confirm your email address",
         "verify_email",
         user=user,
-        link=url_for("accounts.verify_email", token=token, _external=True),
+        token=token,
         hours=int(current_app.config["VERIFY_TOKEN_MAX_AGE"].total_seconds() // 3600),
         changing=user.pending_email is not None,
     )
@@ -327,7 +327,7 @@ def complete_onboarding(user: User) -> None:
     if user.onboarded_at is not None:
         return
     user.onboarded_at = utcnow()
-    notify(user, "welcome", target_url=url_for("main.home"))
+    notify(user, "welcome", target_url=paths.home())
     db.session.commit()
 
 
@@ -404,7 +404,7 @@ def request_password_reset(email: str) -> None:
             "reset your password",
             "reset_password",
             user=user,
-            link=url_for("accounts.reset_password", token=token, _external=True),
+            token=token,
             minutes=int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds() // 60),
         )
     db.session.commit()

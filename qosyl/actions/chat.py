@@ -1,7 +1,15 @@
-"""Rules every chat message follows, in rooms and in conversations alike."""
+"""One chat: what every stream of messages shares, rooms (the lobby too) and conversations.
+
+A stream kind (rooms.py, messages.py) decides who may write and who hears (its audience
+rule), and adds what only it keeps (attachments, read positions); storing, the limits,
+resends, editing, deleting and the events published are written here once.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -11,9 +19,16 @@ from qosyl.actions import ActionError
 from qosyl.actions import RateLimited
 from qosyl.actions import unproxy
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
+from qosyl.markup import render as render_markup
+from qosyl.models.base import utcnow
+from qosyl.ratelimits import allow_chat_message
 from qosyl.ratelimits import chat_retry_after
 
 MAX_MESSAGE_LENGTH = 4000
+# How long after sending its author may still edit a message.
+EDIT_WINDOW = timedelta(minutes=15)
 # A tab that missed more than this reloads the page instead of catching up message by message.
 CATCH_UP_LIMIT = 200
 
@@ -70,3 +85,79 @@ def sent_before(model, author, client_id: str | None):
     if sent is not None:
         set_committed_value(sent, "author", unproxy(author))
     return sent
+
+
+class NotAMember(ActionError):
+    """The user may not read or write this stream: never joined, left, removed, or only
+    invited. The one refusal every kind of stream and every transport shares."""
+
+
+def store(model, author, body: str, client_id: str | None, *, allow_empty=False, **columns):
+    """Store a message once: `(message, True)`, or `(the copy stored before, False)` for a
+    resend of the same client id. Raises ActionError on "body" for an empty or too long
+    text, RateLimited over the chat limit. Precondition: the caller checked the author may
+    write to the stream named in `columns`.
+    """
+    body = body.strip() if allow_empty and not body.strip() else message_body(body)
+    client_id = client_id_of(client_id)
+    if not allow_chat_message(author.id):
+        # A resend of a message stored before is not refused: it was sent in time.
+        stored = sent_before(model, author, client_id)
+        if stored is None:
+            raise too_fast(author.id)
+        return stored, False
+    message = insert_once(
+        model,
+        author_id=author.id,
+        body=body,
+        body_html=str(render_markup(body)),
+        client_id=client_id,
+        **columns,
+    )
+    if message is None:  # this client id was stored before: no second copy
+        return sent_before(model, author, client_id), False
+    set_committed_value(message, "author", unproxy(author))
+    return message, True
+
+
+def announce(kind: str, stream_id: int, message, to: tuple[str, ...]) -> None:
+    """Tell the stream's audience (after commit) of a message just stored."""
+    publish(
+        events.ChatMessageSent(
+            kind=kind,
+            stream_id=stream_id,
+            id=message.id,
+            author_id=message.author_id,
+            message=message,
+            to=to,
+        )
+    )
+
+
+def edit(kind: str, stream_id: int, message, body: str, to: tuple[str, ...]) -> None:
+    """Change a message's text within EDIT_WINDOW of sending. Precondition: the caller wrote
+    it. The caller commits."""
+    if utcnow() - message.created_at > EDIT_WINDOW:
+        minutes = int(EDIT_WINDOW.total_seconds() // 60)
+        raise ActionError(f"Messages can be edited for {minutes} minutes after sending.", "body")
+    body = body.strip()
+    if not body:
+        raise ActionError("A message cannot be empty. Delete it instead.", "body")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise ActionError(f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.", "body")
+    message.body, message.body_html = body, str(render_markup(body))
+    message.edited_at = utcnow()
+    db.session.flush()
+    publish(
+        events.ChatMessageEdited(
+            kind=kind, stream_id=stream_id, id=message.id, message=message, to=to
+        )
+    )
+
+
+def delete(kind: str, stream_id: int, message, to: tuple[str, ...]) -> None:
+    """Delete a message. Precondition: the caller may (its author, or the stream's
+    moderator). The caller commits."""
+    model = type(message)
+    db.session.execute(sql_delete(model).where(model.id == message.id))
+    publish(events.ChatMessageDeleted(kind=kind, stream_id=stream_id, id=message.id, to=to))

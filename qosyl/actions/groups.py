@@ -4,7 +4,7 @@ removing members and the admin role.
 Who may be invited follows the one-to-one rule (messages.refusal): a block either way,
 a friends-only setting or an unverified account keeps a person out. An invited member
 sees nothing of the group until they accept. Every action checks first and changes
-after, so a refusal (ActionError, or NotAParticipant for someone not active in the
+after, so a refusal (ActionError, or NotAMember for someone not active in the
 conversation) leaves the database as it was; pushes leave after the one commit.
 """
 
@@ -17,13 +17,15 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl.actions import ActionError
 from qosyl.actions import Forbidden
+from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import active_member_ids
 from qosyl.actions.messages import MESSAGES_CHANGED
-from qosyl.actions.messages import NotAParticipant
 from qosyl.actions.messages import refusal
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
@@ -31,8 +33,6 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
 from qosyl.models.base import utcnow
-from qosyl.realtime import publish
-from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 NAME_LENGTH = 80
@@ -40,11 +40,6 @@ NAME_LENGTH = 80
 INVITES_URL = "/messages/invites"
 # The body event that makes a list of pending invitations refetch.
 INVITES_CHANGED = "group-invites-changed"
-# Pushed to members' tabs when who is in the group (or who is its admin) changed.
-MEMBERS_EVENT = "conversation:members"
-# Pushed to a removed member's tabs, which stop showing the conversation at once.
-REMOVED_EVENT = "conversation:removed"
-RENAMED_EVENT = "conversation:renamed"
 
 
 # Checks (they read, never write)
@@ -68,10 +63,10 @@ def _membership(conversation: Conversation, user_id: int) -> ConversationMember 
 
 
 def _active_membership(conversation: Conversation, user: User) -> ConversationMember:
-    """The user's row in a group they are active in; NotAParticipant or ActionError if not."""
+    """The user's row in a group they are active in; NotAMember or ActionError if not."""
     member = _membership(conversation, user.id)
     if member is None or member.status != MemberStatus.ACTIVE:
-        raise NotAParticipant("You are not in this conversation.")
+        raise NotAMember("You are not in this conversation.")
     if conversation.kind != ConversationKind.GROUP:
         raise ActionError("Only group conversations can do that.")
     return member
@@ -101,14 +96,9 @@ def _invite_refusal(inviter: User, invitee: User) -> str | None:
 
 def _members_changed(conversation: Conversation, member_ids: list[int]) -> None:
     """Tell members' tabs to refetch the member list, and their conversation lists."""
-    if member_ids:
-        publish(
-            MEMBERS_EVENT,
-            {"conversation_id": conversation.id},
-            [user_room(member_id) for member_id in member_ids],
-        )
-    for member_id in member_ids:
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    to = tuple(user_room(member_id) for member_id in member_ids)
+    publish(events.ConversationMembersChanged(conversation_id=conversation.id, to=to))
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
 
 
 def _invite_key(conversation: Conversation) -> str:
@@ -125,13 +115,13 @@ def _send_invite(inviter: User, conversation: Conversation, invitee: User) -> No
         excerpt=conversation.name,
         dedupe_key=_invite_key(conversation),
     )
-    publish_trigger(invitee.id, INVITES_CHANGED)
+    publish(events.Changed.for_users(INVITES_CHANGED, [invitee.id]))
 
 
 def _close_invite(user_id: int, conversation: Conversation) -> None:
     """The invitation is answered or cancelled: its notification goes. Caller commits."""
     withdraw(user_id, _invite_key(conversation))
-    publish_trigger(user_id, INVITES_CHANGED)
+    publish(events.Changed.for_users(INVITES_CHANGED, [user_id]))
 
 
 def _newest_message_id(conversation: Conversation) -> int:
@@ -190,7 +180,7 @@ def create_group(admin: User, name: str, invitees: list[User]) -> Conversation:
     db.session.flush()
     for invitee in accepted:
         _send_invite(admin, conversation, invitee)
-    publish_trigger(admin.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [admin.id]))
     db.session.commit()
     return conversation
 
@@ -199,7 +189,7 @@ def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
     """Invite `invitee` to a group `inviter` is active in.
 
     Someone who left may be invited again by any member; someone the admin removed only by
-    the admin. Raises NotAParticipant when the inviter is not active here, ActionError for a
+    the admin. Raises NotAMember when the inviter is not active here, ActionError for a
     one-to-one conversation, for someone already in the group or invited, for a removed
     person invited by someone other than the admin, and when messages.refusal(inviter,
     invitee) refuses.
@@ -277,7 +267,7 @@ def decline_invite(user: User, conversation: Conversation) -> None:
 
 
 def rename(user: User, conversation: Conversation, name: str) -> None:
-    """Any active member renames a group. Raises NotAParticipant for anyone else,
+    """Any active member renames a group. Raises NotAMember for anyone else,
     ActionError for a one-to-one conversation or a missing or too long name ("name")."""
     _active_membership(conversation, user)
     name = group_name(name)
@@ -286,25 +276,26 @@ def rename(user: User, conversation: Conversation, name: str) -> None:
     conversation.name = name
     member_ids = active_member_ids(conversation)
     publish(
-        RENAMED_EVENT,
-        {"conversation_id": conversation.id, "name": name},
-        [user_room(member_id) for member_id in member_ids],
+        events.ConversationRenamed(
+            conversation_id=conversation.id,
+            conversation_name=name,
+            to=tuple(user_room(member_id) for member_id in member_ids),
+        )
     )
-    for member_id in member_ids:
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
     db.session.commit()
 
 
 def leave(user: User, conversation: Conversation) -> None:
     """An active member leaves a group. An admin leaving hands the role to the longest
     standing active member (earliest joined_at, then lowest user id), or to nobody.
-    Raises NotAParticipant when `user` is not active here, ActionError for a one-to-one
+    Raises NotAMember when `user` is not active here, ActionError for a one-to-one
     conversation."""
     member = _active_membership(conversation, user)
     member.status = MemberStatus.LEFT
     db.session.flush()
     member_going(conversation, user.id)
-    publish_trigger(user.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
     db.session.commit()
 
 
@@ -331,7 +322,7 @@ def member_going(conversation: Conversation, user_id: int) -> None:
 def remove_member(admin: User, conversation: Conversation, member: User) -> None:
     """The admin removes an active member, or cancels an invitation; either way the row
     becomes REMOVED (they may be invited again). The removed person's tabs hear
-    `conversation:removed`. Raises NotAParticipant when `admin` is not active here,
+    `conversation:removed`. Raises NotAMember when `admin` is not active here,
     ActionError when they are not the admin, for themselves, or for a non-member."""
     _check_admin(conversation, admin)
     if member.id == admin.id:
@@ -345,14 +336,18 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
     if was_invited:
         _close_invite(member.id, conversation)
     else:
-        publish(REMOVED_EVENT, {"conversation_id": conversation.id}, user_room(member.id))
-        publish_trigger(member.id, MESSAGES_CHANGED)
+        publish(
+            events.RemovedFromConversation(
+                conversation_id=conversation.id, to=(user_room(member.id),)
+            )
+        )
+        publish(events.Changed.for_users(MESSAGES_CHANGED, [member.id]))
     _members_changed(conversation, active_member_ids(conversation))
     db.session.commit()
 
 
 def pass_admin(admin: User, conversation: Conversation, member: User) -> None:
-    """The admin makes another active member the admin. Raises NotAParticipant when `admin`
+    """The admin makes another active member the admin. Raises NotAMember when `admin`
     is not active here, ActionError when they are not the admin or `member` is not an
     active member (or is themselves)."""
     _check_admin(conversation, admin)

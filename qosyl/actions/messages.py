@@ -5,28 +5,26 @@ open tab of a member hears the conversation whether or not it shows it.
 
 from __future__ import annotations
 
-from flask import render_template
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from qosyl import markup
+from qosyl import paths
 from qosyl import viewing
 from qosyl.actions import ActionError
+from qosyl.actions import chat
 from qosyl.actions import unproxy
-from qosyl.actions.chat import client_id_of
-from qosyl.actions.chat import insert_once
-from qosyl.actions.chat import message_body
-from qosyl.actions.chat import sent_before
-from qosyl.actions.chat import too_fast
+from qosyl.actions.chat import NotAMember
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.actions.uploads import attachment_from
 from qosyl.actions.uploads import Upload
 from qosyl.attachments import delete_attachment_files
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Attachment
 from qosyl.models import Conversation
 from qosyl.models import ConversationKind
@@ -36,17 +34,14 @@ from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import User
 from qosyl.queries import blocked_between
-from qosyl.ratelimits import allow_chat_message
-from qosyl.realtime import publish
-from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 # The body event that makes conversation lists and unread badges refetch.
 MESSAGES_CHANGED = "messages-changed"
 
 
-class NotAParticipant(ActionError):
-    """The user is not an active member of the conversation."""
+# Someone not (or no longer, or not yet) an active member: the one refusal of chat.
+NOT_IN_CONVERSATION = "You are not in this conversation."
 
 
 # Who may message whom
@@ -141,11 +136,6 @@ def can_read(conversation: Conversation, user_id: int) -> bool:
 # Writing
 
 
-def render_message(message: Message) -> str:
-    """The same markup for every member; whose it is comes from data attributes."""
-    return render_template("components/_conversation_message.html", message=message)
-
-
 def send_message(
     author: User,
     conversation: Conversation,
@@ -155,7 +145,7 @@ def send_message(
 ) -> Message:
     """Store a message, then (after commit) push it to every member's tabs.
 
-    Raises NotAParticipant for a non-member, ActionError for empty, oversized or too
+    Raises NotAMember for a non-member, ActionError for empty, oversized or too
     frequent messages and for a one-to-one conversation that a block now stands in.
     A `client_id` sent again returns the stored message and pushes nothing. An
     `attachment` is counted as an upload, checked and stored here (a refusal is an
@@ -178,27 +168,19 @@ def send_message(
 def _send(author, conversation, body, client_id, attachment) -> Message:
     member_ids = active_member_ids(conversation)
     if author.id not in member_ids:
-        raise NotAParticipant("You are not in this conversation.")
+        raise NotAMember(NOT_IN_CONVERSATION)
     if blocked_within(conversation, author.id, member_ids):
         raise ActionError("You cannot message this person.")
-    body = body.strip() if attachment is not None and not body.strip() else message_body(body)
-    client_id = client_id_of(client_id)
-    if not allow_chat_message(author.id):
-        stored = sent_before(Message, author, client_id)
-        if stored is None:
-            raise too_fast(author.id)
-        return _with_attachments(stored)
-    message = insert_once(
+    message, new = chat.store(
         Message,
+        author,
+        body,
+        client_id,
+        allow_empty=attachment is not None,
         conversation_id=conversation.id,
-        author_id=author.id,
-        body=body,
-        body_html=str(markup.render(body)),
-        client_id=client_id,
     )
-    if message is None:  # stored before under this client id: no second copy, no push
-        return _with_attachments(sent_before(Message, author, client_id))
-    set_committed_value(message, "author", unproxy(author))
+    if not new:  # stored before under this client id: no second copy, no push
+        return _with_attachments(message)
     files = []
     if attachment is not None:
         files.append(
@@ -226,18 +208,14 @@ def _send(author, conversation, body, client_id, attachment) -> Message:
         )
         .values(last_read_id=message.id)
     )
-    publish(
-        "conversation:message",
-        {
-            "conversation_id": conversation.id,
-            "id": message.id,
-            "author_id": author.id,
-            "html": render_message(message),
-        },
-        [user_room(member_id) for member_id in member_ids],
+    chat.announce(
+        "conversation",
+        conversation.id,
+        message,
+        tuple(user_room(member_id) for member_id in member_ids),
     )
-    for member_id in member_ids:  # conversation lists and unread counts refetch
-        publish_trigger(member_id, MESSAGES_CHANGED)
+    # Conversation lists and unread counts refetch.
+    publish(events.Changed.for_users(MESSAGES_CHANGED, member_ids))
     _notify_absent(author, conversation, message, [i for i in member_ids if i != author.id])
     db.session.commit()
     return message
@@ -261,7 +239,7 @@ def _notify_absent(
             recipient,
             "message",
             actor=author,
-            target_url=f"/messages/{conversation.id}",
+            target_url=paths.conversation(conversation.id),
             excerpt=excerpt[:140],
             dedupe_key=message_notice_key(conversation),
         )
@@ -278,7 +256,7 @@ def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
     newest message; tell every member's tabs. Returns the position."""
     member = db.session.get(ConversationMember, (conversation.id, reader.id))
     if member is None or member.status != MemberStatus.ACTIVE:
-        raise NotAParticipant("You are not in this conversation.")
+        raise NotAMember(NOT_IN_CONVERSATION)
     newest = db.session.scalar(
         select(Message.id)
         .where(Message.conversation_id == conversation.id, Message.id <= up_to_id)
@@ -289,11 +267,14 @@ def mark_read(reader: User, conversation: Conversation, up_to_id: int) -> int:
         return member.last_read_id
     member.last_read_id = newest
     withdraw(reader.id, message_notice_key(conversation))
-    publish_trigger(reader.id, MESSAGES_CHANGED)
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [reader.id]))
     publish(
-        "conversation:read",
-        {"conversation_id": conversation.id, "reader_id": reader.id, "up_to_id": newest},
-        [user_room(member_id) for member_id in active_member_ids(conversation)],
+        events.ConversationRead(
+            conversation_id=conversation.id,
+            reader_id=reader.id,
+            up_to_id=newest,
+            to=tuple(user_room(member_id) for member_id in active_member_ids(conversation)),
+        )
     )
     db.session.commit()
     return newest

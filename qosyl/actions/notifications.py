@@ -13,6 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from qosyl import markup
 from qosyl.actions import unproxy
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Notification
 from qosyl.models import NotificationMute
 from qosyl.models import User
@@ -20,8 +22,6 @@ from qosyl.models.base import utcnow
 from qosyl.notification_kinds import KINDS
 from qosyl.notification_kinds import sentence_text
 from qosyl.queries import blocked_between
-from qosyl.realtime import publish
-from qosyl.realtime import publish_trigger
 from qosyl.realtime import user_room
 
 CHANGED_EVENT = "notifications-changed"
@@ -71,16 +71,13 @@ def notify(
     set_committed_value(notification, "actor", unproxy(actor))
     actor_name = actor.full_name if actor else None
     publish(
-        "notification",
-        {
-            "id": notification.id,
-            "kind": kind,
-            "text": sentence_text(kind, actor_name),
-            "url": target_url,
-            # No HTML: list items carry forms with the recipient's own CSRF token, so
-            # tabs refetch the list over HTTP when they hear of the change.
-        },
-        user_room(recipient.id),
+        events.NotificationAdded(
+            id=notification.id,
+            kind=kind,
+            text=sentence_text(kind, actor_name),
+            url=target_url,
+            to=(user_room(recipient.id),),
+        )
     )
     return notification
 
@@ -109,7 +106,7 @@ def withdraw(recipient_id: int, dedupe_key: str) -> None:
         )
     )
     if result.rowcount:
-        publish_trigger(recipient_id, CHANGED_EVENT)
+        publish(events.Changed.for_users(CHANGED_EVENT, [recipient_id]))
 
 
 def withdraw_about(target_url: str) -> None:
@@ -124,8 +121,7 @@ def withdraw_about(target_url: str) -> None:
         )
         .returning(Notification.recipient_id)
     ).all()
-    for recipient_id in set(recipients):
-        publish_trigger(recipient_id, CHANGED_EVENT)
+    publish(events.Changed.for_users(CHANGED_EVENT, sorted(set(recipients))))
 
 
 def set_muted_kinds(user: User, muted: set[str]) -> None:
@@ -148,7 +144,7 @@ def mark_read(user: User, notification: Notification) -> None:
     """Precondition: `notification` belongs to `user` (see access.access_notification)."""
     if notification.read_at is None:
         notification.read_at = utcnow()
-        publish_trigger(user.id, CHANGED_EVENT)
+        publish(events.Changed.for_users(CHANGED_EVENT, [user.id]))
     db.session.commit()
 
 
@@ -165,7 +161,7 @@ def mark_seen(user: User, up_to_id: int) -> int:
         .values(read_at=utcnow())
     )
     if result.rowcount:
-        publish_trigger(user.id, SEEN_EVENT)
+        publish(events.Changed.for_users(SEEN_EVENT, [user.id]))
     db.session.commit()
     return result.rowcount
 
@@ -177,7 +173,7 @@ def mark_all_read(user: User) -> int:
         .values(read_at=utcnow())
     )
     if result.rowcount:
-        publish_trigger(user.id, CHANGED_EVENT)
+        publish(events.Changed.for_users(CHANGED_EVENT, [user.id]))
     db.session.commit()
     return result.rowcount
 
@@ -185,5 +181,5 @@ def mark_all_read(user: User) -> int:
 def delete_notification(user: User, notification: Notification) -> None:
     """Precondition: `notification` belongs to `user`."""
     db.session.execute(delete(Notification).where(Notification.id == notification.id))
-    publish_trigger(user.id, CHANGED_EVENT)
+    publish(events.Changed.for_users(CHANGED_EVENT, [user.id]))
     db.session.commit()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from flask import render_template
-from flask import url_for
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from qosyl import connections
 from qosyl import markup
 from qosyl import media
+from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions import unproxy
 from qosyl.actions.notifications import notify
@@ -24,6 +23,8 @@ from qosyl.actions.notifications import withdraw_about
 from qosyl.actions.uploads import image_from
 from qosyl.actions.uploads import Upload
 from qosyl.extensions import db
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Comment
 from qosyl.models import Hashtag
 from qosyl.models import Message
@@ -40,8 +41,6 @@ from qosyl.queries import blocked_ids
 from qosyl.ratelimits import COMMENTS
 from qosyl.ratelimits import POSTS
 from qosyl.ratelimits import too_often
-from qosyl.realtime import publish
-from qosyl.realtime import publish_html
 from qosyl.watching import post_room
 
 MAX_POST_LENGTH = 5000
@@ -50,11 +49,11 @@ EXCERPT_LENGTH = 120
 
 
 def post_url(post_id: int) -> str:
-    return url_for("posts.show", post_id=post_id)
+    return paths.post(post_id)
 
 
 def comment_url(comment: Comment) -> str:
-    return f"{post_url(comment.post_id)}#comment-{comment.id}"
+    return paths.comment(comment.post_id, comment.id)
 
 
 def excerpt(text: str) -> str:
@@ -87,7 +86,7 @@ def _render(author: User, text: str) -> tuple[str, dict[str, User]]:
 
     def mention_url(name: str) -> str | None:
         user = mentioned.get(name.lower())
-        return url_for("profiles.show", username=user.username) if user else None
+        return paths.profile(user.username) if user else None
 
     return str(markup.render(text, mention_url=mention_url)), mentioned
 
@@ -236,13 +235,15 @@ def _update_counters(post: Post, **changes) -> None:
     ).one()
     set_committed_value(post, "like_count", likes)
     set_committed_value(post, "comment_count", comments)
-    # The counts read the same for everyone: one rendering for every tab showing the post
-    # (they watch it after access_post's check: see qosyl/watching.py).
-    publish_html(
-        post_room(post.id),
-        f"#post-{post.id}-stats",
-        render_template("components/_post_stats.html", post=post),
-        swap="outerHTML",
+    # Tabs showing the post watch it after access_post's check (see qosyl/watching.py).
+    publish(
+        events.PostCountsChanged(
+            post_id=post.id,
+            like_count=likes,
+            comment_count=comments,
+            post=post,
+            to=(post_room(post.id),),
+        )
     )
 
 
@@ -320,10 +321,13 @@ def add_comment(author: User, post: Post, body: str, parent: Comment | None = No
     # applies that viewer's blocks. Tabs of people in a block with the author are not even
     # told (a tab opened since is refused by that fetch).
     publish(
-        "comment",
-        {"post_id": post.id, "id": comment.id, "parent_id": comment.parent_id},
-        post_room(post.id),
-        skip=_tabs_in_a_block_with(author.id),
+        events.CommentAdded(
+            post_id=post.id,
+            id=comment.id,
+            parent_id=comment.parent_id,
+            to=(post_room(post.id),),
+            skip=_tabs_in_a_block_with(author.id),
+        )
     )
 
     target = comment_url(comment)
@@ -397,7 +401,7 @@ def delete_comment(comment: Comment, post: Post) -> int:
     db.session.execute(delete(Comment).where(Comment.id.in_(doomed)))
     gone = sum(1 for _, author_id in thread if author_id is not None)
     _update_counters(post, comment_count=-gone)
-    publish("comment:deleted", {"post_id": post.id, "ids": doomed}, post_room(post.id))
+    publish(events.CommentsDeleted(post_id=post.id, ids=doomed, to=(post_room(post.id),)))
     db.session.commit()
     return gone
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pycountry
-from flask import render_template
 
 from qosyl import media
 from qosyl.actions import ActionError
@@ -14,11 +13,12 @@ from qosyl.actions.uploads import Upload
 from qosyl.extensions import db
 from qosyl.links import LinkError
 from qosyl.links import normalise_link
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import User
 from qosyl.models.user import SOCIAL_LINKS
 from qosyl.oncommit import on_commit
 from qosyl.oncommit import on_rollback
-from qosyl.realtime import publish_html
 from qosyl.realtime import user_room
 
 LINK_HOSTS = {name: hosts for name, _, hosts in SOCIAL_LINKS}
@@ -96,10 +96,5 @@ def update_profile(
     _replace_image(user, "avatar_key", "avatar", new_avatar, remove_avatar)
     _replace_image(user, "cover_key", "cover", new_cover, remove_cover)
     # The header of every open tab of theirs shows the new picture (or new initials).
-    publish_html(
-        user_room(user.id),
-        "#header-avatar",
-        render_template("components/_header_avatar.html", user=user),
-        swap="outerHTML",
-    )
+    publish(events.ProfilePictureChanged(user_id=user.id, user=user, to=(user_room(user.id),)))
     db.session.commit()

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import render_template
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import connections
-from qosyl import markup
 from qosyl.actions import ActionError
-from qosyl.actions import unproxy
-from qosyl.actions.chat import client_id_of
-from qosyl.actions.chat import insert_once
-from qosyl.actions.chat import MAX_MESSAGE_LENGTH
-from qosyl.actions.chat import message_body
-from qosyl.actions.chat import sent_before
-from qosyl.actions.chat import too_fast
+from qosyl.actions import chat
+from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.live import events
+from qosyl.live.bus import publish
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
@@ -30,19 +22,12 @@ from qosyl.models import Topic
 from qosyl.models import User
 from qosyl.models.base import utcnow
 from qosyl.oncommit import on_commit
-from qosyl.ratelimits import allow_chat_message
-from qosyl.realtime import publish
 from qosyl.realtime import user_room
 from qosyl.watching import participants_changed
 
-EDIT_WINDOW = timedelta(minutes=15)
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
 DESCRIPTION_LENGTH = 2000
-
-
-class NotAMember(ActionError):
-    """The user may not read or write in this room (never joined, left or removed)."""
 
 
 def member_room(room_id: int, user_id: int) -> str:
@@ -80,16 +65,11 @@ def is_removed(room: Room, user_id: int) -> bool:
     return member is not None and member.removed_at is not None
 
 
-def audience(room: Room) -> str | list[str]:
+def audience(room: Room) -> tuple[str, ...]:
     """Who hears a room's messages now, as Socket.IO rooms."""
     if room.is_lobby:
-        return lobby_room(room.id)
-    member_ids = db.session.scalars(
-        select(RoomMember.user_id).where(
-            RoomMember.room_id == room.id, RoomMember.removed_at.is_(None)
-        )
-    )
-    return [member_room(room.id, member_id) for member_id in member_ids]
+        return (lobby_room(room.id),)
+    return tuple(member_room(room.id, member_id) for member_id in _active_member_ids(room))
 
 
 def subscription(room: Room, user_id: int) -> str:
@@ -161,7 +141,7 @@ def delete_room(room: Room) -> None:
 
 
 def _close(room: Room) -> None:
-    publish("room:closed", {"room_id": room.id}, audience(room))
+    publish(events.RoomClosed(room_id=room.id, to=audience(room)))
     db.session.execute(delete(Room).where(Room.id == room.id))
 
 
@@ -274,9 +254,9 @@ def remove_member(room: Room, member: User) -> None:
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
     publish(
-        "room:removed",
-        {"room_id": room.id, "name": room.name, "lobby": room.is_lobby},
-        user_room(member.id),
+        events.RemovedFromRoom(
+            room_id=room.id, room_name=room.name, lobby=room.is_lobby, to=(user_room(member.id),)
+        )
     )
     participants_changed(room.id)
     db.session.commit()
@@ -294,58 +274,28 @@ def readmit_member(room: Room, member: User) -> None:
 # Messages
 
 
-def render_message(message: RoomMessage) -> str:
-    """The same markup for every recipient; per-viewer controls come from data attributes."""
-    return render_template("components/_message.html", message=message)
-
-
-def _message_push(event: str, message: RoomMessage, room: Room, **extra) -> None:
-    publish(event, {"room_id": room.id, "id": message.id, **extra}, audience(room))
-
-
 def send_message(author: User, room: Room, body: str, client_id: str | None = None) -> RoomMessage:
     """Store a message, then (after commit) broadcast it to every member's tabs.
 
-    Raises ActionError when the author may not write here, the text is empty or too
-    long, or they send too often. A `client_id` sent again returns the stored message.
-    Kept to four statements (members or the lobby removal, insert, and a commit; the caller
-    loaded the room):
-    on PostgreSQL each is a round trip the sender waits for.
+    Raises NotAMember when the author may not write here, ActionError when the text is
+    empty or too long, RateLimited when they send too often. A `client_id` sent again
+    returns the stored message. Kept to four statements (members or the lobby removal,
+    insert, and a commit; the caller loaded the room): on PostgreSQL each is a round trip
+    the sender waits for.
     """
     if room.is_lobby:
         if is_removed(room, author.id):
             raise NotAMember("The host removed you from the lobby.")
-        listeners: str | list[str] = lobby_room(room.id)
+        listeners: tuple[str, ...] = (lobby_room(room.id),)
     else:
         member_ids = _active_member_ids(room)
         if author.id not in member_ids:
             raise NotAMember("Join the room to write in it.")
-        listeners = [member_room(room.id, member_id) for member_id in member_ids]
-    body = message_body(body)
-    client_id = client_id_of(client_id)
-    if not allow_chat_message(author.id):
-        # A resend of a message stored before is not refused: it was sent in time.
-        stored = sent_before(RoomMessage, author, client_id)
-        if stored is None:
-            raise too_fast(author.id)
-        return stored
-    message = insert_once(
-        RoomMessage,
-        room_id=room.id,
-        author_id=author.id,
-        body=body,
-        body_html=str(markup.render(body)),
-        client_id=client_id,
-    )
-    if message is None:  # this client id was stored before: no second copy, no broadcast
-        return sent_before(RoomMessage, author, client_id)
-    set_committed_value(message, "author", unproxy(author))
-    publish(
-        "room:message",
-        {"room_id": room.id, "id": message.id, "html": render_message(message)},
-        listeners,
-    )
-    db.session.commit()
+        listeners = tuple(member_room(room.id, member_id) for member_id in member_ids)
+    message, new = chat.store(RoomMessage, author, body, client_id, room_id=room.id)
+    if new:
+        chat.announce("room", room.id, message, listeners)
+        db.session.commit()
     return message
 
 
@@ -361,24 +311,12 @@ def _active_member_ids(room: Room) -> list[int]:
 
 def edit_message(message: RoomMessage, room: Room, body: str) -> RoomMessage:
     """Precondition: the caller wrote the message. Only within EDIT_WINDOW of sending."""
-    if utcnow() - message.created_at > EDIT_WINDOW:
-        minutes = int(EDIT_WINDOW.total_seconds() // 60)
-        raise ActionError(f"Messages can be edited for {minutes} minutes after sending.", "body")
-    body = body.strip()
-    if not body:
-        raise ActionError("A message cannot be empty. Delete it instead.", "body")
-    if len(body) > MAX_MESSAGE_LENGTH:
-        raise ActionError(f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.", "body")
-    message.body, message.body_html = body, str(markup.render(body))
-    message.edited_at = utcnow()
-    db.session.flush()
-    _message_push("room:message-updated", message, room, html=render_message(message))
+    chat.edit("room", room.id, message, body, audience(room))
     db.session.commit()
     return message
 
 
 def delete_message(message: RoomMessage, room: Room) -> None:
     """Precondition: the caller wrote the message or hosts the room."""
-    db.session.execute(delete(RoomMessage).where(RoomMessage.id == message.id))
-    _message_push("room:message-deleted", message, room)
+    chat.delete("room", room.id, message, audience(room))
     db.session.commit()

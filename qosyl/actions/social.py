@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
+from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions.notifications import CHANGED_EVENT
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.cache import forget
 from qosyl.extensions import db
+from qosyl.live.bus import publish
+from qosyl.live.events import Changed
 from qosyl.models import Block
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
@@ -23,15 +25,14 @@ from qosyl.models import User
 from qosyl.oncommit import on_commit
 from qosyl.queries import Relation
 from qosyl.queries import relation
-from qosyl.realtime import publish_trigger
 
 # Open pages that list friends, requests or follows refresh on this event.
 RELATIONS_EVENT = "relations-changed"
 
 
 def _changed(*user_ids: int) -> None:
+    publish(Changed.for_users(RELATIONS_EVENT, user_ids))
     for user_id in user_ids:
-        publish_trigger(user_id, RELATIONS_EVENT)
         # Whom to suggest depends on whom one follows and befriends.
         on_commit(lambda user_id=user_id: forget("suggestions", user_id))
 
@@ -73,7 +74,7 @@ def send_friend_request(sender: User, receiver: User) -> str:
             receiver,
             "friend_request",
             actor=sender,
-            target_url=url_for("people.requests"),
+            target_url=paths.friend_requests(),
             dedupe_key=f"friend_request:{sender.id}",
         )
         _changed(sender.id, receiver.id)
@@ -100,7 +101,7 @@ def _befriend(asker: User, accepter: User) -> None:
         asker,
         "friend_accept",
         actor=accepter,
-        target_url=url_for("profiles.show", username=accepter.username),
+        target_url=paths.profile(accepter.username),
         dedupe_key=f"friend_accept:{accepter.id}",
     )
     _changed(asker.id, accepter.id)
@@ -153,7 +154,7 @@ def follow(follower: User, followed: User) -> None:
             followed,
             "follow",
             actor=follower,
-            target_url=url_for("profiles.show", username=follower.username),
+            target_url=paths.profile(follower.username),
             dedupe_key=f"follow:{follower.id}",
         )
         _changed(follower.id, followed.id)
@@ -190,7 +191,7 @@ def block(blocker: User, blocked: User) -> None:
         delete(Notification).where(Notification.recipient_id == a, Notification.actor_id == b)
     )
     if removed.rowcount:
-        publish_trigger(a, CHANGED_EVENT)
+        publish(Changed.for_users(CHANGED_EVENT, [a]))
     _changed(a, b)
     db.session.commit()
 

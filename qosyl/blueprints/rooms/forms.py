@@ -5,8 +5,8 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.actions.rooms import DESCRIPTION_LENGTH
-from qosyl.actions.rooms import MAX_MESSAGE_LENGTH
 from qosyl.actions.rooms import NAME_LENGTH
 from qosyl.actions.rooms import TOPIC_LENGTH
 from qosyl.forms import ChatMessageForm
