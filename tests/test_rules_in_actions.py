@@ -28,8 +28,8 @@ from qosyl.models import Post
 from qosyl.models import Room
 from qosyl.models import User
 from tests import images
-from tests.conftest import link_from
 from tests.factories import PASSWORD
+from tests.helpers import link_from
 from tests.helpers import post
 
 WEAK = "qwerty123"
