@@ -62,6 +62,7 @@ from qosyl.actions.rooms import join
 from qosyl.actions.social import accept_friend_request
 from qosyl.actions.social import follow
 from qosyl.actions.social import send_friend_request
+from qosyl.actions.uploads import Upload
 from qosyl.extensions import db
 from qosyl.live import oncommit
 from qosyl.models import Comment
@@ -361,9 +362,9 @@ def _write_times(demo: Demo) -> None:
     demo.times.clear()
 
 
-def _picture(png: bytes, spec: media.ImageSpec) -> media.ProcessedImage:
-    """A generated picture run through the upload pipeline, as if a person uploaded it."""
-    return media.process_image(BytesIO(png), spec)
+def _picture(png: bytes) -> Upload:
+    """A generated picture, handed to the actions as a person's upload would be."""
+    return Upload(BytesIO(png), "picture.png")
 
 
 def _stored(demo: Demo, kind: str, key: str | None) -> None:
@@ -428,8 +429,8 @@ def _make_user(
         **_social_links(rng, username, profile, interests),
     }
     initials = (profile.first[:1] + profile.last[:1]).upper()
-    avatar = _picture(_avatar_png(rng, initials), media.AVATAR)
-    cover = _picture(_landscape_png(rng, COVER_SIZE), media.COVER) if rng.random() < 1 / 3 else None
+    avatar = _picture(_avatar_png(rng, initials))
+    cover = _picture(_landscape_png(rng, COVER_SIZE)) if rng.random() < 1 / 3 else None
     user = User(
         username=username,
         email=normalise_email(f"{username}@example.com"),
@@ -791,7 +792,7 @@ def _create_posts(demo: Demo, progress: Progress) -> None:
             edited = demo.soon_after(moment, 30 * MINUTE) if rng.random() < 0.04 else None
             image = None
             if topic in PHOTO_TOPICS and image_budget and rng.random() < 0.5:
-                image = _picture(_landscape_png(rng, POST_IMAGE_SIZE), media.POST_IMAGE)
+                image = _picture(_landscape_png(rng, POST_IMAGE_SIZE))
                 image_budget -= 1
             post = create_post(people[author].user, body, image)
             _stored(demo, media.POST_IMAGE.kind, post.image_key)

@@ -9,6 +9,9 @@ ActionError onto its field themselves (forms.apply_action_error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app
 from flask import Flask
 from flask import render_template
@@ -19,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.web.htmx import is_htmx
+
+T = TypeVar("T")
 
 
 class ActionError(Exception):
@@ -31,6 +36,42 @@ class ActionError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Invalid(ActionError):
+    """Several fields cannot be saved as they are: `errors` maps each field to its message.
+
+    A form shows them all at once, as it would its own checks; anything reading only
+    `message` and `field` gets the first.
+    """
+
+    def __init__(self, errors: dict[str | None, str]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field)
+        self.errors = dict(errors)
+
+
+class Checks:
+    """Run an action's field checks and refuse with every failure at once (Invalid)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str | None, str] = {}
+
+    def run(self, check: Callable[..., T], *args, **kwargs) -> T | None:
+        """`check(*args, **kwargs)`, or None with its ActionError noted."""
+        try:
+            return check(*args, **kwargs)
+        except Invalid as error:
+            for field, message in error.errors.items():
+                self.errors.setdefault(field, message)
+        except ActionError as error:
+            self.errors.setdefault(error.field, error.message)
+        return None
+
+    def done(self) -> None:
+        """Raise Invalid if any check failed."""
+        if self.errors:
+            raise Invalid(self.errors)
 
 
 class NotFound(ActionError):

@@ -1,7 +1,9 @@
 """Every write goes through an action: change rows, queue pushes and mail, commit once."""
 
 from qosyl.errors import ActionError  # noqa: F401  (the family, re-exported for actions)
+from qosyl.errors import Checks  # noqa: F401
 from qosyl.errors import Forbidden  # noqa: F401
+from qosyl.errors import Invalid  # noqa: F401
 from qosyl.errors import NotFound  # noqa: F401
 from qosyl.errors import RateLimited  # noqa: F401
 

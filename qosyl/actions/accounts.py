@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from enum import Enum
 
+import email_validator
 from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl import paths
 from qosyl.actions import ActionError
+from qosyl.actions import Checks
 from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
 from qosyl.actions.rooms import host_going
@@ -31,6 +34,7 @@ from qosyl.models import Room
 from qosyl.models import User
 from qosyl.models.base import utcnow
 from qosyl.passwords import hash_password
+from qosyl.passwords import password_problem
 from qosyl.passwords import verify_password
 from qosyl.render import media
 from qosyl.render.mail import send_email
@@ -43,8 +47,102 @@ VERIFY = "verify-email"
 RESET = "reset-password"
 
 
+NAME_LENGTH = 50
+USERNAME_MIN_LENGTH = 3
+USERNAME_MAX_LENGTH = 30
+EMAIL_MAX_LENGTH = 254
+_USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+# Names that would read as the site speaking, or clash with paths.
+RESERVED_USERNAMES = {
+    "admin",
+    "administrator",
+    "api",
+    "help",
+    "login",
+    "logout",
+    "me",
+    "moderator",
+    "notifications",
+    "qosyl",
+    "register",
+    "root",
+    "settings",
+    "staff",
+    "support",
+    "system",
+    "welcome",
+}
+USERNAME_TAKEN = "This username is taken."
+EMAIL_TAKEN = "An account with this email already exists."
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+# The rules for what people type: each raises ActionError on the field the forms call it,
+# with the words the forms show, so every way in refuses the same input alike.
+
+
+def check_name(value: str, field: str, label: str) -> str:
+    """A first or last name, stripped."""
+    value = (value or "").strip()
+    if not value:
+        raise ActionError(f"Enter your {label}.", field)
+    if len(value) > NAME_LENGTH:
+        raise ActionError(f"Use at most {NAME_LENGTH} characters.", field)
+    return value
+
+
+def check_username(username: str, field: str = "username") -> str:
+    """A new username, stripped: its shape, then whether it is reserved or taken."""
+    username = (username or "").strip()
+    if not username:
+        raise ActionError("Choose a username.", field)
+    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
+        raise ActionError(f"Use {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters.", field)
+    if not _USERNAME_PATTERN.fullmatch(username):
+        raise ActionError("Use only letters, digits and underscores.", field)
+    if username.lower() in RESERVED_USERNAMES:
+        raise ActionError("This username is reserved. Choose another.", field)
+    if user_by_username(username) is not None:
+        raise ActionError(USERNAME_TAKEN, field)
+    return username
+
+
+def check_email(email: str, field: str = "email") -> str:
+    """A well-formed address, normalised (stripped, lower case); not whether it is in use."""
+    email = (email or "").strip()
+    if not email:
+        raise ActionError("Enter your email address.", field)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ActionError(f"Use at most {EMAIL_MAX_LENGTH} characters.", field)
+    try:
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise ActionError("Enter a valid email address, like name@example.com.", field) from None
+    return normalise_email(email)
+
+
+def check_new_password(password: str, user_inputs: list[str], field: str = "password") -> None:
+    """A new password strong enough (passwords.password_problem) and not made of the
+    person's own name, username or address."""
+    if not (password or "").strip():
+        raise ActionError("Choose a password.", field)
+    problem = password_problem(password, user_inputs)
+    if problem:
+        raise ActionError(problem, field)
+
+
+def _unused_email(email: str) -> str:
+    email = check_email(email)
+    if email_in_use(email):
+        raise ActionError(EMAIL_TAKEN, "email")
+    return email
+
+
+def _own_words(user: User) -> list[str]:
+    return [user.username, user.email, user.first_name, user.last_name]
 
 
 def user_by_username(username: str) -> User | None:
@@ -76,14 +174,24 @@ def register_user(
 ) -> User:
     """Create an unverified account and mail its verification link.
 
-    Precondition: the form validated every field. A username or address taken
-    meanwhile (a race with another sign-up) raises ActionError on that field.
+    Every field is checked here; the problems found raise Invalid, each on its field. A
+    username or address taken meanwhile (a race with another sign-up) raises ActionError
+    on its field.
     """
+    # The password may not contain what was typed, even into a field refused below.
+    typed = [username, email, first_name, last_name]
+    checks = Checks()
+    first_name = checks.run(check_name, first_name, "first_name", "first name")
+    last_name = checks.run(check_name, last_name, "last_name", "last name")
+    username = checks.run(check_username, username)
+    email = checks.run(_unused_email, email)
+    checks.run(check_new_password, password, [(value or "").strip() for value in typed])
+    checks.done()
     user = User(
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        username=username.strip(),
-        email=normalise_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        email=email,
         password_hash=hash_password(password),
     )
     db.session.add(user)
@@ -92,8 +200,8 @@ def register_user(
     except IntegrityError:
         db.session.rollback()
         if user_by_username(username) is not None:
-            raise ActionError("This username is taken.", "username") from None
-        raise ActionError("An account with this email already exists.", "email") from None
+            raise ActionError(USERNAME_TAKEN, "username") from None
+        raise ActionError(EMAIL_TAKEN, "email") from None
     send_verification_email(user)
     db.session.commit()
     return user
@@ -117,9 +225,10 @@ def send_verification_email(user: User) -> None:
 def resend_verification(email: str) -> None:
     """Mail a fresh link for each unverified account or pending change with this address.
 
-    Says nothing either way, so the form cannot be used to probe for accounts.
+    Says nothing either way, so the form cannot be used to probe for accounts; only a
+    malformed address is refused (ActionError on "email").
     """
-    email = normalise_email(email)
+    email = check_email(email)
     waiting = db.session.scalars(
         select(User)
         .where(
@@ -268,7 +377,9 @@ def _revoke_sessions(user: User, keep: int | None = None) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Other devices are signed out; the sign-in making the change stays."""
+    """Other devices are signed out; the sign-in making the change stays. The new password
+    is judged before the current one is checked (the cheap refusal first)."""
+    check_new_password(new_password, _own_words(user))
     if not verify_password(user.password_hash, current_password):
         raise ActionError("Your current password is not correct.", "current_password")
     user.password_hash = hash_password(new_password)
@@ -283,8 +394,9 @@ def _password_fingerprint(user: User) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an account has this address; silent either way."""
-    user = user_by_email(email)
+    """Mail a reset link if an account has this address; silent either way. A malformed
+    address is refused (ActionError on "email")."""
+    user = user_by_email(check_email(email))
     if user is not None:
         token = make_token(RESET, {"uid": user.id, "pw": _password_fingerprint(user)})
         send_email(
@@ -309,7 +421,9 @@ def user_for_reset_token(token: str) -> User:
 
 
 def reset_password(token: str, new_password: str) -> User:
+    """A bad or spent link raises ActionError without a field; a weak password, on "password"."""
     user = user_for_reset_token(token)
+    check_new_password(new_password, _own_words(user))
     user.password_hash = hash_password(new_password)
     # The link reached the mailbox, which proves the address as well as a verification would.
     if user.email_verified_at is None:
@@ -323,13 +437,13 @@ def reset_password(token: str, new_password: str) -> User:
 
 def request_email_change(user: User, new_email: str, password: str) -> None:
     """Keep the old address until the new one is confirmed from its own mailbox."""
+    new_email = check_email(new_email)
     if not verify_password(user.password_hash, password):
         raise ActionError("Your password is not correct.", "password")
-    new_email = normalise_email(new_email)
     if new_email == user.email:
         raise ActionError("This is already your email address.", "email")
     if email_in_use(new_email, except_user=user):
-        raise ActionError("An account with this email already exists.", "email")
+        raise ActionError(EMAIL_TAKEN, "email")
     user.pending_email = new_email
     send_verification_email(user)
     send_email(

@@ -18,6 +18,8 @@ from qosyl.actions import unproxy
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
+from qosyl.actions.uploads import attachment_from
+from qosyl.actions.uploads import Upload
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live import viewing
@@ -35,7 +37,6 @@ from qosyl.reads.conversations import active_member_ids
 from qosyl.reads.conversations import blocked_within
 from qosyl.reads.people import blocked_between
 from qosyl.render.attachments import delete_attachment_files
-from qosyl.render.attachments import StoredAttachment
 
 # The body event that makes conversation lists and unread badges refetch.
 MESSAGES_CHANGED = "messages-changed"
@@ -114,25 +115,27 @@ def send_message(
     conversation: Conversation,
     body: str,
     client_id: str | None = None,
-    attachment: StoredAttachment | None = None,
+    attachment: Upload | None = None,
 ) -> Message:
     """Store a message, then (after commit) push it to every member's tabs.
 
     Raises NotAMember for a non-member, ActionError for empty, oversized or too
     frequent messages and for a one-to-one conversation that a block now stands in.
     A `client_id` sent again returns the stored message and pushes nothing. An
-    `attachment` already stored on disk is removed again whenever no message keeps it.
+    `attachment` is counted as an upload, checked and stored here (a refusal is an
+    ActionError on "attachment"), and removed again whenever no message keeps it.
     """
+    stored = attachment_from(attachment, user_id=author.id, field="attachment")
     try:
-        message = _send(author, conversation, body, client_id, attachment)
+        message = _send(author, conversation, body, client_id, stored)
     except BaseException:
-        if attachment is not None:
-            delete_attachment_files(attachment.stored_name, attachment.thumbnail_name)
+        if stored is not None:
+            delete_attachment_files(stored.stored_name, stored.thumbnail_name)
         raise
-    if attachment is not None and not any(
-        a.stored_name == attachment.stored_name for a in message.attachments
+    if stored is not None and not any(
+        a.stored_name == stored.stored_name for a in message.attachments
     ):  # a resend: the first copy keeps its own file
-        delete_attachment_files(attachment.stored_name, attachment.thumbnail_name)
+        delete_attachment_files(stored.stored_name, stored.thumbnail_name)
     return message
 
 

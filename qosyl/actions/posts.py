@@ -17,6 +17,8 @@ from qosyl.actions import ActionError
 from qosyl.actions import unproxy
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw_about
+from qosyl.actions.uploads import image_from
+from qosyl.actions.uploads import Upload
 from qosyl.extensions import db
 from qosyl.live import connections
 from qosyl.live import events
@@ -145,22 +147,25 @@ def _store_image(image: media.ProcessedImage) -> str:
     return key
 
 
-def create_post(author: User, body: str, image: media.ProcessedImage | None = None) -> Post:
-    """Publish a post. Precondition: the image, if any, was processed by media.py.
+def create_post(author: User, body: str, image: Upload | None = None) -> Post:
+    """Publish a post, with a photo if `image` is given (decoded and checked here).
 
-    Counts against the author's RATELIMIT_POSTS; over it, ActionError on "body".
+    Refusals are ActionErrors: an empty or over-long body on "body", a photo that is not
+    an image we take on "image" (it counts against RATELIMIT_UPLOADS), and posting over the
+    author's RATELIMIT_POSTS on "body". Nothing is stored for a refused post.
     """
-    refusal = too_often(POSTS, author.id, "posting")
-    if refusal:
-        raise ActionError(refusal, "body")
     body = body.strip()
     if not body and image is None:
         raise ActionError("Write something or add a photo.", "body")
     _check_length(body, MAX_POST_LENGTH)
+    photo = image_from(image, media.POST_IMAGE, user_id=author.id, field="image")
+    refusal = too_often(POSTS, author.id, "posting")
+    if refusal:
+        raise ActionError(refusal, "body")
     body_html, mentioned = _render(author, body)
     post = Post(author_id=author.id, body=body, body_html=body_html)
-    if image is not None:
-        post.image_key = _store_image(image)
+    if photo is not None:
+        post.image_key = _store_image(photo)
     db.session.add(post)
     db.session.flush()
     set_committed_value(post, "author", unproxy(author))
@@ -175,10 +180,11 @@ def create_post(author: User, body: str, image: media.ProcessedImage | None = No
 def edit_post(
     post: Post,
     body: str,
-    image: media.ProcessedImage | None = None,
+    image: Upload | None = None,
     remove_image: bool = False,
 ) -> Post:
-    """Change a post's text and photo. Precondition: the caller is its author.
+    """Change a post's text and photo (a new one is decoded and checked here, ActionError
+    on "image"). Precondition: the caller is its author.
 
     People mentioned for the first time are notified; those mentioned before are not again.
     """
@@ -188,9 +194,10 @@ def edit_post(
     if not body and not keeps_image:
         raise ActionError("Write something or add a photo.", "body")
     _check_length(body, MAX_POST_LENGTH)
+    photo = image_from(image, media.POST_IMAGE, user_id=author.id, field="image")
     old_image = post.image_key
-    if image is not None:
-        post.image_key = _store_image(image)
+    if photo is not None:
+        post.image_key = _store_image(photo)
     elif remove_image:
         post.image_key = None
     if post.image_key != old_image and old_image:

@@ -29,6 +29,7 @@ from qosyl.reads.rooms import room_membership
 
 NAME_LENGTH = 80
 TOPIC_LENGTH = 50
+DESCRIPTION_LENGTH = 2000
 
 
 def member_room(room_id: int, user_id: int) -> str:
@@ -77,8 +78,11 @@ def topic_named(name: str) -> Topic:
         return db.session.scalar(select(Topic).where(func.lower(Topic.name) == name.lower()))
 
 
-def _check_room_fields(name: str, topic: str) -> tuple[str, str]:
+def _check_room_fields(name: str, topic: str, description: str) -> tuple[str, str, str]:
+    """The fields stripped (inner runs of spaces in name and topic made one), or
+    ActionError on the first one that cannot be saved."""
     name, topic = " ".join(name.split()), " ".join(topic.split())
+    description = description.strip()
     if not name:
         raise ActionError("Give the room a name.", "name")
     if len(name) > NAME_LENGTH:
@@ -87,15 +91,15 @@ def _check_room_fields(name: str, topic: str) -> tuple[str, str]:
         raise ActionError("Pick a topic or type a new one.", "topic")
     if len(topic) > TOPIC_LENGTH:
         raise ActionError(f"Use at most {TOPIC_LENGTH} characters.", "topic")
-    return name, topic
+    if len(description) > DESCRIPTION_LENGTH:
+        raise ActionError(f"Use at most {DESCRIPTION_LENGTH:,} characters.", "description")
+    return name, topic, description
 
 
 def create_room(host: User, name: str, topic: str, description: str = "") -> Room:
     """A new room; its creator hosts it and is its first member."""
-    name, topic = _check_room_fields(name, topic)
-    room = Room(
-        name=name, topic=topic_named(topic), host_id=host.id, description=description.strip()
-    )
+    name, topic, description = _check_room_fields(name, topic, description)
+    room = Room(name=name, topic=topic_named(topic), host_id=host.id, description=description)
     db.session.add(room)
     db.session.flush()
     db.session.add(RoomMember(room_id=room.id, user_id=host.id))
@@ -105,8 +109,8 @@ def create_room(host: User, name: str, topic: str, description: str = "") -> Roo
 
 def edit_room(room: Room, name: str, topic: str, description: str) -> Room:
     """Precondition: the caller hosts the room."""
-    name, topic = _check_room_fields(name, topic)
-    room.name, room.description = name, description.strip()
+    name, topic, description = _check_room_fields(name, topic, description)
+    room.name, room.description = name, description
     room.topic = topic_named(topic)
     db.session.commit()
     return room

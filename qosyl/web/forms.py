@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField
@@ -10,25 +9,16 @@ from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import EqualTo
-from wtforms.validators import Length
-from wtforms.validators import ValidationError
 
 from qosyl.actions import ActionError
+from qosyl.actions import Invalid
 from qosyl.actions import RateLimited
+from qosyl.actions.accounts import EMAIL_MAX_LENGTH
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+from qosyl.actions.uploads import Upload
 from qosyl.passwords import MAX_LENGTH
-from qosyl.passwords import password_problem
-from qosyl.ratelimits import too_often
-from qosyl.ratelimits import UPLOADS
 from qosyl.render import media
-
-
-def upload_refusal() -> str | None:
-    """Count one upload by the signed-in person; the message if they are over
-    RATELIMIT_UPLOADS. Called before the file is read: decoding is the cost."""
-    return too_often(UPLOADS, current_user.id, "uploading")
 
 
 def strip(value):
@@ -36,27 +26,22 @@ def strip(value):
 
 
 def email_field(label: str = "Email") -> EmailField:
+    """An address; its format is checked by the action (accounts.check_email)."""
     return EmailField(
         label,
         filters=[strip],
-        validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254, message="Use at most 254 characters."),
-            Email("Enter a valid email address, like name@example.com."),
-        ],
-        render_kw={"autocomplete": "email"},
+        validators=[DataRequired("Enter your email address.")],
+        render_kw={"autocomplete": "email", "maxlength": EMAIL_MAX_LENGTH},
     )
 
 
 def new_password_fields(label: str = "Password", confirm_label: str = "Confirm password"):
-    """A new password with its confirmation; the strength check is `check_new_password`."""
+    """A new password with its confirmation; its strength is the action's to judge
+    (accounts.check_new_password)."""
     password = PasswordField(
         label,
-        validators=[
-            DataRequired("Choose a password."),
-            Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
-        ],
-        render_kw={"autocomplete": "new-password"},
+        validators=[DataRequired("Choose a password.")],
+        render_kw={"autocomplete": "new-password", "maxlength": MAX_LENGTH},
     )
     confirm = PasswordField(
         confirm_label,
@@ -67,12 +52,6 @@ def new_password_fields(label: str = "Password", confirm_label: str = "Confirm p
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
-
-
-def check_new_password(field, user_inputs: list[str]) -> None:
-    problem = password_problem(field.data or "", user_inputs)
-    if problem:
-        raise ValidationError(problem)
 
 
 INVALID_FORM = 422  # htmx swaps it (see htmx-config in base.html): the form with its errors
@@ -92,48 +71,46 @@ def refusal_status(error: ActionError | None) -> tuple[int, dict[str, str]]:
 
 
 def apply_action_error(form, error) -> None:
-    """Show an ActionError next to its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Show an ActionError next to its field, or above the form (each of an Invalid's)."""
+    errors = error.errors if isinstance(error, Invalid) else {error.field: error.message}
+    for name, message in errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def upload_of(field) -> Upload | None:
+    """What a file input received, for an action to check; None if no file was chosen."""
+    data = field.data
+    if data is None or not getattr(data, "filename", ""):
+        return None
+    return Upload(data.stream, data.filename)
 
 
 class ImageField(FileField):
-    """A file input whose validator turns the upload into a processed image (or an error)."""
+    """A file input for an image; the action decodes and checks what it receives."""
 
-    def __init__(self, label: str, spec: media.ImageSpec, **kwargs):
+    def __init__(self, label: str, **kwargs):
         kwargs.setdefault("render_kw", {"accept": media.ACCEPT_ATTRIBUTE})
         super().__init__(label, **kwargs)
-        self.spec = spec
-        self.processed: media.ProcessedImage | None = None
 
-    def pre_validate(self, form):
-        upload = self.data
-        if upload is None or not getattr(upload, "filename", ""):
-            return
-        refusal = upload_refusal()
-        if refusal:
-            raise ValidationError(refusal)
-        try:
-            self.processed = media.process_image(upload.stream, self.spec)
-        except media.ImageRejected as error:
-            raise ValidationError(str(error)) from None
+    def upload(self) -> Upload | None:
+        return upload_of(self)
 
 
 class ChatMessageForm(FlaskForm):
     """A chat message box, in rooms and conversations: the text and the id of this send
-    (set by js/chat/outbox.js; a resend carries the same one)."""
+    (set by js/chat/outbox.js; a resend carries the same one). Its length is the action's to judge
+    (chat.message_body)."""
 
     body = TextAreaField(
         "Message",
-        validators=[
-            Length(
-                max=MAX_MESSAGE_LENGTH,
-                message=f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.",
-            )
-        ],
-        render_kw={"rows": 2, "placeholder": "Say something… Markdown and ```code``` work."},
+        render_kw={
+            "rows": 2,
+            "placeholder": "Say something… Markdown and ```code``` work.",
+            "maxlength": MAX_MESSAGE_LENGTH,
+        },
     )
     client_id = HiddenField()

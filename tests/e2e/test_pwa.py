@@ -150,9 +150,9 @@ def test_a_photo_opens_in_the_app_viewer(page, live_server, make_live_user):
     with live_server.app().app_context():
         from qosyl.actions import posts
         from qosyl.actions.accounts import user_by_username
-        from qosyl.render import media
+        from qosyl.actions.uploads import Upload
 
-        photo = media.process_image(BytesIO(images.png(1200, 900, color="teal")), media.POST_IMAGE)
+        photo = Upload(BytesIO(images.png(1200, 900, color="teal")), "lake.png")
         posts.create_post(user_by_username(author), "A photo of the lake", photo)
     sign_in(page, author)
     url = page.url

@@ -5,81 +5,42 @@ from wtforms import BooleanField
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
-from wtforms.validators import Length
-from wtforms.validators import Regexp
-from wtforms.validators import ValidationError
 
-from qosyl.actions.accounts import email_in_use
-from qosyl.actions.accounts import user_by_username
-from qosyl.web.forms import check_new_password
+from qosyl.actions.accounts import NAME_LENGTH
+from qosyl.actions.accounts import USERNAME_MAX_LENGTH
+from qosyl.actions.accounts import USERNAME_MIN_LENGTH
 from qosyl.web.forms import email_field
 from qosyl.web.forms import new_password_fields
 from qosyl.web.forms import strip
-
-# Names that would read as the site speaking, or clash with paths.
-RESERVED_USERNAMES = {
-    "admin",
-    "administrator",
-    "api",
-    "help",
-    "login",
-    "logout",
-    "me",
-    "moderator",
-    "notifications",
-    "qosyl",
-    "register",
-    "root",
-    "settings",
-    "staff",
-    "support",
-    "system",
-    "welcome",
-}
 
 
 def name_field(label: str) -> StringField:
     return StringField(
         label,
         filters=[strip],
-        validators=[
-            DataRequired(f"Enter your {label.lower()}."),
-            Length(max=50, message="Use at most 50 characters."),
-        ],
+        validators=[DataRequired(f"Enter your {label.lower()}.")],
+        render_kw={"maxlength": NAME_LENGTH},
     )
 
 
 class RegisterForm(FlaskForm):
+    """The fields of a sign-up; accounts.register_user judges them (shape, reserved and
+    taken usernames, addresses in use, password strength)."""
+
     first_name = name_field("First name")
     last_name = name_field("Last name")
     username = StringField(
         "Username",
         filters=[strip],
-        validators=[
-            DataRequired("Choose a username."),
-            Length(min=3, max=30, message="Use 3 to 30 characters."),
-            Regexp(r"^[A-Za-z0-9_]+$", message="Use only letters, digits and underscores."),
-        ],
-        render_kw={"autocomplete": "username"},
+        validators=[DataRequired("Choose a username.")],
+        render_kw={
+            "autocomplete": "username",
+            "minlength": USERNAME_MIN_LENGTH,
+            "maxlength": USERNAME_MAX_LENGTH,
+        },
     )
     email = email_field()
     password, confirm = new_password_fields()
-
-    def validate_username(self, field):
-        if field.data.lower() in RESERVED_USERNAMES:
-            raise ValidationError("This username is reserved. Choose another.")
-        if user_by_username(field.data) is not None:
-            raise ValidationError("This username is taken.")
-
-    def validate_email(self, field):
-        if email_in_use(field.data):
-            raise ValidationError("An account with this email already exists.")
-
-    def validate_password(self, field):
-        check_new_password(
-            field,
-            [self.username.data, self.email.data, self.first_name.data, self.last_name.data],
-        )
 
 
 class LoginForm(FlaskForm):
@@ -104,16 +65,9 @@ class EmailRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    """A new password; its strength is judged by the action (accounts.reset_password)."""
+
     password, confirm = new_password_fields("New password", "Confirm new password")
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def validate_password(self, field):
-        user = self.user
-        inputs = [user.username, user.email, user.first_name, user.last_name] if user else []
-        check_new_password(field, inputs)
 
 
 class ChangePasswordForm(ResetPasswordForm):

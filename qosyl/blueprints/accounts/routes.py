@@ -145,12 +145,16 @@ def check_inbox():
 def resend_verification():
     form = EmailRequestForm()
     if form.validate_on_submit():
-        accounts.resend_verification(form.email.data)
-        flash(
-            f"If {form.email.data} is waiting for verification, a new link is on its way.",
-            "success",
-        )
-        return redirect(url_for("accounts.check_inbox", email=form.email.data))
+        try:
+            accounts.resend_verification(form.email.data)
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            flash(
+                f"If {form.email.data} is waiting for verification, a new link is on its way.",
+                "success",
+            )
+            return redirect(url_for("accounts.check_inbox", email=form.email.data))
     return render("accounts/resend.html", status=form_status(form), form=form)
 
 
@@ -221,37 +225,45 @@ def logout():
 def forgot_password():
     form = EmailRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        flash(
-            f"If an account uses {form.email.data}, a link to reset its password is on its way.",
-            "success",
-        )
-        return redirect(url_for("accounts.login"))
+        try:
+            accounts.request_password_reset(form.email.data)
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            flash(
+                f"If an account uses {form.email.data}, a link to reset its password is on "
+                "its way.",
+                "success",
+            )
+            return redirect(url_for("accounts.login"))
     return render("accounts/forgot_password.html", status=form_status(form), form=form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     try:
-        user = accounts.user_for_reset_token(token)
+        accounts.user_for_reset_token(token)
     except ActionError as error:
         return render("accounts/reset_failed.html", status=400, message=error.message)
-    form = ResetPasswordForm(user=user)
+    form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data)
         except ActionError as error:
-            return render("accounts/reset_failed.html", status=400, message=error.message)
-        sign_out()
-        flash("Your password is changed. Sign in with your new password.", "success")
-        return redirect(url_for("accounts.login"))
+            if error.field is None:  # the link, not the password
+                return render("accounts/reset_failed.html", status=400, message=error.message)
+            apply_action_error(form, error)
+        else:
+            sign_out()
+            flash("Your password is changed. Sign in with your new password.", "success")
+            return redirect(url_for("accounts.login"))
     return render("accounts/reset_password.html", status=form_status(form), form=form, token=token)
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    form = ChangePasswordForm(user=current_user)
+    form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current_password.data, form.password.data)

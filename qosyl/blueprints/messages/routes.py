@@ -41,14 +41,11 @@ from qosyl.reads.conversations import conversation_rows
 from qosyl.reads.conversations import invite_candidates
 from qosyl.reads.conversations import pending_invites
 from qosyl.reads.search import search_people
-from qosyl.render.attachments import AttachmentRejected
 from qosyl.render.attachments import send_attachment
-from qosyl.render.attachments import store_attachment
-from qosyl.render.attachments import StoredAttachment
 from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
 from qosyl.web.forms import refusal_status
-from qosyl.web.forms import upload_refusal
+from qosyl.web.forms import upload_of
 from qosyl.web.htmx import render
 from qosyl.web.htmx import wants_fragment
 from qosyl.web.inputs import form_int
@@ -184,10 +181,8 @@ def send(conversation_id: int):
                 conversation,
                 form.body.data or "",
                 form.client_id.data,
-                _stored_attachment(form),
+                upload_of(form.attachment),
             )
-        except AttachmentRejected as error:
-            form.attachment.errors = [*form.attachment.errors, str(error)]
         except ActionError as error:
             apply_action_error(form, error)
             refusal = error
@@ -208,17 +203,6 @@ def send(conversation_id: int):
         return composer, *refusal_status(refusal)
     flash(" ".join(form.body.errors or form.form_errors), "error")
     return redirect(url_for("messages.show", conversation_id=conversation.id))
-
-
-def _stored_attachment(form) -> StoredAttachment | None:
-    """The uploaded file, checked and stored (AttachmentRejected if refused), or None."""
-    upload = form.attachment.data
-    if not upload or not getattr(upload, "filename", ""):
-        return None
-    refusal = upload_refusal()
-    if refusal:
-        raise AttachmentRejected(refusal)
-    return store_attachment(upload.stream, upload.filename)
 
 
 @bp.get("/messages/<int:conversation_id>/files/<int:attachment_id>")

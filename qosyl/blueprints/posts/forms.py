@@ -3,21 +3,15 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import TextAreaField
-from wtforms.validators import Length
 
 from qosyl.actions.posts import MAX_COMMENT_LENGTH
 from qosyl.actions.posts import MAX_POST_LENGTH
-from qosyl.render import media
 from qosyl.web.forms import ImageField
 
 
 def _text(label: str, limit: int, rows: int, **kwargs) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[Length(max=limit, message=f"Use at most {limit:,} characters.")],
-        render_kw={"rows": rows},
-        **kwargs,
-    )
+    """A post or comment text; the action judges its length (posts._check_length)."""
+    return TextAreaField(label, render_kw={"rows": rows, "maxlength": limit}, **kwargs)
 
 
 class PostForm(FlaskForm):
@@ -27,12 +21,12 @@ class PostForm(FlaskForm):
         3,
         description="Markdown works: **bold**, `code`, fenced code blocks, #hashtags, @mentions.",
     )
-    image = ImageField("Photo", media.POST_IMAGE)
+    image = ImageField("Photo")
 
 
 class EditPostForm(PostForm):
     body = _text("Edit your post", MAX_POST_LENGTH, 6)
-    image = ImageField("New photo", media.POST_IMAGE)
+    image = ImageField("New photo")
     remove_image = BooleanField("Remove the photo")
 
 

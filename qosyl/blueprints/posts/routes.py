@@ -10,6 +10,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.datastructures import CombinedMultiDict
 
 from qosyl.actions import ActionError
 from qosyl.actions import posts as actions
@@ -109,7 +110,7 @@ def create():
     form = PostForm()
     if form.validate_on_submit():
         try:
-            post = actions.create_post(current_user, form.body.data or "", form.image.processed)
+            post = actions.create_post(current_user, form.body.data or "", form.image.upload())
         except ActionError as error:
             apply_action_error(form, error)
         else:
@@ -145,13 +146,15 @@ def card(post_id: int):
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 def edit(post_id: int):
     post = access_own_post(current_user, post_id)
-    form = edit_post_form(post, request.form if request.method == "POST" else None)
+    # With the files: the form has a photo field.
+    formdata = CombinedMultiDict((request.files, request.form))
+    form = edit_post_form(post, formdata if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
             actions.edit_post(
                 post,
                 form.body.data or "",
-                form.image.processed,
+                form.image.upload(),
                 remove_image=form.remove_image.data,
             )
         except ActionError as error:

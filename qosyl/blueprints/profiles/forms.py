@@ -8,13 +8,11 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import Length
-from wtforms.validators import ValidationError
 
-from qosyl.links import LinkError
-from qosyl.links import normalise_link
+from qosyl.actions.accounts import NAME_LENGTH
+from qosyl.actions.profiles import TEXT_LENGTHS
+from qosyl.links import MAX_LENGTH as LINK_LENGTH
 from qosyl.models.user import SOCIAL_LINKS
-from qosyl.render import media
 from qosyl.web.forms import ImageField
 from qosyl.web.forms import strip
 
@@ -26,45 +24,44 @@ def _country_choices() -> list[SelectChoice]:
     ]
 
 
-def _link_field(name: str, label: str, hosts: tuple[str, ...]) -> StringField:
-    def check(form, field):
-        try:
-            field.data = normalise_link(field.data, label=label, hosts=hosts)
-        except LinkError as error:
-            raise ValidationError(error.message) from None
-
+def _link_field(label: str, hosts: tuple[str, ...]) -> StringField:
+    """A link to a profile elsewhere; profiles.update_profile checks its host."""
     example = f"https://{hosts[0]}/yourname" if hosts else "https://example.com"
     return StringField(
         label,
         filters=[strip],
-        validators=[check],
-        render_kw={"inputmode": "url", "placeholder": example, "autocomplete": "url"},
+        render_kw={
+            "inputmode": "url",
+            "placeholder": example,
+            "autocomplete": "url",
+            "maxlength": LINK_LENGTH,
+        },
     )
 
 
 class ProfileSetupForm(FlaskForm):
-    """The first-run step: a face, a line about yourself, where you are."""
+    """The first-run step: a face, a line about yourself, where you are. The values and
+    images are checked by profiles.update_profile."""
 
-    avatar = ImageField("Avatar", media.AVATAR)
-    cover = ImageField("Cover photo", media.COVER)
+    avatar = ImageField("Avatar")
+    cover = ImageField("Cover photo")
     bio = StringField(
         "Bio",
         filters=[strip],
-        validators=[Length(max=160, message="Use at most 160 characters.")],
         description="One line shown under your name.",
+        render_kw={"maxlength": TEXT_LENGTHS["bio"]},
     )
     about = TextAreaField(
         "About",
         filters=[strip],
-        validators=[Length(max=2000, message="Use at most 2,000 characters.")],
         description="A few lines about you and what you are into.",
+        render_kw={"maxlength": TEXT_LENGTHS["about"]},
     )
     address = StringField(
         "Address",
         filters=[strip],
-        validators=[Length(max=120, message="Use at most 120 characters.")],
         description="A city or region is enough; it is shown on your profile.",
-        render_kw={"autocomplete": "address-level2"},
+        render_kw={"autocomplete": "address-level2", "maxlength": TEXT_LENGTHS["address"]},
     )
     country = SelectField("Country", choices=_country_choices(), validate_choice=True)
 
@@ -78,12 +75,14 @@ class ProfileForm(ProfileSetupForm):
     first_name = StringField(
         "First name",
         filters=[strip],
-        validators=[DataRequired("Enter your first name."), Length(max=50)],
+        validators=[DataRequired("Enter your first name.")],
+        render_kw={"maxlength": NAME_LENGTH},
     )
     last_name = StringField(
         "Last name",
         filters=[strip],
-        validators=[DataRequired("Enter your last name."), Length(max=50)],
+        validators=[DataRequired("Enter your last name.")],
+        render_kw={"maxlength": NAME_LENGTH},
     )
     remove_avatar = BooleanField("Remove avatar")
     remove_cover = BooleanField("Remove cover photo")
@@ -98,4 +97,4 @@ class ProfileForm(ProfileSetupForm):
 
 
 for _name, _label, _hosts in SOCIAL_LINKS:
-    setattr(ProfileForm, _name, _link_field(_name, _label, _hosts))
+    setattr(ProfileForm, _name, _link_field(_label, _hosts))

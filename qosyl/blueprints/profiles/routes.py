@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from qosyl.actions import accounts
+from qosyl.actions import ActionError
 from qosyl.actions import profiles
 from qosyl.blueprints.profiles.forms import ProfileForm
 from qosyl.blueprints.profiles.forms import ProfileSetupForm
@@ -19,6 +20,7 @@ from qosyl.reads.people import profile_counts
 from qosyl.reads.people import relation
 from qosyl.reads.posts import liked_post_ids
 from qosyl.reads.posts import posts_by
+from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
 from qosyl.web.htmx import render
 from qosyl.web.htmx import wants_fragment
@@ -61,14 +63,18 @@ def setup():
     """Profile setup after the first verification; saved in place, then the welcome arrives."""
     form = ProfileSetupForm(obj=current_user)
     if form.validate_on_submit():
-        profiles.update_profile(
-            current_user,
-            form.profile_fields(),
-            avatar=form.avatar.processed,
-            cover=form.cover.processed,
-        )
-        accounts.complete_onboarding(current_user)
-        return render("profiles/setup.html", "setup", done=True, form=form)
+        try:
+            profiles.update_profile(
+                current_user,
+                form.profile_fields(),
+                avatar=form.avatar.upload(),
+                cover=form.cover.upload(),
+            )
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            accounts.complete_onboarding(current_user)
+            return render("profiles/setup.html", "setup", done=True, form=form)
     return render("profiles/setup.html", "setup", form_status(form), done=False, form=form)
 
 
@@ -84,14 +90,18 @@ def skip_setup():
 def edit():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        profiles.update_profile(
-            current_user,
-            form.profile_fields(),
-            avatar=form.avatar.processed,
-            cover=form.cover.processed,
-            remove_avatar=form.remove_avatar.data,
-            remove_cover=form.remove_cover.data,
-        )
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("profiles.show", username=current_user.username))
+        try:
+            profiles.update_profile(
+                current_user,
+                form.profile_fields(),
+                avatar=form.avatar.upload(),
+                cover=form.cover.upload(),
+                remove_avatar=form.remove_avatar.data,
+                remove_cover=form.remove_cover.data,
+            )
+        except ActionError as error:
+            apply_action_error(form, error)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("profiles.show", username=current_user.username))
     return render("profiles/edit.html", status=form_status(form), form=form)

@@ -4,9 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import Length
 
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+from qosyl.actions.rooms import DESCRIPTION_LENGTH
 from qosyl.actions.rooms import NAME_LENGTH
 from qosyl.actions.rooms import TOPIC_LENGTH
 from qosyl.web.forms import ChatMessageForm
@@ -14,30 +14,26 @@ from qosyl.web.forms import strip
 
 
 class RoomForm(FlaskForm):
+    """A room's fields; rooms.create_room and rooms.edit_room judge them."""
+
     name = StringField(
         "Room name",
         filters=[strip],
-        validators=[
-            DataRequired("Give the room a name."),
-            Length(max=NAME_LENGTH, message=f"Use at most {NAME_LENGTH} characters."),
-        ],
+        validators=[DataRequired("Give the room a name.")],
+        render_kw={"maxlength": NAME_LENGTH},
     )
     topic = StringField(
         "Topic",
         filters=[strip],
-        validators=[
-            DataRequired("Pick a topic or type a new one."),
-            Length(max=TOPIC_LENGTH, message=f"Use at most {TOPIC_LENGTH} characters."),
-        ],
+        validators=[DataRequired("Pick a topic or type a new one.")],
         description="Pick one people already talk about, or type a new one.",
-        render_kw={"list": "topics", "autocomplete": "off"},
+        render_kw={"list": "topics", "autocomplete": "off", "maxlength": TOPIC_LENGTH},
     )
     description = TextAreaField(
         "Description",
         filters=[strip],
-        validators=[Length(max=2000, message="Use at most 2,000 characters.")],
         description="What the room is for. Markdown is not used here: plain text.",
-        render_kw={"rows": 3},
+        render_kw={"rows": 3, "maxlength": DESCRIPTION_LENGTH},
     )
 
 
@@ -48,8 +44,7 @@ class MessageForm(ChatMessageForm):
 class EditMessageForm(FlaskForm):
     body = TextAreaField(
         "Edit your message",
-        validators=[Length(max=MAX_MESSAGE_LENGTH)],
-        render_kw={"rows": 3},
+        render_kw={"rows": 3, "maxlength": MAX_MESSAGE_LENGTH},
     )
 
 
