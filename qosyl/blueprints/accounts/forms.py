@@ -114,32 +114,3 @@ class ResetPasswordForm(FlaskForm):
         user = self.user
         inputs = [user.username, user.email, user.first_name, user.last_name] if user else []
         check_new_password(field, inputs)
-
-
-class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class ChangeEmailForm(FlaskForm):
-    email = email_field("New email address")
-    password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-    understood = BooleanField(
-        "I understand that my account, posts, comments and messages are deleted for good",
-        validators=[DataRequired("Tick the box to confirm.")],
-    )
