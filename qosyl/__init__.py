@@ -220,6 +220,7 @@ def _register_blueprints(app: Flask) -> None:
     from qosyl.blueprints.posts.routes import bp as posts_bp
     from qosyl.blueprints.profiles.routes import bp as profiles_bp
     from qosyl.blueprints.rooms.routes import bp as rooms_bp
+    from qosyl.blueprints.settings.routes import bp as settings_bp
 
     blueprints = (
         main_bp,
@@ -230,6 +231,7 @@ def _register_blueprints(app: Flask) -> None:
         posts_bp,
         rooms_bp,
         messages_bp,
+        settings_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -416,3 +417,24 @@ def test_delete_account_refuses_missing_csrf(app, logged_in):
     )
     assert response.status_code == 400
     assert _alice(app) is not None
+
+
+# The settings pages together
+
+
+def test_every_settings_page_is_one_blueprint_under_one_nav(app, logged_in):
+    """Every /settings/ URL is the settings blueprint's; each page's nav links every
+    settings page and marks itself as the current one."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/settings/")]
+    assert {rule.endpoint.partition(".")[0] for rule in rules} == {"settings"}
+    pages = sorted(rule.rule for rule in rules if "GET" in rule.methods)
+    assert len(pages) == 7
+    for page in pages:
+        response = logged_in.get(page)
+        assert response.status_code == 200, page
+        html = response.get_data(as_text=True)
+        start = html.index('<nav class="settings__nav"')
+        nav = html[start : html.index("</nav>", start)]
+        assert sorted(re.findall(r'href="([^"]+)"', nav)) == pages
+        assert f'href="{page}" aria-current="page"' in nav
+        assert nav.count("aria-current") == 1

@@ -68,32 +68,3 @@ class ResetPasswordForm(FlaskForm):
     """A new password; its strength is judged by the action (accounts.reset_password)."""
 
     password, confirm = new_password_fields("New password", "Confirm new password")
-
-
-class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class ChangeEmailForm(FlaskForm):
-    email = email_field("New email address")
-    password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-    understood = BooleanField(
-        "I understand that my account, posts, comments and messages are deleted for good",
-        validators=[DataRequired("Tick the box to confirm.")],
-    )

@@ -1,4 +1,5 @@
-"""Sign-up, verification, sign-in, password reset and account settings."""
+"""Sign-up, verification, sign-in and password reset; the account settings pages are in
+the settings blueprint."""
 
 from __future__ import annotations
 
@@ -15,15 +16,10 @@ from flask import request
 from flask import url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from flask_login import login_required
-from flask_login import logout_user
 
 from qosyl import ratelimits
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
-from qosyl.blueprints.accounts.forms import ChangeEmailForm
-from qosyl.blueprints.accounts.forms import ChangePasswordForm
-from qosyl.blueprints.accounts.forms import DeleteAccountForm
 from qosyl.blueprints.accounts.forms import EmailRequestForm
 from qosyl.blueprints.accounts.forms import LoginForm
 from qosyl.blueprints.accounts.forms import RegisterForm
@@ -178,7 +174,7 @@ def verify_email(token: str):
     if result.outcome is accounts.Verified.EMAIL_CHANGED:
         flash(f"Your email address is now {user.email}.", "success")
         if current_user.is_authenticated:
-            return redirect(url_for("accounts.change_email"))
+            return redirect(url_for("settings.email"))
         return redirect(url_for("accounts.login"))
     flash("This address is already verified.", "info")
     if current_user.is_authenticated:
@@ -258,62 +254,3 @@ def reset_password(token: str):
             flash("Your password is changed. Sign in with your new password.", "success")
             return redirect(url_for("accounts.login"))
     return render("accounts/reset_password.html", status=form_status(form), form=form, token=token)
-
-
-@bp.route("/settings/password", methods=["GET", "POST"])
-@login_required
-def change_password():
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
-        except ActionError as error:
-            apply_action_error(form, error)
-        else:
-            flash("Your password is changed. Other devices are signed out.", "success")
-            return redirect(url_for("accounts.change_password"))
-    return render("accounts/change_password.html", status=form_status(form), form=form)
-
-
-@bp.route("/settings/email", methods=["GET", "POST"])
-@login_required
-def change_email():
-    form = ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            accounts.request_email_change(current_user, form.email.data, form.password.data)
-        except ActionError as error:
-            apply_action_error(form, error)
-        else:
-            flash(
-                f"Open the link we sent to {current_user.pending_email} to confirm it. "
-                f"Until then, {current_user.email} stays your address.",
-                "success",
-            )
-            return redirect(url_for("accounts.change_email"))
-    return render("accounts/change_email.html", status=form_status(form), form=form)
-
-
-@bp.post("/settings/email/cancel")
-@login_required
-def cancel_email_change():
-    accounts.cancel_email_change(current_user)
-    flash("The email change is cancelled.", "info")
-    return redirect(url_for("accounts.change_email"))
-
-
-@bp.route("/settings/delete", methods=["GET", "POST"])
-@login_required
-def delete_account():
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        try:
-            accounts.delete_account(current_user, form.password.data)
-        except ActionError as error:
-            apply_action_error(form, error)
-        else:
-            # The account's sign-ins went with it; only the cookie is left to forget.
-            logout_user()
-            flash("Your account is deleted. Goodbye!", "info")
-            return redirect(url_for("main.home"))
-    return render("accounts/delete_account.html", status=form_status(form), form=form)

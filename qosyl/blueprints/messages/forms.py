@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
@@ -43,7 +42,3 @@ class RenameForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     invitee = SelectField("Invite someone", validate_choice=False)
-
-
-class MessageSettingsForm(FlaskForm):
-    friends_only = BooleanField("Only my friends can start conversations with me")

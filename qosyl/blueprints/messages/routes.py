@@ -25,7 +25,6 @@ from qosyl.actions import NotFound
 from qosyl.blueprints.messages.forms import conversation_form
 from qosyl.blueprints.messages.forms import GroupForm
 from qosyl.blueprints.messages.forms import InviteForm
-from qosyl.blueprints.messages.forms import MessageSettingsForm
 from qosyl.blueprints.messages.forms import RenameForm
 from qosyl.extensions import db
 from qosyl.live import presence
@@ -369,14 +368,3 @@ def change_member(conversation_id: int, user_id: int, action: str):
     except ActionError as refused:
         error = refused
     return _back_with(error, conversation.id)
-
-
-@bp.route("/settings/messages", methods=["GET", "POST"])
-def settings():
-    """Who may start a conversation with me (MSG-2)."""
-    form = MessageSettingsForm(friends_only=current_user.messages_from_friends_only)
-    if form.validate_on_submit():
-        actions.set_friends_only(current_user, bool(form.friends_only.data))
-        flash("Message settings saved.", "success")
-        return redirect(url_for("messages.settings"))
-    return render("messages/settings.html", status=form_status(form), form=form)

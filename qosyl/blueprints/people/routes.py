@@ -12,12 +12,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from qosyl.actions import ActionError
-from qosyl.actions import notifications as notification_actions
 from qosyl.actions import social
-from qosyl.blueprints.people.forms import NotificationSettingsForm
-from qosyl.notification_kinds import KINDS
 from qosyl.reads.access import access_profile
-from qosyl.reads.people import blocked_people
 from qosyl.reads.people import friend_requests
 from qosyl.reads.people import PEOPLE_LISTS
 from qosyl.reads.people import people_page
@@ -122,23 +118,3 @@ def change_relation(username: str, action: str):
         )
     flash(error or done_message, "error" if error else "success")
     return redirect(url_for("profiles.show", username=person.username))
-
-
-@bp.get("/settings/blocked")
-def blocked():
-    return render("people/blocked.html", people=blocked_people(current_user.id))
-
-
-@bp.route("/settings/notifications", methods=["GET", "POST"])
-def notification_settings():
-    form = NotificationSettingsForm()
-    if form.validate_on_submit():
-        muted = {kind for kind in KINDS if not form.data["kinds"].get(kind)}
-        notification_actions.set_muted_kinds(current_user, muted)
-        flash("Your notification settings are saved.", "success")
-        return redirect(url_for("people.notification_settings"))
-    if request.method == "GET":
-        muted = notification_actions.muted_kinds(current_user.id)
-        for kind in KINDS:
-            form.kinds[kind].data = kind not in muted
-    return render("people/notification_settings.html", form=form, kinds=KINDS)

@@ -1,9 +1,8 @@
-"""Profile pages, profile editing and the first-run profile setup."""
+"""Profile pages and the first-run profile setup; editing a profile is a settings page."""
 
 from __future__ import annotations
 
 from flask import Blueprint
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -13,7 +12,6 @@ from flask_login import login_required
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
 from qosyl.actions import profiles
-from qosyl.blueprints.profiles.forms import ProfileForm
 from qosyl.blueprints.profiles.forms import ProfileSetupForm
 from qosyl.reads.access import access_profile
 from qosyl.reads.people import profile_counts
@@ -83,25 +81,3 @@ def setup():
 def skip_setup():
     accounts.complete_onboarding(current_user)
     return redirect(url_for("main.home"))
-
-
-@bp.route("/settings/profile", methods=["GET", "POST"])
-@login_required
-def edit():
-    form = ProfileForm(obj=current_user)
-    if form.validate_on_submit():
-        try:
-            profiles.update_profile(
-                current_user,
-                form.profile_fields(),
-                avatar=form.avatar.upload(),
-                cover=form.cover.upload(),
-                remove_avatar=form.remove_avatar.data,
-                remove_cover=form.remove_cover.data,
-            )
-        except ActionError as error:
-            apply_action_error(form, error)
-        else:
-            flash("Your profile is saved.", "success")
-            return redirect(url_for("profiles.show", username=current_user.username))
-    return render("profiles/edit.html", status=form_status(form), form=form)
