@@ -79,7 +79,7 @@ def rules(request, app):
     with app.app_context():
         if request.param == "redis":
             prefix = request.getfixturevalue("redis_prefix")
-            app.extensions["qosyl.live.presence"] = presence.RedisStore(redis_client(), prefix)
+            app.extensions["qosyl.presence"] = presence.RedisStore(redis_client(), prefix)
         else:
             assert isinstance(presence._store(), presence.MemoryStore)
         yield app
@@ -157,12 +157,12 @@ def test_processes_sharing_redis_agree(app, redis_prefix):
     process_a = presence.RedisStore(redis_client(), redis_prefix)
     process_b = presence.RedisStore(redis_client(), redis_prefix)
     with app.app_context():
-        app.extensions["qosyl.live.presence"] = process_a
+        app.extensions["qosyl.presence"] = process_a
         assert presence.tab_connected(7, "tab-on-a") == "online"
-        app.extensions["qosyl.live.presence"] = process_b
+        app.extensions["qosyl.presence"] = process_b
         assert presence.tab_connected(7, "tab-on-b") is None
         assert presence.tab_disconnected(7, "tab-on-a") is None
-        app.extensions["qosyl.live.presence"] = process_a
+        app.extensions["qosyl.presence"] = process_a
         assert presence.states([7]) == {7: "online"}
         assert presence.tab_disconnected(7, "tab-on-b") == "offline"
 
@@ -205,7 +205,7 @@ def test_every_change_and_keep_alive_refreshes_the_expiry(app, redis_prefix):
     store = presence.RedisStore(client, redis_prefix)
     key = store.key(7)
     with app.app_context():
-        app.extensions["qosyl.live.presence"] = store
+        app.extensions["qosyl.presence"] = store
         presence.tab_connected(7, "tab-a")
         assert 0 < client.ttl(key) <= presence.TAB_TTL_SECONDS
         client.expire(key, 5)
