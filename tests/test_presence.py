@@ -338,7 +338,7 @@ def test_malformed_away_events_are_refused(app, user, other_user, data):
 def test_an_anonymous_socket_cannot_connect_or_count_as_anyone(app, client):
     socket = socketio.test_client(app, flask_test_client=client)
     assert not socket.is_connected()
-    assert app.extensions.get("qosyl.live.presence") is None  # no tab was recorded anywhere
+    assert app.extensions.get("qosyl.presence") is None  # no tab was recorded anywhere
 
 
 def test_a_tab_signed_out_elsewhere_is_refused_but_still_goes_offline(app, user, other_user):
