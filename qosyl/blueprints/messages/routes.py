@@ -22,6 +22,7 @@ from qosyl.actions import Forbidden
 from qosyl.actions import groups
 from qosyl.actions import messages as actions
 from qosyl.actions import NotFound
+from qosyl.blueprints.chat.views import older_messages
 from qosyl.blueprints.messages.forms import conversation_form
 from qosyl.blueprints.messages.forms import GroupForm
 from qosyl.blueprints.messages.forms import InviteForm
@@ -48,7 +49,6 @@ from qosyl.web.forms import upload_of
 from qosyl.web.htmx import render
 from qosyl.web.htmx import wants_fragment
 from qosyl.web.inputs import form_int
-from qosyl.web.inputs import query_int
 from qosyl.web.urls import local_referrer
 
 bp = Blueprint("messages", __name__)
@@ -155,17 +155,8 @@ def show(conversation_id: int):
 def history(conversation_id: int):
     """Older messages, for scrolling up."""
     conversation = access_conversation(current_user, conversation_id)
-    before = query_int("before")
-    messages, older = conversation_messages_page(conversation.id, before=before)
-    if not wants_fragment():
-        return redirect(url_for("messages.show", conversation_id=conversation.id))
-    return render_template(
-        "components/_message_page.html",
-        kind="conversation",
-        stream_id=conversation.id,
-        messages=messages,
-        older=older,
-    )
+    page_url = url_for("messages.show", conversation_id=conversation.id)
+    return older_messages("conversation", conversation.id, conversation_messages_page, page_url)
 
 
 @bp.post("/messages/<int:conversation_id>")

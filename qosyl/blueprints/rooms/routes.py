@@ -14,6 +14,7 @@ from flask_login import login_required
 
 from qosyl.actions import ActionError
 from qosyl.actions import rooms as actions
+from qosyl.blueprints.chat.views import older_messages
 from qosyl.blueprints.rooms.forms import EditMessageForm
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.blueprints.rooms.forms import RoomForm
@@ -121,17 +122,8 @@ def history(room_id: int):
     room = access_room(current_user, room_id)
     if not can_read_room(room, current_user.id):
         abort(404)
-    before = query_int("before")
-    messages, older = room_messages_page(room.id, before=before)
-    if not wants_fragment():
-        return redirect(url_for("rooms.show", room_id=room.id))
-    return render_template(
-        "components/_message_page.html",
-        kind="room",
-        stream_id=room.id,
-        messages=messages,
-        older=older,
-    )
+    page_url = url_for("rooms.show", room_id=room.id)
+    return older_messages("room", room.id, room_messages_page, page_url)
 
 
 @bp.post("/rooms/<int:room_id>/messages")
