@@ -367,7 +367,7 @@ def test_a_message_notifies_only_when_the_conversation_is_not_open(
     write_message(app, user, conversation_id, "you are here")
     assert notices(app, other_user.id) == []
     # He leaves the page: the next message notifies, once until he reads.
-    bob.emit("conversation:unsubscribe", {}, callback=True)
+    bob.emit("conversation:unsubscribe", {"conversation_id": conversation_id}, callback=True)
     first = write_message(app, user, conversation_id, "where did you go?")
     write_message(app, user, conversation_id, "hello?")
     assert notices(app, other_user.id) == ["where did you go?"]

@@ -83,12 +83,12 @@ function listen() {
     if (box && box.dataset.chatReady) { prepare(root, box); regroup(box); }
   });
 
-  // Leaving a page with a chat: stop hearing its room.
+  // Leaving a page with a chat: stop hearing it (one event per kind of stream, as subscribe).
   document.addEventListener("htmx:beforeSwap", (event) => {
     if (event.detail.target !== document.body) return;
     for (const box of boxes()) {
-      if (kindOf(box) === "room") socket.emit("room:unsubscribe", { room_id: idOf(box) });
-      else socket.emit("conversation:unsubscribe", {});
+      const kind = kindOf(box);
+      socket.emit(`${kind}:unsubscribe`, { [`${kind}_id`]: idOf(box) });
     }
   });
 
