@@ -237,7 +237,8 @@ HUB_PROBE = (
     + """
 from io import BytesIO
 from PIL import Image, ImageDraw
-from qosyl import create_app, media
+from qosyl import create_app
+from qosyl.render import media
 
 picture = Image.new("RGB", (4000, 4000), "white")
 ImageDraw.Draw(picture).ellipse((500, 500, 3500, 3500), fill="teal")
@@ -273,7 +274,8 @@ eventlet.monkey_patch()
 from io import BytesIO
 from pathlib import Path
 from PIL import Image, ImageDraw
-from qosyl import create_app, media, offload
+from qosyl import create_app, offload
+from qosyl.render import media
 
 def resident_mb():
     for line in Path("/proc/self/status").read_text().splitlines():
