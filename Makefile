@@ -53,6 +53,9 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js.map $(VENDOR)/socket.io.min.js.map
+	mkdir -p $(VENDOR)/api-docs
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/api-docs/
+	cp node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/api-docs/
 	touch $@
 
 # Browser tests drive Debian's Chromium; install it when we may.

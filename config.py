@@ -148,6 +148,26 @@ class Config:
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
     PAGE_SIZE = 20
+
+    # The JSON API (/api/). Tokens are signed with SECRET_KEY unless JWT_SECRET_KEY is set.
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or None
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 14))
+    # Tokens come in the Authorization header only: a cookie never authenticates /api/.
+    JWT_TOKEN_LOCATION = ["headers"]
+    # Origins allowed to call /api/ from a browser (comma-separated); none by default.
+    API_CORS_ORIGINS = [
+        origin.strip()
+        for origin in os.environ.get("API_CORS_ORIGINS", "").split(",")
+        if origin.strip()
+    ]
+    # Requests per token, beside the per-action limits the web has too (RATELIMIT_CHAT ...).
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    API_PAGE_MAX = 100
+    API_TITLE = "Qosyl API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.1.0"
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "qosyl-demo-2026")
 
 

@@ -236,6 +236,10 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
+    from qosyl.blueprints.api import init_api
+
+    init_api(app)
+
 
 @cache
 def _static_version(static_folder: str, filename: str) -> str | None:

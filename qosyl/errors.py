@@ -3,8 +3,9 @@
 Actions and the access helpers raise ActionError or one of its kinds; they never know how
 the request came in. HTTP turns NotFound and Forbidden into a 404 or 403 page, or a toast for
 HTMX (register_error_handlers); Socket.IO turns any of them into an {"error": ...}
-acknowledgement (socket_error); the JSON API will give them a JSON body. Forms map a plain
-ActionError onto its field themselves (forms.apply_action_error).
+acknowledgement (socket_error); the JSON API answers every failure with one body,
+{"error": {"code", "message", "fields"}} (json_error). Forms map a plain ActionError onto
+its field themselves (forms.apply_action_error).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from flask import current_app
 from flask import Flask
+from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
@@ -22,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.web.htmx import is_htmx
+from qosyl.web.inputs import is_api_request
 
 T = TypeVar("T")
 
@@ -86,6 +89,12 @@ class Forbidden(ActionError):
     default = "You are not allowed to do that."
 
 
+class SignedOut(ActionError):
+    """The credentials presented sign nobody in (any more): sign in again."""
+
+    default = "Your sign-in has ended. Sign in again."
+
+
 class RateLimited(ActionError):
     """Refused for now, not for good: the same request succeeds after `retry_after` seconds."""
 
@@ -109,13 +118,76 @@ MESSAGES = {
     405: "That action is not available here.",
     413: "The upload is too large.",
     415: "This address takes forms only: send it as a web form, as the page does.",
+    422: "Some fields are not valid: see each field's message.",
     429: "Too many attempts. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again in a moment.",
 }
 CSRF_MESSAGE = "This form has expired or came from elsewhere. Reload the page and try again."
 
 
-def _respond(status: int, message: str):
+# The JSON API's `code` for each status: stable words a client can branch on.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def json_error(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+):
+    """The JSON API's one error shape, for every failure."""
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    body["error"]["fields"] = fields or {}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _field_errors(error: ActionError) -> dict[str, str]:
+    errors = error.errors if isinstance(error, Invalid) else {error.field: error.message}
+    return {field: message for field, message in errors.items() if field}
+
+
+def action_error_response(error: ActionError):
+    """An ActionError nothing else caught: for the API, its status and body; for a page, a
+    toast or an error page."""
+    if isinstance(error, RateLimited):
+        status, headers = 429, {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, SignedOut):
+        status, headers = 401, {"WWW-Authenticate": "Bearer"}
+    elif isinstance(error, NotFound):
+        status, headers = 404, {}
+    elif isinstance(error, Forbidden):
+        status, headers = 403, {}
+    else:
+        # About a field: the request was wrong. Otherwise the state of things refuses it
+        # (already friends, a closed room ...).
+        status, headers = (422 if _field_errors(error) else 409), {}
+    if is_api_request():
+        return json_error(status, error.message, fields=_field_errors(error), headers=headers)
+    response = current_app.make_response(_respond(status, error.message))
+    response.headers.update(headers)
+    return response
+
+
+def _respond(status: int, message: str, fields: dict[str, str] | None = None):
+    if is_api_request():
+        return json_error(status, message, fields=fields)
     if is_htmx():
         # app.js shows the header as a toast; the body is for anything else reading it.
         return message, status, {"X-Qosyl-Message": message, "Content-Type": "text/plain"}
@@ -137,16 +209,30 @@ def socket_error(error: Exception):
     return {"error": MESSAGES[500]}
 
 
+def _schema_fields(messages) -> dict[str, str]:
+    """webargs' {location: {field: [message, ...]}} as {field: message}, nested fields
+    named with dots ("attachments.0")."""
+    fields: dict[str, str] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            fields.setdefault(prefix or "body", value[0])
+        elif isinstance(value, str):
+            fields.setdefault(prefix or "body", value)
+
+    if isinstance(messages, dict):
+        for location_fields in messages.values():
+            walk("", location_fields)
+    return fields
+
+
 def register_error_handlers(app: Flask) -> None:
     socketio.on_error_default(socket_error)
 
-    @app.errorhandler(NotFound)
-    def not_found(error: NotFound):
-        return _respond(404, error.message)
-
-    @app.errorhandler(Forbidden)
-    def forbidden(error: Forbidden):
-        return _respond(403, error.message)
+    app.register_error_handler(ActionError, action_error_response)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -161,6 +247,10 @@ def register_error_handlers(app: Flask) -> None:
 
             limit = limit_text(app.config["MAX_CONTENT_LENGTH"])
             return _respond(413, f"The upload is too large: the limit is {limit} in all.")
+        # A body an API schema refused (flask-smorest's abort carries webargs' messages).
+        fields = _schema_fields(getattr(error, "data", {}).get("messages"))
+        if fields and is_api_request():
+            return json_error(error.code, MESSAGES.get(error.code, MESSAGES[422]), fields=fields)
         return _respond(error.code, MESSAGES.get(error.code, error.description))
 
     @app.errorhandler(Exception)

@@ -9,10 +9,13 @@ process shares the counts).
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import math
 import time
 
 from flask import current_app
+from flask_limiter.util import get_remote_address
 from limits import parse
 from limits import parse_many
 from limits import RateLimitItem
@@ -20,6 +23,8 @@ from limits import RateLimitItem
 from qosyl.extensions import limiter
 
 CHAT, POSTS, COMMENTS, UPLOADS = "chat", "posts", "comments", "uploads"
+# Requests per API sign-in (token family): counted by sign-in id, not user id.
+API = "api"
 
 
 def _limits(kind: str) -> list[RateLimitItem]:
@@ -78,6 +83,31 @@ def chat_retry_after(user_id: int) -> int:
 
 def _sign_in_limit() -> RateLimitItem:
     return parse(current_app.config["RATELIMIT_LOGIN_FAILURES"])
+
+
+def sign_in_client() -> str:
+    """Who is trying to sign in: the client address, or its /64 for IPv6 (one household or
+    host)."""
+    address = get_remote_address() or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
+def sign_in_account(login: str) -> str:
+    """The account a sign-in names (username and email alike); else its typed text."""
+    from qosyl.actions.accounts import user_for_login
+
+    login = login.strip()
+    user = user_for_login(login) if login else None
+    if user is not None:
+        return f"user:{user.id}"
+    # Hashed: a password typed into the wrong field should not sit in the counter store.
+    return "login:" + hashlib.sha256(login.lower().encode()).hexdigest()[:32]
 
 
 def count_sign_in_attempt(client: str, account: str) -> int | None:

@@ -238,3 +238,82 @@ def signed_in_tab(app: Flask, person):
     socket = socketio.test_client(app, flask_test_client=client)
     assert socket.is_connected()
     return socket
+
+
+# The JSON API
+
+
+def api_tokens(app: Flask, account) -> dict:
+    """A fresh API sign-in of `account`: {"access_token", "refresh_token", ...}, made as
+    POST /api/auth/login/ makes them (without hashing a password each time)."""
+    from qosyl.actions.accounts import open_api_session
+    from qosyl.blueprints.api.core import issue_tokens
+    from qosyl.extensions import db
+    from qosyl.models import User
+
+    with app.test_request_context():
+        person = db.session.get(User, account.id)
+        login_id, refresh_id = open_api_session(person)
+        tokens = issue_tokens(person, login_id, refresh_id)
+    return {key: value for key, value in tokens.items() if key != "user"}
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class ApiClient:
+    """A test client speaking to /api/ with one account's access token (or none)."""
+
+    def __init__(self, app: Flask, account=None, token: str | None = None):
+        self.app = app
+        self.client = app.test_client()
+        if token is None and account is not None:
+            token = api_tokens(app, account)["access_token"]
+        self.headers = bearer(token) if token else {}
+
+    def _call(self, method: str, url: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs):
+        return self._call("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):
+        return self._call("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs):
+        return self._call("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs):
+        return self._call("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):
+        return self._call("DELETE", url, **kwargs)
+
+
+def api_error(response, status: int) -> dict:
+    """The error body of an API response, after checking its status and shape."""
+    assert response.status_code == status, (response.status_code, response.get_data(True))
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
+    return body["error"]
+
+
+def expired_access_token(app: Flask, account) -> str:
+    """An access token of a live sign-in of `account` that expired a minute ago."""
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token
+
+    from qosyl.actions.accounts import open_api_session
+    from qosyl.extensions import db
+    from qosyl.models import User
+
+    with app.test_request_context():
+        login_id, _ = open_api_session(db.session.get(User, account.id))
+        return create_access_token(
+            identity=str(account.id),
+            additional_claims={"sid": login_id},
+            expires_delta=timedelta(minutes=-1),
+        )

@@ -174,9 +174,12 @@ def _variables(rule: Rule) -> list[tuple[str, str, list[str]]]:
 
 
 def all_routes(app: Flask) -> list[Route]:
+    """The routes of the pages and fragments; the JSON API (tokens, JSON bodies, no CSRF)
+    has its own sweep in tests/test_api_sweep.py."""
     routes = [
         Route(rule, method)
         for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/api/")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     ]
     # Routes that end things (delete, leave, block) last, so they do not hide the others.

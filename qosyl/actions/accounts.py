@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from enum import Enum
 
 import email_validator
 from flask import current_app
+from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -22,6 +25,8 @@ from qosyl.actions import Checks
 from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
 from qosyl.actions.rooms import host_going
+from qosyl.errors import Forbidden
+from qosyl.errors import SignedOut
 from qosyl.extensions import db
 from qosyl.live import connections
 from qosyl.live.oncommit import on_commit
@@ -41,6 +46,8 @@ from qosyl.render.mail import send_email
 from qosyl.tokens import make_token
 from qosyl.tokens import read_token
 from qosyl.tokens import TokenError
+from qosyl.web.auth import KEY_BYTES
+from qosyl.web.auth import key_hash
 from qosyl.web.auth import new_login_key
 
 VERIFY = "verify-email"
@@ -73,6 +80,12 @@ RESERVED_USERNAMES = {
     "welcome",
 }
 USERNAME_TAKEN = "This username is taken."
+WRONG_SIGN_IN = "The username, email or password is not correct."
+UNVERIFIED = "Verify your email address before signing in: open the link we mailed you."
+REFRESH_REUSED = (
+    "This refresh token was already used, so it may have been copied: every token of this "
+    "sign-in is revoked. Sign in again."
+)
 EMAIL_TAKEN = "An account with this email already exists."
 
 
@@ -322,6 +335,18 @@ def authenticate(login: str, password: str) -> User | None:
     return user
 
 
+def user_signing_in(login: str, password: str) -> User:
+    """The verified account a sign-in names, for the browser and the API alike: SignedOut
+    (WRONG_SIGN_IN) for a wrong login or password, Forbidden (UNVERIFIED) before the
+    address is verified."""
+    user = authenticate(login, password)
+    if user is None:
+        raise SignedOut(WRONG_SIGN_IN)
+    if not user.is_verified:
+        raise Forbidden(UNVERIFIED)
+    return user
+
+
 def complete_onboarding(user: User) -> None:
     """Mark profile setup done; the first time, send the welcome notification."""
     if user.onboarded_at is not None:
@@ -334,21 +359,75 @@ def complete_onboarding(user: User) -> None:
 # Sign-ins
 
 
-def open_login_session(user: User, user_agent: str = "") -> str:
-    """Start a sign-in of `user` and return the key its cookies carry (also set on `user`).
-    The user's sign-ins past SIGN_IN_LIFETIME, which no cookie can use any more, go."""
+def _prune_lapsed_sessions(user: User) -> None:
+    """The user's sign-ins that nothing can use any more go: a browser's SIGN_IN_LIFETIME
+    after it began, an API client's that long after its last refresh."""
     expired = utcnow() - current_app.config["SIGN_IN_LIFETIME"]
     db.session.execute(
         delete(LoginSession).where(
-            LoginSession.user_id == user.id, LoginSession.created_at <= expired
+            LoginSession.user_id == user.id,
+            or_(
+                and_(LoginSession.kind == "web", LoginSession.created_at <= expired),
+                LoginSession.renewed_at <= expired,
+            ),
         )
     )
+
+
+def open_login_session(user: User, user_agent: str = "") -> str:
+    """Start a sign-in of `user` and return the key its cookies carry (also set on `user`)."""
+    _prune_lapsed_sessions(user)
     key, hashed = new_login_key()
     row = LoginSession(user_id=user.id, key_hash=hashed, user_agent=user_agent[:255])
     db.session.add(row)
     db.session.commit()
     user.login_id, user.login_key = row.id, key
     return key
+
+
+def open_api_session(user: User, user_agent: str = "") -> tuple[int, str]:
+    """Start an API sign-in (a token family) of a verified `user`: (its id, the id of its
+    first refresh token). Only that refresh token may renew it."""
+    if not user.is_verified:
+        raise Forbidden(UNVERIFIED)
+    _prune_lapsed_sessions(user)
+    token_id = secrets.token_urlsafe(KEY_BYTES)
+    row = LoginSession(
+        user_id=user.id, kind="api", key_hash=key_hash(token_id), user_agent=user_agent[:255]
+    )
+    db.session.add(row)
+    db.session.commit()
+    user.login_id = row.id
+    return row.id, token_id
+
+
+def renew_api_session(user_id: int, login_id: int, token_id: str) -> tuple[User, str]:
+    """Rotate an API sign-in's refresh token: `token_id` must be the one it last issued;
+    returns the id of the next. A refresh token presented a second time means two clients
+    hold it, one of them a thief: the whole sign-in ends (committed) and SignedOut is
+    raised, as for one that already ended. Returns the user and the next token's id."""
+    found = db.session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(
+            LoginSession.id == login_id,
+            LoginSession.user_id == user_id,
+            LoginSession.kind == "api",
+            User.email_verified_at.is_not(None),
+        )
+        .with_for_update(of=LoginSession)
+    ).first()
+    if found is None:
+        raise SignedOut()
+    row, user = found
+    if not hmac.compare_digest(row.key_hash, key_hash(token_id)):
+        _end_login_sessions(user_id, [row.id])
+        db.session.commit()
+        raise SignedOut(REFRESH_REUSED)
+    next_id = secrets.token_urlsafe(KEY_BYTES)
+    row.key_hash, row.renewed_at = key_hash(next_id), utcnow()
+    db.session.commit()
+    return user, next_id
 
 
 def close_login_session(user: User) -> None:

@@ -118,17 +118,26 @@ class User(UserMixin, db.Model):
 
 
 class LoginSession(db.Model):
-    """One sign-in of one browser. Its cookie (and remember-me cookie) carries a random key
-    whose hash is stored here; signing out, a password change or a reset deletes the row,
-    and a cookie naming no row signs nobody in, however it was copied."""
+    """One sign-in: of one browser, or of one API client (a token family).
+
+    A browser's cookie (and remember-me cookie) carries a random key whose hash is stored
+    here. An API client holds JWTs naming the row; `key_hash` is then the hash of the one
+    refresh token that may still be used, so a refresh token presented twice is noticed.
+    Signing out, a password change, a reset or deleting the account deletes rows, and a
+    cookie or token naming no row signs nobody in, however it was copied."""
 
     __tablename__ = "login_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    # SHA-256 of the key: the table alone cannot be turned into cookies.
+    # SHA-256 of the key: the table alone cannot be turned into cookies or tokens.
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "web" (cookies) or "api" (tokens): a key of one kind never opens the other.
+    kind: Mapped[str] = mapped_column(String(8), default="web", server_default="web")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last use of the sign-in's refresh token (API), or its start (web): it lapses after
+    # SIGN_IN_LIFETIME without one.
+    renewed_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     __table_args__ = (Index("ix_login_sessions_user_id", "user_id"),)

@@ -26,14 +26,10 @@ from qosyl.reads.people import blocked_between
 from qosyl.reads.rooms import can_read_room
 
 
-def access_profile(viewer: User, username: str) -> User:
-    """A verified account that has not blocked the viewer.
-
-    Someone the viewer blocked stays reachable, so that they can be unblocked.
-    """
+def _visible_account(viewer: User, which) -> User:
     user = db.session.scalar(
         select(User).where(
-            func.lower(User.username) == username.lower(),
+            which,
             User.email_verified_at.is_not(None),
             ~exists().where(Block.blocker_id == User.id, Block.blocked_id == viewer.id),
         )
@@ -41,6 +37,19 @@ def access_profile(viewer: User, username: str) -> User:
     if user is None:
         raise NotFound()
     return user
+
+
+def access_profile(viewer: User, username: str) -> User:
+    """A verified account that has not blocked the viewer.
+
+    Someone the viewer blocked stays reachable, so that they can be unblocked.
+    """
+    return _visible_account(viewer, func.lower(User.username) == username.lower())
+
+
+def access_person(viewer: User, user_id: int) -> User:
+    """access_profile, by account id (the API names people by id)."""
+    return _visible_account(viewer, User.id == user_id)
 
 
 def _post_visible(viewer: User):

@@ -173,6 +173,20 @@ def people_page(
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
+def directory_page(viewer_id: int, before: int | None = None, limit: int = 20) -> list[User]:
+    """Verified accounts, newest first, without anyone in a block with the viewer; up to
+    `limit` + 1 rows (the extra one says there is a next page)."""
+    query = (
+        select(User)
+        .where(User.email_verified_at.is_not(None), User.id.not_in(blocked_ids(viewer_id)))
+        .order_by(User.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(User.id < before)
+    return list(db.session.scalars(query))
+
+
 def friend_requests(user_id: int) -> tuple[list[User], list[User]]:
     """(people who asked `user_id`, people `user_id` asked), newest first; two queries."""
     incoming = (

@@ -46,6 +46,7 @@ def load_user(key: str) -> User | None:
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             LoginSession.key_hash == key_hash(key),
+            LoginSession.kind == "web",
             LoginSession.created_at > utcnow() - current_app.config["SIGN_IN_LIFETIME"],
             User.email_verified_at.is_not(None),
         )

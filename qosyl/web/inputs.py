@@ -31,9 +31,13 @@ MAX_PAGE = 1000
 
 # What a browser's form sends (htmx and js/chat/ send FormData: multipart).
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# Blueprints whose routes read bodies that are not forms, e.g. a JSON API under /api/.
-# None yet: add the blueprint's name here when it has its own parsing and validation.
-NON_FORM_BODY_BLUEPRINTS: frozenset[str] = frozenset()
+# The JSON API reads JSON bodies, each through its own schema (qosyl/blueprints/api).
+API_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """Does this request go to the JSON API (tokens, JSON bodies and errors)?"""
+    return request.path.startswith(API_PREFIX)
 
 
 def _bounded(number: int, minimum: int, maximum: int) -> int | None:
@@ -119,7 +123,7 @@ def refuse_non_form_body() -> None:
     with no body (an empty POST, a GET) passes whatever its Content-Type says; so does
     one that matched no route, which gets its 404 or 405.
     """
-    if request.url_rule is None or request.blueprint in NON_FORM_BODY_BLUEPRINTS:
+    if request.url_rule is None or is_api_request():
         return
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if (request.content_length or chunked) and request.mimetype not in FORM_MIMETYPES:

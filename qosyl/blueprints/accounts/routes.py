@@ -3,8 +3,6 @@ the settings blueprint."""
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import math
 from functools import wraps
 
@@ -14,12 +12,12 @@ from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from qosyl import ratelimits
 from qosyl.actions import accounts
 from qosyl.actions import ActionError
+from qosyl.actions import Forbidden
 from qosyl.blueprints.accounts.forms import EmailRequestForm
 from qosyl.blueprints.accounts.forms import LoginForm
 from qosyl.blueprints.accounts.forms import RegisterForm
@@ -43,28 +41,6 @@ def _email_key() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
 
 
-def _sign_in_client() -> str:
-    """Who is trying: the client address, or its /64 for IPv6 (one household or host)."""
-    address = get_remote_address() or ""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6:
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return address
-
-
-def _sign_in_account() -> str:
-    """The account a sign-in names (username and email alike); else its typed text."""
-    login = (request.form.get("login") or "").strip()
-    user = accounts.user_for_login(login) if login else None
-    if user is not None:
-        return f"user:{user.id}"
-    # Hashed: a password typed into the wrong field should not sit in the counter store.
-    return "login:" + hashlib.sha256(login.lower().encode()).hexdigest()[:32]
-
-
 def _sign_in_locked(wait_seconds: int):
     minutes = math.ceil(wait_seconds / 60)
     form = LoginForm()
@@ -84,7 +60,8 @@ def _limit_sign_in_failures(view):
     def limited(*args, **kwargs):
         if request.method != "POST" or current_user.is_authenticated:
             return view(*args, **kwargs)
-        client, account = _sign_in_client(), _sign_in_account()
+        client = ratelimits.sign_in_client()
+        account = ratelimits.sign_in_account(request.form.get("login") or "")
         wait = ratelimits.count_sign_in_attempt(client, account)
         if wait is not None:
             return _sign_in_locked(wait)
@@ -191,14 +168,13 @@ def login():
     form = LoginForm()
     unverified_email = None
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data, form.password.data)
-        if user is None:
-            form.form_errors.append("The username, email or password is not correct.")
-        elif not user.is_verified:
-            unverified_email = user.email
-            form.form_errors.append(
-                "Verify your email address before signing in: open the link we mailed you."
-            )
+        try:
+            user = accounts.user_signing_in(form.login.data, form.password.data)
+        except Forbidden as refused:
+            unverified_email = accounts.user_for_login(form.login.data).email
+            form.form_errors.append(refused.message)
+        except ActionError as refused:
+            form.form_errors.append(refused.message)
         else:
             sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or _after_sign_in_path(user))

@@ -1,0 +1,82 @@
+"""The JSON API under /api/: one more thin transport over the actions, reads and events.
+
+Views parse input with marshmallow schemas (flask-smorest), call the same read helpers and
+actions the pages call, and dump the result; every failure goes through the one JSON
+translator in qosyl/errors.py. The OpenAPI 3.1 document is built from these schemas and
+served at /api/openapi.json, with Swagger UI and ReDoc pages beside it (docs.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_cors import CORS
+from flask_smorest import Api
+
+from qosyl.blueprints.api.core import ErrorSchema
+from qosyl.blueprints.api.core import init_jwt
+from qosyl.extensions import csrf
+from qosyl.web.inputs import IdConverter
+from qosyl.web.inputs import MAX_ID
+
+DESCRIPTION = """Everything a person does in Qosyl's pages, for apps and scripts.
+
+Sign in with `POST /api/auth/login/` to get an access token (15 minutes) and a refresh
+token (14 days, single use: `POST /api/auth/refresh/` returns the next pair). Send the
+access token as `Authorization: Bearer <token>`. Cookies never authenticate `/api/`.
+
+Every error has one shape, `{"error": {"code", "message", "fields"}}`; `fields` maps a
+field to its message (422). Lists take `limit` (1-100) and `cursor`, and return
+`{"items": [...], "next": cursor-or-null}`.
+
+Live events come over Socket.IO: connect with `auth={"token": <access token>}`; see
+the "Live events" section below.
+"""
+
+
+class QosylApi(Api):
+    """flask-smorest's Api, leaving error handling to qosyl/errors.py (it would otherwise
+    answer every HTTP error of the whole site, pages included, with its own JSON)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+def _id_parameter(converter) -> dict:
+    return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+
+
+def init_api(app: Flask) -> None:
+    from qosyl.blueprints.api import auth
+    from qosyl.blueprints.api import docs
+    from qosyl.blueprints.api import users
+
+    app.config.setdefault("API_SPEC_OPTIONS", {})
+    app.config["API_SPEC_OPTIONS"] = {
+        "info": {"description": DESCRIPTION + docs.LIVE_EVENTS},
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+        **app.config["API_SPEC_OPTIONS"],
+    }
+    # The document is served by docs.py (under the site's CSP), not by flask-smorest.
+    app.config["OPENAPI_URL_PREFIX"] = None
+    init_jwt(app)
+    api = QosylApi(app)
+    app.extensions["qosyl.api"] = api
+    api.register_converter(IdConverter, _id_parameter)
+    for module in (auth, users):
+        api.register_blueprint(module.bp)
+        csrf.exempt(module.bp)
+    app.register_blueprint(docs.bp)
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": app.config["API_CORS_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After", "X-RateLimit-Remaining"],
+        supports_credentials=False,
+    )

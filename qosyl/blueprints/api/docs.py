@@ -1,0 +1,83 @@
+"""The API's documents: the OpenAPI 3.1 document, Swagger UI and ReDoc pages.
+
+The pages load their scripts from npm (copied to static/vendor/api-docs by `make vendor`)
+and start them from static/api-docs/ files: no inline script, under the site's CSP.
+ReDoc alone needs inline styles (its components inject <style> elements) and a worker
+made from a blob, so its page relaxes exactly those two directives.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import render_template
+
+bp = Blueprint("api_docs", __name__, url_prefix="/api")
+
+LIVE_EVENTS = """
+
+## Live events (Socket.IO)
+
+Connect to the site's Socket.IO endpoint (`/socket.io/`, Engine.IO 4) with
+`auth={"token": "<access token>"}`. A token client receives JSON, never HTML:
+
+| event | data |
+|---|---|
+| `notification` | `{id, kind, text, url}` for each new notification |
+| `friend_request` | `{from: user}` when someone asks you to be friends |
+| `online_status` | `{user_id, state}`: `online`, `away` or `offline` (friends, partners) |
+| `chat_message` | `{kind, stream_id, message}`: `kind` is `room` or `conversation` |
+| `chat_message_edited` | `{kind, stream_id, message}` |
+| `chat_message_deleted` | `{kind, stream_id, id}` |
+| `typing` | `{kind, stream_id, user_id}` |
+| `read` | `{conversation_id, user_id, up_to_id}` when a member has read up to a message |
+| `session_expired` | `{message}`, just before a socket whose token expired is closed |
+
+`message` is shaped as in the history endpoints. After `session_expired`, refresh the
+tokens and connect again. Your own events (`notification`, `friend_request`,
+`online_status`) come without asking.
+For a room's or a conversation's messages, emit `room:subscribe` with `{"room_id": id}`
+or `conversation:subscribe` with `{"conversation_id": id}` (acknowledged with `{ok: true}`
+or `{error}`); `room:unsubscribe` / `conversation:unsubscribe` stop them.
+`conversation:typing` with `{"conversation_id": id}` says you are typing.
+"""
+
+
+def relaxed_csp(**directives: str) -> str:
+    """The site's CSP with some directives replaced."""
+    parts = {}
+    for part in current_app.config["CONTENT_SECURITY_POLICY"].split(";"):
+        name, _, value = part.strip().partition(" ")
+        if name:
+            parts[name] = value
+    parts.update({name.replace("_", "-"): value for name, value in directives.items()})
+    return "; ".join(f"{name} {value}" for name, value in parts.items())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document, built from the views' schemas."""
+    document = current_app.extensions["qosyl.api"].spec.to_dict()
+    # Tags read as the resources' names ("users"), not the blueprints' ("api_users").
+    for tag in document.get("tags", []):
+        tag["name"] = tag["name"].removeprefix("api_")
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [tag.removeprefix("api_") for tag in operation["tags"]]
+    return jsonify(document)
+
+
+@bp.get("/swagger/")
+def swagger():
+    page = render_template("api/swagger.html")
+    # Swagger UI sets style attributes on its elements (a few, for layout).
+    return page, 200, {"Content-Security-Policy": relaxed_csp(style_src="'self' 'unsafe-inline'")}
+
+
+@bp.get("/redoc/")
+def redoc():
+    page = render_template("api/redoc.html")
+    csp = relaxed_csp(style_src="'self' 'unsafe-inline'", worker_src="'self' blob:")
+    return page, 200, {"Content-Security-Policy": csp}

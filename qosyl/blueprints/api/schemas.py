@@ -1,0 +1,75 @@
+"""Shapes the API shares between resources: people and their relation to the caller.
+
+A resource module keeps its own schemas; what several of them nest lives here.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask import has_request_context
+from flask import request
+
+from qosyl.render import media
+
+
+def absolute(path: str | None) -> str | None:
+    """A site path as a full URL, for clients that are not on our pages (PUBLIC_URL outside
+    a request)."""
+    if path is None:
+        return None
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+class With:
+    """`obj` with extra attributes for a schema to dump (the caller's relation, counts ...)."""
+
+    def __init__(self, obj, **extra):
+        self._obj = obj
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+
+class ImageUrl(ma.fields.Field):
+    """The full URL of a stored image, from its key column; null when there is none."""
+
+    def __init__(self, kind: str, variant: str, **kwargs):
+        metadata = {"type": ["string", "null"], "format": "uri", **kwargs.pop("metadata", {})}
+        super().__init__(required=True, allow_none=True, metadata=metadata, **kwargs)
+        self.kind, self.variant = kind, variant
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return absolute(media.image_url(self.kind, value, self.variant))
+
+
+class UserSummary(ma.Schema):
+    """A person as lists show them."""
+
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    first_name = ma.fields.String(required=True)
+    last_name = ma.fields.String(required=True)
+    full_name = ma.fields.String(required=True)
+    avatar_url = ImageUrl("avatar", "thumb", attribute="avatar_key")
+
+
+class RelationSchema(ma.Schema):
+    """How the caller and a person relate: decides which actions make sense."""
+
+    is_self = ma.fields.Boolean(required=True)
+    friends = ma.fields.Boolean(required=True)
+    request_sent = ma.fields.Boolean(required=True, metadata={"description": "The caller asked."})
+    request_received = ma.fields.Boolean(
+        required=True, metadata={"description": "They asked the caller."}
+    )
+    following = ma.fields.Boolean(required=True)
+    followed_by = ma.fields.Boolean(required=True)
+    blocking = ma.fields.Boolean(required=True)
+
+
+class UserWithRelation(UserSummary):
+    relation = ma.fields.Nested(RelationSchema, required=True)
