@@ -14,6 +14,7 @@ from flask_smorest import Api
 
 from qosyl.blueprints.api.core import ErrorSchema
 from qosyl.blueprints.api.core import init_jwt
+from qosyl.blueprints.api.schemas import AttachmentSchema
 from qosyl.extensions import csrf
 from qosyl.web.inputs import IdConverter
 from qosyl.web.inputs import MAX_ID
@@ -72,6 +73,8 @@ def init_api(app: Flask) -> None:
     for module in (auth, users):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
+    # Nested only through Function fields, so named here for the document.
+    api.spec.components.schema("Attachment", schema=AttachmentSchema)
     app.register_blueprint(docs.bp)
     CORS(
         app,

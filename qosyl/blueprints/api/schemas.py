@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import current_app
 from flask import has_request_context
 from flask import request
+from flask import url_for
 
 from qosyl.render import media
 
@@ -73,3 +74,52 @@ class RelationSchema(ma.Schema):
 
 class UserWithRelation(UserSummary):
     relation = ma.fields.Nested(RelationSchema, required=True)
+
+
+class AttachmentSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    filename = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "Bytes."})
+    width = ma.fields.Integer(required=True, allow_none=True)
+    height = ma.fields.Integer(required=True, allow_none=True)
+    url = ma.fields.Function(
+        lambda attachment: absolute(
+            url_for("api_conversations.attachment", attachment_id=attachment.id)
+        ),
+        required=True,
+        metadata={"type": "string", "format": "uri", "description": "Download (with the token)."},
+    )
+
+
+class ChatMessageSchema(ma.Schema):
+    """A message of any chat stream (one chat): a room's, the lobby's or a conversation's.
+    The HTTP history endpoints and the live `chat_message` event share this shape."""
+
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["room", "conversation"]))
+    stream_id = ma.fields.Function(
+        lambda message: message.room_id if message.kind == "room" else message.conversation_id,
+        required=True,
+        metadata={"type": "integer", "description": "The room's or the conversation's id."},
+    )
+    author = ma.fields.Nested(UserSummary, required=True)
+    body = ma.fields.String(required=True, metadata={"description": "Markdown, as written."})
+    client_id = ma.fields.String(required=True, allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    edited_at = ma.fields.Function(
+        lambda message: _iso(getattr(message, "edited_at", None)),
+        required=True,
+        metadata={"type": ["string", "null"], "format": "date-time"},
+    )
+    attachments = ma.fields.Function(
+        lambda message: AttachmentSchema(many=True).dump(
+            message.attachments if message.kind == "conversation" else []
+        ),
+        required=True,
+        metadata={"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+    )
+
+
+def _iso(moment) -> str | None:
+    return ma.fields.AwareDateTime()._serialize(moment, None, None) if moment else None
