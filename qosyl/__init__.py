@@ -27,6 +27,7 @@ from qosyl.extensions import limiter
 from qosyl.extensions import login_manager
 from qosyl.extensions import migrate
 from qosyl.extensions import socketio
+from qosyl.live import api as live_api
 from qosyl.live import bus as live_bus
 from qosyl.live import oncommit
 from qosyl.live import web as live_web
@@ -91,6 +92,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_template_helpers(app)
     # Browsers hear of every committed change through the web subscriber (HTML at the edge).
     live_bus.subscribe(live_web.deliver)
+    # API clients hear the same events as JSON.
+    live_bus.subscribe(live_api.deliver)
     register_cli(app)
     return app
 
@@ -150,6 +153,10 @@ def _init_extensions(app: Flask) -> None:
 
     # Cookies name a sign-in (qosyl/web/auth.py), checked against the database on every request.
     login_manager.user_loader(load_user)
+    # API clients' sockets carry no cookie: their access token signed them in at connect.
+    from qosyl.blueprints.main.events import load_token_socket_user
+
+    login_manager.request_loader(load_token_socket_user)
 
     # Before CSRF protection, which reads the body: one that is not a form is refused first.
     app.before_request(refuse_non_form_body)

@@ -95,14 +95,17 @@ def outbox(app: Flask):
 
 @pytest.fixture
 def pushes(monkeypatch) -> list:
-    """Every push emitted to Socket.IO during the test, in order."""
+    """Every push emitted to browser tabs during the test, in order (the JSON copies for
+    API clients, to rooms named "api:...", are tests/test_api_live.py's)."""
     import qosyl.live.realtime
+    from qosyl.live.api import API_ROOM_PREFIX
 
     emitted: list = []
     original = qosyl.live.realtime.emit
 
     def record(push):
-        emitted.append(push)
+        if not all(room.startswith(API_ROOM_PREFIX) for room in push.audience):
+            emitted.append(push)
         original(push)
 
     monkeypatch.setattr(qosyl.live.realtime, "emit", record)

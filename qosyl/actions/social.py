@@ -14,9 +14,11 @@ from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.cache import forget
 from qosyl.extensions import db
+from qosyl.live import events
 from qosyl.live.bus import publish
 from qosyl.live.events import Changed
 from qosyl.live.oncommit import on_commit
+from qosyl.live.realtime import user_room
 from qosyl.models import Block
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
@@ -69,7 +71,13 @@ def send_friend_request(sender: User, receiver: User) -> str:
         _befriend(receiver, sender)
         db.session.commit()
         return "accepted"
-    if _add(FriendRequest(sender_id=sender.id, receiver_id=receiver.id)):
+    asked = FriendRequest(sender_id=sender.id, receiver_id=receiver.id)
+    if _add(asked):
+        publish(
+            events.FriendRequestSent(
+                id=asked.id, sender_id=sender.id, sender=sender, to=(user_room(receiver.id),)
+            )
+        )
         notify(
             receiver,
             "friend_request",

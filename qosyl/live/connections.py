@@ -12,6 +12,7 @@ from flask import current_app
 
 from qosyl.extensions import socketio
 from qosyl.live import presence
+from qosyl.live.api import api_room
 
 NAMESPACE = "/"
 
@@ -83,6 +84,8 @@ def disconnect(user_id: int, login_ids: set[int] | None = None) -> None:
 
 
 def leave_room(user_id: int, room: str) -> None:
-    """Take every tab of the user out of a Socket.IO room, in whichever process holds it."""
+    """Take every tab of the user out of a Socket.IO room, in whichever process holds it
+    (and their API clients out of its JSON copy)."""
     for sid in sids(user_id):
         socketio.server.leave_room(sid, room, namespace=NAMESPACE)
+        socketio.server.leave_room(sid, api_room(room), namespace=NAMESPACE)

@@ -163,6 +163,17 @@ class NotificationAdded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FriendRequestSent(Event):
+    """For API clients (browsers hear of it through the notification and their friend
+    lists' refetch)."""
+
+    name: ClassVar[str] = "friend_request"
+    id: int
+    sender_id: int
+    sender: Any = loaded()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProfilePictureChanged(Event):
     name: ClassVar[str] = "profile:picture"
     user_id: int

@@ -12,11 +12,30 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from flask import session
 from flask_login import current_user
 
 from qosyl.extensions import socketio
+from qosyl.live.api import api_room
 
 SIGNED_OUT = {"error": "You are signed out. Reload the page."}
+
+# A socket signed in by an API access token keeps, in its own Socket.IO session, which
+# sign-in (token family) it runs under and when its token expires.
+TOKEN_LOGIN = "token_login_id"
+TOKEN_USER = "token_user_id"
+TOKEN_EXPIRES = "token_expires"
+
+
+def is_token_socket() -> bool:
+    """Is this socket an API client's (JSON events), rather than a browser tab's (HTML)?"""
+    return session.get(TOKEN_LOGIN) is not None
+
+
+def audience_room(room: str) -> str:
+    """The Socket.IO room this socket joins to hear what tabs in `room` hear: the JSON
+    copy for token clients."""
+    return api_room(room) if is_token_socket() else room
 
 
 def signed_in_event(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -29,9 +29,13 @@ def _format(kind: type[events.Event]):
     return register
 
 
+# Events only API clients hear (qosyl/live/api.py); browsers learn of them otherwise.
+NOT_FOR_BROWSERS = (events.FriendRequestSent,)
+
+
 def deliver(event: events.Event) -> Delivery | None:
     """Render now (inside the transaction), emit after the commit."""
-    if not event.to:
+    if not event.to or isinstance(event, NOT_FOR_BROWSERS):
         return None
     fmt = _formats.get(type(event))
     name, data = fmt(event) if fmt else (event.name, event.payload())

@@ -112,7 +112,7 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def _signed_in_user(user_id: int, login_id: int) -> User | None:
+def signed_in_api_user(user_id: int, login_id: int) -> User | None:
     """The verified user of a live API sign-in; one query."""
     row = db.session.execute(
         select(User)
@@ -153,7 +153,7 @@ def _claims_user(claims: dict[str, Any]) -> User | None:
         user_id, login_id = int(claims["sub"]), int(claims["sid"])
     except (KeyError, TypeError, ValueError):
         return None
-    return _signed_in_user(user_id, login_id)
+    return signed_in_api_user(user_id, login_id)
 
 
 def authenticate_request() -> None:

@@ -37,8 +37,12 @@ from qosyl.extensions import db
 from qosyl.live import presence
 from qosyl.live import realtime
 from qosyl.live import viewing
+from qosyl.live.api import api_room
+from qosyl.live.api import message_json
 from qosyl.live.realtime import Push
 from qosyl.live.realtime import user_room
+from qosyl.live.sockets import audience_room
+from qosyl.live.sockets import is_token_socket
 from qosyl.live.sockets import signed_in_event
 from qosyl.live.web import render_chat_message
 from qosyl.models import Conversation
@@ -79,11 +83,11 @@ def _readable_room(room_id: int):
 
 
 def _room_opened(room) -> None:
-    join_room(rooms.subscription(room, current_user.id))
+    join_room(audience_room(rooms.subscription(room, current_user.id)))
 
 
 def _room_closed(room) -> None:
-    leave_room(rooms.subscription(room, current_user.id))
+    leave_room(audience_room(rooms.subscription(room, current_user.id)))
 
 
 def _find_room(room_id: int):
@@ -153,6 +157,8 @@ def subscribe(kind: StreamKind, data):
     missed = kind.messages_after(stream.id, after_id, chat.CATCH_UP_LIMIT)
     if len(missed) > chat.CATCH_UP_LIMIT:
         return {"ok": True, "reload": True}
+    if is_token_socket():
+        return {"ok": True, "messages": [message_json(m) for m in missed]}
     return {
         "ok": True,
         "messages": [{"id": m.id, "html": render_chat_message(m)} for m in missed],
@@ -228,6 +234,14 @@ def typing(data=None):
                     "name": current_user.first_name,
                 },
                 others,
+            )
+        )
+        # API clients: the same, in the shape every chat stream's events share.
+        realtime.emit(
+            Push(
+                "typing",
+                {"kind": "conversation", "stream_id": conversation.id, "user_id": current_user.id},
+                [api_room(room) for room in others],
             )
         )
     return {"ok": True}

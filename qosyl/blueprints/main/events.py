@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import request
 from flask import session
 from flask_login import current_user
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError
 
+from qosyl.blueprints.api.core import EXPIRED
+from qosyl.blueprints.api.core import INVALID
+from qosyl.blueprints.api.core import signed_in_api_user
+from qosyl.blueprints.api.core import user_for_access_token
 from qosyl.extensions import socketio
 from qosyl.live import connections
 from qosyl.live import presence
 from qosyl.live import realtime
 from qosyl.live import viewing
+from qosyl.live.api import api_room
 from qosyl.live.realtime import Push
 from qosyl.live.realtime import user_room
+from qosyl.live.sockets import audience_room
 from qosyl.live.sockets import signed_in_event
+from qosyl.live.sockets import TOKEN_EXPIRES
+from qosyl.live.sockets import TOKEN_LOGIN
+from qosyl.live.sockets import TOKEN_USER
 
 # Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
 # the user it connected as.
 PRESENCE_USER = "presence_user_id"
+# A JWT is a few hundred bytes; anything much longer is not one.
+MAX_TOKEN_LENGTH = 4096
 TAB_ADDRESS = "tab_address"
 
 
@@ -30,23 +43,71 @@ def _announce(user_id: int, state: str | None) -> None:
     rooms = [user_room(uid) for uid in presence.audience(user_id)]
     # An empty list would mean "everyone" to Socket.IO.
     if rooms:
-        realtime.emit(Push("presence", {"user_id": user_id, "state": state}, rooms))
+        data = {"user_id": user_id, "state": state}
+        realtime.emit(Push("presence", data, rooms))
+        realtime.emit(Push("online_status", data, [api_room(room) for room in rooms]))
 
 
 @socketio.on("connect")
 def connect(auth=None):
-    # The page's session cookie signs the socket in, while its sign-in lasts.
-    if not current_user.is_authenticated:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is not None:
+        user = _token_user(token)
+    elif current_user.is_authenticated:
+        # The page's session cookie signs the socket in, while its sign-in lasts.
+        user = current_user
+    else:
         raise ConnectionRefusedError("unauthorized")
     address = request.remote_addr or ""
     try:
-        connections.opened(current_user.id, request.sid, current_user.login_id, address)
+        connections.opened(user.id, request.sid, user.login_id, address)
     except connections.Refused as refused:
         raise ConnectionRefusedError(str(refused)) from None
-    join_room(user_room(current_user.id))
-    session[PRESENCE_USER] = current_user.id
+    if token is not None:
+        _expire_later(request.sid, session[TOKEN_EXPIRES])
+    join_room(audience_room(user_room(user.id)))
+    session[PRESENCE_USER] = user.id
     session[TAB_ADDRESS] = address
-    _announce(current_user.id, presence.tab_connected(current_user.id, request.sid))
+    _announce(user.id, presence.tab_connected(user.id, request.sid))
+
+
+def _token_user(token):
+    """An API client's socket: signed in by its access token alone (never the cookie),
+    for as long as the token lives and its sign-in is not revoked."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise ConnectionRefusedError(INVALID)
+    user, problem, expires = user_for_access_token(token)
+    if user is None:
+        raise ConnectionRefusedError(problem)
+    session.pop("_user_id", None)
+    session[TOKEN_LOGIN], session[TOKEN_USER], session[TOKEN_EXPIRES] = (
+        user.login_id,
+        user.id,
+        expires,
+    )
+    return user
+
+
+def _expire_later(sid: str, expires: int) -> None:
+    """When the token expires, tell the client and close its socket (it refreshes and
+    connects again); events in between are refused as signed out (load_token_socket_user)."""
+    server = socketio.server
+
+    def expire() -> None:
+        socketio.sleep(max(0.0, expires - time.time()))
+        server.emit("session_expired", {"message": EXPIRED}, to=sid, namespace="/")
+        server.disconnect(sid, namespace="/")
+
+    socketio.start_background_task(expire)
+
+
+def load_token_socket_user(request):
+    """Flask-Login's request loader: in a token socket's events, its user while the token
+    lives and its sign-in stands (one query, as cookies are checked)."""
+    login_id = session.get(TOKEN_LOGIN)
+    if login_id is None or time.time() >= session.get(TOKEN_EXPIRES, 0):
+        return None
+    return signed_in_api_user(session[TOKEN_USER], login_id)
 
 
 @socketio.on("disconnect")
