@@ -87,6 +87,12 @@ class ApiBlueprint(Blueprint):
         """Document these error statuses (401 and 429 come with every token endpoint)."""
 
         def document(view: Callable) -> Callable:
+            # A stable name per operation, for generated clients and the docs' anchors.
+            doc = getattr(view, "_apidoc", {})
+            doc.setdefault("manual_doc", {}).setdefault(
+                "operationId", f"{self.name_in_docs}_{view.__name__}"
+            )
+            view._apidoc = doc
             codes = set(statuses) | ({400} if _takes_input(view) else set())
             if not getattr(view, "api_public", False):
                 codes |= {401, 429}
