@@ -219,6 +219,8 @@ def app_env(instance_dir: Path, database_url: str) -> dict[str, str]:
         "SOCKETIO_MESSAGE_QUEUE": "",  # in-process: measure the app, not a queue
         "MAIL_SERVER": "",
         "FLASK_DEBUG": "0",
+        # The API target's token outlives the run.
+        "JWT_ACCESS_MINUTES": "240",
     }
 
 
@@ -553,6 +555,16 @@ def sign_in(base: str) -> tuple[requests.Session, str]:
     return http, csrf_from(done.text)
 
 
+def api_sign_in(base: str) -> str:
+    """An access token of the bench user, from POST /api/auth/login/."""
+    done = requests.post(
+        f"{base}/api/auth/login/", json={"login": BENCH_USER, "password": PASSWORD}, timeout=30
+    )
+    if done.status_code != 200:
+        raise BenchError(f"API sign-in failed: {done.status_code} {done.text[:200]}")
+    return done.json()["access_token"]
+
+
 # --- wrk ----------------------------------------------------------------------------------
 
 LUA_COMMON = """
@@ -603,9 +615,10 @@ def parse_ms(value: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def wrk_run(wrk: str, url: str, cookie: str, script: Path, seconds: float, conns: int) -> dict:
+def wrk_run(wrk: str, url: str, auth: str, script: Path, seconds: float, conns: int) -> dict:
+    """`auth` is the header that signs requests in: "Cookie: ..." or "Authorization: ..."."""
     command = [wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-    command += ["-H", f"Cookie: {cookie}", "-H", f"User-Agent: {USER_AGENT}", "-s", str(script)]
+    command += ["-H", auth, "-H", f"User-Agent: {USER_AGENT}", "-s", str(script)]
     try:
         done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
     except subprocess.TimeoutExpired as error:
@@ -638,7 +651,8 @@ class Runner:
         self.wrk, self.server, self.opts = wrk, srv, opts
         self.base = base = srv.base
         self.http, csrf = sign_in(base)
-        self.cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        self.cookie = "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        self.bearer = "Authorization: Bearer " + api_sign_in(base)
         self.hx = {"HX-Request": "true", "X-CSRFToken": csrf}
         self.ids = seeded.like_post_ids
         status_lua, like_lua = instance / "status.lua", instance / "like.lua"
@@ -648,9 +662,12 @@ class Runner:
         self.baseline = ("bare page", f"{base}/about", status_lua)
         self.targets = [
             ("home feed", f"{base}/", status_lua),
+            ("API feed", f"{base}/api/posts/feed/", status_lua),
             ("profile", f"{base}/u/{seeded.profile_user}", status_lua),
             ("like toggle", f"{base}/p/{self.ids[0]}/like", like_lua),
         ]
+        if not opts["api"]:
+            self.targets = [target for target in self.targets if target[0] != "API feed"]
         self.runs: list[Run] = []
 
     def check(self, url: str, method: str = "GET", marker: str = "", **kw: Any) -> None:
@@ -665,8 +682,9 @@ class Runner:
             self.check(f"{self.base}/p/{pid}/unlike", "POST", headers=self.hx)
 
     def wrk_run(self, url: str, script: Path, seconds: float) -> dict:
+        auth = self.bearer if "/api/" in url else self.cookie
         try:
-            return wrk_run(self.wrk, url, self.cookie, script, seconds, self.opts["connections"])
+            return wrk_run(self.wrk, url, auth, script, seconds, self.opts["connections"])
         except BenchError:
             self.server.check_alive(f"during the wrk run on {url}")
             raise
@@ -685,8 +703,11 @@ class Runner:
         return run
 
     def run(self) -> list[Run]:
-        for _, url, _ in (self.baseline, *self.targets[:2]):
-            self.check(url, marker='action="/logout"')
+        for name, url, _ in (self.baseline, *self.targets):
+            if name == "API feed":
+                self.check(url, marker='"items"', headers={"Authorization": self.bearer[15:]})
+            elif name != "like toggle":
+                self.check(url, marker='action="/logout"')
         self.check(f"{self.base}/p/{self.ids[0]}/like", "POST", headers=self.hx)
         self.reset_likes()
         if self.opts["warmup"] > 0:  # templates compiled, caches filled
@@ -719,6 +740,9 @@ def median(runs: list[Run], attr: str) -> float:
 @click.option("--duration", default=10.0, help="Seconds per wrk run.")
 @click.option("--rounds", default=3, help="Rounds of (baseline, target) per target.")
 @click.option("--connections", default=10, help="wrk connections (1 thread).")
+@click.option(
+    "--api/--no-api", default=True, help="Also measure GET /api/posts/feed/ (bearer token)."
+)
 @click.option("--warmup", default=2.0, help="Unmeasured seconds per URL before round 1.")
 @click.option(
     "--database-url",
@@ -808,6 +832,7 @@ def report(
         f"  targets   GET / as {BENCH_USER} (follows {sizes.bench_follows}, friends"
         f" {sizes.bench_friends}); GET /u/{seeded.profile_user} ({seeded.profile_posts:,} posts);"
         f" POST /p/<id>/like|unlike over {len(seeded.like_post_ids)} posts; bare page GET /about"
+        + ("; GET /api/posts/feed/ with the bench user's bearer token" if opts["api"] else "")
     )
     by_target: dict[str, list[Run]] = {}
     for run in runs:
