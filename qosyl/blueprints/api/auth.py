@@ -109,6 +109,7 @@ def login(args):
 
 
 @bp.route("/refresh/", methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
 @public
 @bp.errors(401, 422, 429)
 @bp.arguments(RefreshArgs)
