@@ -72,7 +72,7 @@ def same_queries_for_3_and_25(app, api, url: str, add) -> int:
 # Sending a friend request
 
 
-def test_i_send_a_friend_request_and_they_see_it(app, user, other_user):
+def test_i_send_a_friend_request_and_they_see_it(app, user, other_user, pushes):
     response = ApiClient(app, user).post("/api/friends/request/", json={"user_id": other_user.id})
     assert response.status_code == 201, response.json
     body = response.json
@@ -81,6 +81,11 @@ def test_i_send_a_friend_request_and_they_see_it(app, user, other_user):
     assert body["request"]["user"]["username"] == "bob"
     assert body["user"]["relation"]["request_sent"] is True
     assert notification_kinds(app, other_user) == ["friend_request"]
+    # Bob's open tabs hear of it at once (the action's events, after its commit).
+    audience = {
+        r for p in pushes if p.data.get("name") == social.RELATIONS_EVENT for r in p.audience
+    }
+    assert f"user:{other_user.id}" in audience
     incoming = ApiClient(app, other_user).get("/api/friends/requests/").json["items"]
     assert [(r["id"], r["direction"]) for r in incoming] == [(body["request"]["id"], "incoming")]
     assert incoming[0]["user"]["username"] == "alice"
