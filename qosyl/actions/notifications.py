@@ -134,6 +134,18 @@ def set_muted_kinds(user: User, muted: set[str]) -> None:
     db.session.commit()
 
 
+def choose_kinds(user: User, choices: dict[str, bool]) -> set[str]:
+    """Receive (True) or mute (False) each kind named in `choices`; the kinds left out stay
+    as they are. Returns the kinds muted now."""
+    if unknown := set(choices) - set(KINDS):
+        raise ValueError(f"unknown notification kinds {sorted(unknown)}")
+    muted = (muted_kinds(user.id) | {k for k, on in choices.items() if not on}) - {
+        k for k, on in choices.items() if on
+    }
+    set_muted_kinds(user, muted)
+    return muted
+
+
 def muted_kinds(user_id: int) -> set[str]:
     return set(
         db.session.scalars(select(NotificationMute.kind).where(NotificationMute.user_id == user_id))

@@ -15,6 +15,7 @@ from qosyl.models import Block
 from qosyl.models import Comment
 from qosyl.models import Conversation
 from qosyl.models import ConversationMember
+from qosyl.models import FriendRequest
 from qosyl.models import MemberStatus
 from qosyl.models import Notification
 from qosyl.models import Post
@@ -23,6 +24,7 @@ from qosyl.models import RoomMember
 from qosyl.models import RoomMessage
 from qosyl.models import User
 from qosyl.reads.people import blocked_between
+from qosyl.reads.people import relation
 from qosyl.reads.rooms import can_read_room
 
 
@@ -50,6 +52,38 @@ def access_profile(viewer: User, username: str) -> User:
 def access_person(viewer: User, user_id: int) -> User:
     """access_profile, by account id (the API names people by id)."""
     return _visible_account(viewer, User.id == user_id)
+
+
+def access_connections(viewer: User, person: User) -> User:
+    """Whose friends, followers and following the viewer may list: anyone access_profile
+    gives them but someone they blocked (they see that person's profile only to unblock)."""
+    if relation(viewer.id, person.id).blocking:
+        raise NotFound()
+    return person
+
+
+def access_friend_request(viewer: User, request_id: int, *, as_: str) -> tuple[FriendRequest, User]:
+    """A pending friend request the viewer answers (`as_="receiver"`) or cancels
+    (`as_="sender"`), with the other person; 404 for everyone else, and when the other
+    person is not one access_person would give the viewer."""
+    mine, theirs = (
+        (FriendRequest.receiver_id, FriendRequest.sender_id)
+        if as_ == "receiver"
+        else (FriendRequest.sender_id, FriendRequest.receiver_id)
+    )
+    row = db.session.execute(
+        select(FriendRequest, User)
+        .join(User, User.id == theirs)
+        .where(
+            FriendRequest.id == request_id,
+            mine == viewer.id,
+            User.email_verified_at.is_not(None),
+            ~blocked_between(viewer.id, User.id),
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    return row[0], row[1]
 
 
 def _post_visible(viewer: User):

@@ -17,9 +17,10 @@ from qosyl.reads.conversations import _unread_count
 
 
 def notifications_page(
-    user_id: int, before_id: int | None = None, limit: int = 20
+    user_id: int, before_id: int | None = None, limit: int = 20, *, unread_only: bool = False
 ) -> tuple[list[Notification], int | None]:
-    """Newest first; returns the page and the cursor for the next one (None at the end)."""
+    """Newest first (only unread ones with `unread_only`); returns the page and the cursor
+    for the next one (None at the end)."""
     query = (
         select(Notification)
         # Every row shows its actor's name and avatar: load them in the same query.
@@ -30,6 +31,8 @@ def notifications_page(
     )
     if before_id is not None:
         query = query.where(Notification.id < before_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

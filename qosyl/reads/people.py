@@ -206,6 +206,35 @@ def friend_requests(user_id: int) -> tuple[list[User], list[User]]:
     )
 
 
+def friend_request_page(
+    user_id: int, direction: str | None = None, before: int | None = None, limit: int = 20
+) -> list[tuple[FriendRequest, User]]:
+    """Requests `user_id` received ("incoming") or sent ("outgoing"), or both (None), each
+    with the other person, newest first; up to `limit` + 1 rows (the extra one says there is
+    a next page), all in one query. The cursor is the request's id."""
+    incoming = and_(FriendRequest.receiver_id == user_id, User.id == FriendRequest.sender_id)
+    outgoing = and_(FriendRequest.sender_id == user_id, User.id == FriendRequest.receiver_id)
+    which = {"incoming": incoming, "outgoing": outgoing, None: or_(incoming, outgoing)}
+    query = (
+        select(FriendRequest, User)
+        .join(User, which[direction])
+        .order_by(FriendRequest.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(FriendRequest.id < before)
+    return [(request, person) for request, person in db.session.execute(query)]
+
+
+def pending_request(sender_id: int, receiver_id: int) -> FriendRequest | None:
+    """The request `sender_id` sent `receiver_id`, if it still waits for an answer."""
+    return db.session.scalar(
+        select(FriendRequest).where(
+            FriendRequest.sender_id == sender_id, FriendRequest.receiver_id == receiver_id
+        )
+    )
+
+
 def blocked_people(user_id: int) -> list[User]:
     query = (
         select(User)
@@ -213,6 +242,21 @@ def blocked_people(user_id: int) -> list[User]:
         .where(Block.blocker_id == user_id)
         .order_by(Block.created_at.desc())
     )
+    return list(db.session.scalars(query))
+
+
+def blocked_page(user_id: int, before: int | None = None, limit: int = 20) -> list[User]:
+    """The people `user_id` blocked, by account id, newest account first (a cursor on the id
+    stays exact when more people are blocked meanwhile); up to `limit` + 1 rows."""
+    query = (
+        select(User)
+        .join(Block, Block.blocked_id == User.id)
+        .where(Block.blocker_id == user_id)
+        .order_by(User.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(User.id < before)
     return list(db.session.scalars(query))
 
 

@@ -51,6 +51,8 @@ def _id_parameter(converter) -> dict:
 def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import auth
     from qosyl.blueprints.api import docs
+    from qosyl.blueprints.api import notifications
+    from qosyl.blueprints.api import social
     from qosyl.blueprints.api import users
 
     app.config.setdefault("API_SPEC_OPTIONS", {})
@@ -70,7 +72,7 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users):
+    for module in (auth, users, social, notifications):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     # Nested only through Function fields, so named here for the document.

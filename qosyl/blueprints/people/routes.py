@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -13,6 +12,7 @@ from flask_login import login_required
 
 from qosyl.actions import ActionError
 from qosyl.actions import social
+from qosyl.reads.access import access_connections
 from qosyl.reads.access import access_profile
 from qosyl.reads.people import friend_requests
 from qosyl.reads.people import PEOPLE_LISTS
@@ -69,9 +69,7 @@ def index():
 
 @bp.get("/u/<username>/<any(friends, followers, following):kind>")
 def connections(username: str, kind: str):
-    person = access_profile(current_user, username)
-    if relation(current_user.id, person.id).blocking:
-        abort(404)
+    person = access_connections(current_user, access_profile(current_user, username))
     before = query_int("before")
     people, cursor = people_page(kind, person.id, current_user.id, before=before)
     return render(
