@@ -35,6 +35,16 @@ class With:
         return getattr(self._obj, name)
 
 
+def with_relations(people: list) -> list[With]:
+    """People as UserWithRelation dumps them: each with the caller's relation (one query)."""
+    from flask_login import current_user
+
+    from qosyl.reads.people import relations_for
+
+    relations = relations_for(current_user.id, [person.id for person in people])
+    return [With(person, relation=relations[person.id]) for person in people]
+
+
 class ImageUrl(ma.fields.Field):
     """The full URL of a stored image, from its key column; null when there is none."""
 

@@ -20,6 +20,7 @@ from qosyl.blueprints.api.core import page_schema
 from qosyl.blueprints.api.core import PageArgs
 from qosyl.blueprints.api.schemas import UserWithRelation
 from qosyl.blueprints.api.schemas import With
+from qosyl.blueprints.api.schemas import with_relations
 from qosyl.reads.access import access_connections
 from qosyl.reads.access import access_friend_request
 from qosyl.reads.access import access_person
@@ -110,11 +111,6 @@ def _person(person) -> With:
     return With(person, relation=relation(current_user.id, person.id))
 
 
-def _with_relations(people: list) -> list[With]:
-    relations = relations_for(current_user.id, [person.id for person in people])
-    return [With(person, relation=relations[person.id]) for person in people]
-
-
 def _request(request, person, rel=None) -> With:
     direction = "incoming" if request.receiver_id == current_user.id else "outgoing"
     return With(
@@ -130,7 +126,7 @@ def _people(kind: str, owner_id: int, args: dict) -> dict:
     people, cursor = people_page(
         kind, owner_id, current_user.id, before=after[0] if after else None, limit=args["limit"]
     )
-    return {"items": _with_relations(people), "next": encode_cursor(cursor) if cursor else None}
+    return {"items": with_relations(people), "next": encode_cursor(cursor) if cursor else None}
 
 
 # Friend requests
@@ -294,7 +290,7 @@ def blocked(args):
     after = decode_cursor(args["cursor"], int)
     rows = blocked_page(current_user.id, before=after[0] if after else None, limit=args["limit"])
     result = page(rows, args["limit"], key=lambda person: (person.id,))
-    result["items"] = _with_relations(result["items"])
+    result["items"] = with_relations(result["items"])
     return result
 
 

@@ -20,11 +20,11 @@ from qosyl.blueprints.api.schemas import RelationSchema
 from qosyl.blueprints.api.schemas import UserSummary
 from qosyl.blueprints.api.schemas import UserWithRelation
 from qosyl.blueprints.api.schemas import With
+from qosyl.blueprints.api.schemas import with_relations
 from qosyl.reads.access import access_person
 from qosyl.reads.people import directory_page
 from qosyl.reads.people import profile_counts
 from qosyl.reads.people import relation
-from qosyl.reads.people import relations_for
 from qosyl.reads.search import search_people
 
 bp = ApiBlueprint("users", "/api/users", "People: find them, read and edit profiles.")
@@ -95,11 +95,6 @@ class AvatarUpload(ma.Schema):
 UserPage = page_schema(UserWithRelation, "UserPage")
 
 
-def _with_relations(people: list) -> list[With]:
-    relations = relations_for(current_user.id, [person.id for person in people])
-    return [With(person, relation=relations[person.id]) for person in people]
-
-
 def _profile(person) -> With:
     """A profile with its counts and the caller's relation (OwnProfile adds the owner's
     private fields; other people get UserProfile, without them)."""
@@ -118,11 +113,11 @@ def list_users(args):
     """The people on Qosyl, newest first; with `q`, those whose names match, best first."""
     if args["q"].strip():
         people = search_people(current_user.id, args["q"], limit=args["limit"])
-        return {"items": _with_relations(people), "next": None}
+        return {"items": with_relations(people), "next": None}
     after = decode_cursor(args["cursor"], int)
     rows = directory_page(current_user.id, before=after[0] if after else None, limit=args["limit"])
     result = page(rows, args["limit"], key=lambda person: (person.id,))
-    result["items"] = _with_relations(result["items"])
+    result["items"] = with_relations(result["items"])
     return result
 
 
