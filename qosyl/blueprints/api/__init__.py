@@ -50,7 +50,9 @@ def _id_parameter(converter) -> dict:
 
 def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import auth
+    from qosyl.blueprints.api import comments
     from qosyl.blueprints.api import docs
+    from qosyl.blueprints.api import posts
     from qosyl.blueprints.api import users
 
     app.config.setdefault("API_SPEC_OPTIONS", {})
@@ -70,7 +72,7 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users):
+    for module in (auth, users, posts, comments):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     # Nested only through Function fields, so named here for the document.
