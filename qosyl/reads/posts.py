@@ -88,6 +88,23 @@ def liked_post_ids(viewer_id: int, post_ids: list[int]) -> set[int]:
     )
 
 
+def tags_of(post_ids: list[int]) -> dict[int, list[str]]:
+    """The hashtags of each of these posts, alphabetically: one query for a whole page (the
+    pages show tags inside the rendered body; the API lists them)."""
+    tags: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return tags
+    rows = db.session.execute(
+        select(PostHashtag.post_id, Hashtag.name)
+        .join(Hashtag, Hashtag.id == PostHashtag.hashtag_id)
+        .where(PostHashtag.post_id.in_(post_ids))
+        .order_by(Hashtag.name)
+    )
+    for post_id, name in rows:
+        tags[post_id].append(name)
+    return tags
+
+
 def comment_thread(
     post_id: int, viewer_id: int, *, after: int | None = None, limit: int | None = None
 ) -> list[Comment]:
