@@ -9,6 +9,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from qosyl.actions import accounts
 from qosyl.actions import posts as post_actions
 from qosyl.extensions import db
 from qosyl.models import Comment
@@ -276,6 +277,9 @@ def test_a_too_large_upload_is_413(app, user):
     data = {"body": "big", "image": (io.BytesIO(b"x" * 60_000), "big.png")}
     error = api_error(ApiClient(app, user).post("/api/posts/", data=data), 413)
     assert error["code"] == "too_large"
+    api_error(ApiClient(app, user).post("/api/posts/", json={"body": "x" * 60_000}), 413)
+    with app.app_context():
+        assert db.session.scalars(select(Post)).all() == []
 
 
 # One post
@@ -515,3 +519,17 @@ def test_who_may_delete_a_comment(app, user, other_user, make_user):
     assert the_comment(app, carols) is None
     assert the_post(app, post_id).comment_count == 0
     api_error(ApiClient(app, user).delete(f"/api/comments/{carols}/"), 404)
+
+
+def test_a_comment_whose_author_left_stays_above_its_replies(app, user, other_user, make_user):
+    carol = make_user(username="carol")
+    post_id = factories.write_post(app, user, "post")
+    left = factories.write_comment(app, carol, post_id, "carol's")
+    reply = factories.write_comment(app, other_user, post_id, "bob answers", parent_id=left)
+    with app.app_context():
+        accounts.delete_account(factories.reload(carol), factories.PASSWORD)
+    (thread,) = ApiClient(app, other_user).get(f"/api/posts/{post_id}/comments/").json["items"]
+    assert thread["id"] == left and thread["deleted"] is True and thread["author"] is None
+    assert thread["body"] == "" and thread["can_edit"] is False and thread["can_delete"] is False
+    assert [r["id"] for r in thread["replies"]] == [reply]
+    api_error(ApiClient(app, other_user).put(f"/api/comments/{left}/", json={"body": "x"}), 403)
