@@ -57,12 +57,13 @@ class _BodyParser(FlaskParser):
 
 bp = ApiBlueprint("posts", "/api/posts", "Posts: the feed, writing, likes and comments.")
 bp.ARGUMENTS_PARSER = _BodyParser()
-# The JSON shape is the documented body; the multipart one is added per view (_MULTIPART).
+# Documented as JSON; the views taking a photo add the multipart shape (_json_or_multipart).
 bp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
     **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
     "json_or_multipart": "application/json",
 }
 
+# Far above the actions' limits: a long text gets the action's message, as on the web.
 _TEXT_LIMIT = 50_000
 
 
