@@ -88,22 +88,55 @@ def liked_post_ids(viewer_id: int, post_ids: list[int]) -> set[int]:
     )
 
 
-def comment_thread(post_id: int, viewer_id: int) -> list[Comment]:
+def tags_of(post_ids: list[int]) -> dict[int, list[str]]:
+    """The hashtags of each of these posts, alphabetically: one query for a whole page (the
+    pages show tags inside the rendered body; the API lists them)."""
+    tags: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return tags
+    rows = db.session.execute(
+        select(PostHashtag.post_id, Hashtag.name)
+        .join(Hashtag, Hashtag.id == PostHashtag.hashtag_id)
+        .where(PostHashtag.post_id.in_(post_ids))
+        .order_by(Hashtag.name)
+    )
+    for post_id, name in rows:
+        tags[post_id].append(name)
+    return tags
+
+
+def comment_thread(
+    post_id: int, viewer_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[Comment]:
     """Top-level comments oldest first, each with `.replies` (oldest first); one query.
 
     Comments by anyone in a block with the viewer are left out, with their replies. A
     deleted comment kept for its replies (no author) stays.
+
+    With `limit`, only the first limit + 1 top-level comments after the one with id `after`
+    come (with all their replies), so the caller can tell whether more follow; the page
+    loads them all.
     """
-    rows = db.session.scalars(
+    visible = or_(Comment.author_id.is_(None), Comment.author_id.not_in(blocked_ids(viewer_id)))
+    query = (
         select(Comment)
         # Each comment shows its author.
         .options(joinedload(Comment.author))
-        .where(
-            Comment.post_id == post_id,
-            or_(Comment.author_id.is_(None), Comment.author_id.not_in(blocked_ids(viewer_id))),
-        )
+        .where(Comment.post_id == post_id, visible)
         .order_by(Comment.id)
-    ).all()
+    )
+    if limit is not None:
+        tops = (
+            select(Comment.id)
+            .where(Comment.post_id == post_id, Comment.parent_id.is_(None), visible)
+            .order_by(Comment.id)
+            .limit(limit + 1)
+        )
+        if after is not None:
+            tops = tops.where(Comment.id > after)
+        page = tops.scalar_subquery()
+        query = query.where(or_(Comment.id.in_(page), Comment.parent_id.in_(page)))
+    rows = db.session.scalars(query).all()
     top = [comment for comment in rows if comment.parent_id is None]
     by_id = {comment.id: comment for comment in top}
     for comment in top:
