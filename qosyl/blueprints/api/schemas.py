@@ -49,7 +49,7 @@ class ImageUrl(ma.fields.Field):
     """The full URL of a stored image, from its key column; null when there is none."""
 
     def __init__(self, kind: str, variant: str, **kwargs):
-        metadata = {"type": ["string", "null"], "format": "uri", **kwargs.pop("metadata", {})}
+        metadata = {"type": "string", "format": "uri", **kwargs.pop("metadata", {})}
         super().__init__(required=True, allow_none=True, metadata=metadata, **kwargs)
         self.kind, self.variant = kind, variant
 
