@@ -50,6 +50,7 @@ def _id_parameter(converter) -> dict:
 
 def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import auth
+    from qosyl.blueprints.api import conversations
     from qosyl.blueprints.api import docs
     from qosyl.blueprints.api import users
 
@@ -70,7 +71,7 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users):
+    for module in (auth, users, conversations):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     # Nested only through Function fields, so named here for the document.
