@@ -397,12 +397,15 @@ def test_a_message_is_refused_with_the_web_words(app, user, other_user):
 
 def test_a_block_stops_a_direct_conversation_both_ways(app, user, other_user):
     conversation_id = start_conversation(app, user, other_user)
+    write_message(app, user, conversation_id, "before")
     factories.block(app, other_user, user)
     url = f"/api/conversations/{conversation_id}/messages/"
     for person in (user, other_user):
         error = api_error(ApiClient(app, person).post(url, json={"body": "hello?"}), 409)
         assert error["message"] == "You cannot message this person."
-    assert count_rows(app, Message) == 0
+        # As on the page, what was said stays readable.
+        assert ApiClient(app, person).get(url).json["items"][0]["body"] == "before"
+    assert count_rows(app, Message) == 1
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_CHAT="2 per minute")
@@ -482,6 +485,32 @@ def test_a_file_the_web_refuses_is_refused_with_its_words(app, user, other_user)
     assert count_rows(app, Message) == 0
 
 
+def test_a_retried_file_is_stored_once(app, user, other_user):
+    conversation_id = start_conversation(app, user, other_user)
+    api = ApiClient(app, user)
+    url = f"/api/conversations/{conversation_id}/messages/"
+    ids = [
+        api.post(url, data={"client_id": "f1", "file": (io.BytesIO(b"tea\n"), "n.txt")}).json[
+            "attachments"
+        ][0]["id"]
+        for _ in range(2)
+    ]
+    assert ids[0] == ids[1] and count_rows(app, Message) == 1
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=2048)
+def test_a_request_over_the_size_limit_is_413(app, user, other_user):
+    conversation_id = start_conversation(app, user, other_user)
+    response = ApiClient(app, user).post(
+        f"/api/conversations/{conversation_id}/messages/",
+        data={"file": (io.BytesIO(b"a" * 5000), "big.txt")},
+    )
+    assert api_error(response, 413)["message"] == (
+        "The upload is too large: the limit is 2 KB in all."
+    )
+    assert count_rows(app, Message) == 0
+
+
 def test_a_removed_member_keeps_no_access_to_files(app, user, other_user):
     factories.befriend(app, user, other_user)
     group = make_group(app, user, active=[other_user])
@@ -535,6 +564,11 @@ def test_members_invite_friends_and_the_admin_alone_invites_back_the_removed(
         bob.post(f"/api/conversations/{group}/members/", json={"user_ids": [dan.id]}), 409
     )
     assert error["message"] == "Choose someone to invite."
+    # The page's invite form says the same.
+    web = app.test_client()
+    factories.login(web, other_user)
+    page = post(web, f"/messages/{group}/invite", {"invite-invitee": str(dan.id)})
+    assert "Choose someone to invite." in web.get(page.location).get_data(as_text=True)
     # Alice invites two at once; one already invited refuses all.
     alice = ApiClient(app, user)
     error = api_error(
