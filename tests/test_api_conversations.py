@@ -661,6 +661,26 @@ def test_i_accept_or_decline_an_invitation(app, user, other_user, carol):
     assert bob.get("/api/conversations/invitations/").json["items"] == []
 
 
+def test_invitations_run_the_same_queries_for_3_or_25(app, user, other_user, carol):
+    factories.befriend(app, user, other_user)
+    factories.befriend(app, carol, other_user)
+    bob = ApiClient(app, other_user)
+
+    def queries() -> int:
+        with count_queries(app) as log:
+            response = bob.get("/api/conversations/invitations/?limit=30")
+            assert response.status_code == 200
+        return len(log)
+
+    for n in range(3):
+        make_group(app, (user, carol)[n % 2], invited=[other_user], name=f"Few {n}")
+    few = queries()
+    for n in range(22):
+        make_group(app, (user, carol)[n % 2], invited=[other_user], name=f"Many {n}")
+    assert len(bob.get("/api/conversations/invitations/?limit=30").json["items"]) == 25
+    assert queries() == few <= 2
+
+
 def test_leaving_hands_the_admin_role_on(app, user, other_user, carol):
     factories.befriend(app, user, other_user)
     factories.befriend(app, user, carol)

@@ -334,8 +334,9 @@ def list_conversations(args):
 @bp.arguments(StartConversation)
 @bp.response(201, ConversationSchema)
 def start(fields):
-    """Open the one-to-one conversation with `user_id` (started if new), or start a group
-    named `name` inviting `user_ids` (they join when they accept)."""
+    """Open the one-to-one conversation with `user_id` (started if new, the same one
+    otherwise), or start a group named `name` inviting `user_ids` (they join when they
+    accept; people the group form would not offer are left out)."""
     me = unproxy(current_user)
     if fields["user_id"] is not None:
         other = access_person(current_user, fields["user_id"])
@@ -416,7 +417,8 @@ def rename(fields, conversation_id: int):
 @bp.response(200, MessagePage)
 def history(args, conversation_id: int):
     """The history, oldest first within a page: the newest page first, `next` going back;
-    with `after_id`, what came after that message (`next` going forward)."""
+    with `after_id`, what came after that message (`next` going forward). A `cursor`
+    keeps the direction it was given in."""
     conversation = access_conversation(current_user, conversation_id)
     limit = args["limit"]
     keys = decode_cursor(args["cursor"], str, int)
