@@ -186,15 +186,54 @@ def create_group(admin: User, name: str, invitees: list[User]) -> Conversation:
 
 
 def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
-    """Invite `invitee` to a group `inviter` is active in.
+    """Invite `invitee` to a group `inviter` is active in (invite_many with one person)."""
+    invite_many(inviter, conversation, [invitee])
+
+
+def invite_many(inviter: User, conversation: Conversation, invitees: list[User]) -> None:
+    """Invite `invitees` to a group `inviter` is active in: all of them, or (on a refusal)
+    none.
 
     Someone who left may be invited again by any member; someone the admin removed only by
     the admin. Raises NotAMember when the inviter is not active here, ActionError for a
-    one-to-one conversation, for someone already in the group or invited, for a removed
-    person invited by someone other than the admin, and when messages.refusal(inviter,
-    invitee) refuses.
+    one-to-one conversation, for nobody to invite, for someone already in the group or
+    invited, for a removed person invited by someone other than the admin, and when
+    messages.refusal(inviter, invitee) refuses.
     """
     _active_membership(conversation, inviter)
+    people = list({person.id: person for person in invitees}.values())
+    if not people:
+        raise ActionError("Choose someone to invite.")
+    rows = {person.id: _invitable(inviter, conversation, person) for person in people}
+    for person in people:
+        member = rows[person.id]
+        if member is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        ConversationMember(
+                            conversation_id=conversation.id,
+                            user_id=person.id,
+                            status=MemberStatus.INVITED,
+                            invited_by_id=inviter.id,
+                        )
+                    )
+            except IntegrityError:  # invited from another tab a moment ago
+                raise ActionError(f"{person.first_name} is already invited.") from None
+        else:  # left or removed before: asked again, as if new
+            member.status = MemberStatus.INVITED
+            member.invited_by_id = inviter.id
+            member.joined_at = utcnow()
+    for person in people:
+        _send_invite(inviter, conversation, person)
+    db.session.commit()
+
+
+def _invitable(
+    inviter: User, conversation: Conversation, invitee: User
+) -> ConversationMember | None:
+    """The invitee's row (None if they never had one) when `inviter` may invite them;
+    ActionError otherwise."""
     member = _membership(conversation, invitee.id)
     if member is not None and member.status == MemberStatus.ACTIVE:
         raise ActionError(f"{invitee.first_name} is already in this group.")
@@ -211,25 +250,7 @@ def invite(inviter: User, conversation: Conversation, invitee: User) -> None:
     reason = _invite_refusal(inviter, invitee)
     if reason:
         raise ActionError(reason)
-    if member is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    ConversationMember(
-                        conversation_id=conversation.id,
-                        user_id=invitee.id,
-                        status=MemberStatus.INVITED,
-                        invited_by_id=inviter.id,
-                    )
-                )
-        except IntegrityError:  # invited from another tab a moment ago
-            raise ActionError(f"{invitee.first_name} is already invited.") from None
-    else:  # left or removed before: asked again, as if new
-        member.status = MemberStatus.INVITED
-        member.invited_by_id = inviter.id
-        member.joined_at = utcnow()
-    _send_invite(inviter, conversation, invitee)
-    db.session.commit()
+    return member
 
 
 def _open_invite(user: User, conversation: Conversation) -> ConversationMember:

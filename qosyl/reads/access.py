@@ -11,12 +11,15 @@ from sqlalchemy.orm import joinedload
 from qosyl.errors import Forbidden
 from qosyl.errors import NotFound
 from qosyl.extensions import db
+from qosyl.models import Attachment
 from qosyl.models import Block
 from qosyl.models import Comment
 from qosyl.models import Conversation
+from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import FriendRequest
 from qosyl.models import MemberStatus
+from qosyl.models import Message
 from qosyl.models import Notification
 from qosyl.models import Post
 from qosyl.models import Room
@@ -253,3 +256,51 @@ def access_conversation(viewer: User, conversation_id: int) -> Conversation:
     if conversation is None:
         raise NotFound()
     return conversation
+
+
+def access_group(viewer: User, conversation_id: int) -> Conversation:
+    """access_conversation for the group actions: a one-to-one conversation has none (404)."""
+    conversation = access_conversation(viewer, conversation_id)
+    if conversation.kind != ConversationKind.GROUP:
+        raise NotFound()
+    return conversation
+
+
+def access_invitation(viewer: User, conversation_id: int) -> Conversation:
+    """A group the viewer is invited to and has not answered; 404 otherwise (only its
+    invitee may know of the invitation)."""
+    conversation = db.session.scalar(
+        select(Conversation)
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .where(
+            Conversation.id == conversation_id,
+            ConversationMember.user_id == viewer.id,
+            ConversationMember.status == MemberStatus.INVITED,
+        )
+    )
+    if conversation is None:
+        raise NotFound()
+    return conversation
+
+
+def access_attachment(
+    viewer: User, attachment_id: int, conversation_id: int | None = None
+) -> Attachment:
+    """A file of a message in a conversation the viewer is an active member of (in
+    `conversation_id` when given); 404 for anyone else. One query."""
+    query = (
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(ConversationMember, ConversationMember.conversation_id == Message.conversation_id)
+        .where(
+            Attachment.id == attachment_id,
+            ConversationMember.user_id == viewer.id,
+            ConversationMember.status == MemberStatus.ACTIVE,
+        )
+    )
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    found = db.session.scalar(query)
+    if found is None:
+        raise NotFound()
+    return found

@@ -6,6 +6,7 @@ Each query carries the eager loads its page needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -51,14 +52,17 @@ def _unread_count(user_id: int):
     )
 
 
-def conversation_rows(user_id: int, limit: int = 100) -> list[ConversationRow]:
-    """The viewer's conversations, most recent first, in three queries whatever their number."""
+def conversation_rows(
+    user_id: int, limit: int = 100, after: tuple[datetime, int] | None = None
+) -> list[ConversationRow]:
+    """The viewer's conversations, most recent first, in three queries whatever their number;
+    with `after` (a row's last_message_at and id), those that come after that row."""
     newest = (
         select(func.max(Message.id))
         .where(Message.conversation_id == Conversation.id)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    query = (
         select(Conversation, newest, _unread_count(user_id))
         .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
         .where(
@@ -67,7 +71,10 @@ def conversation_rows(user_id: int, limit: int = 100) -> list[ConversationRow]:
         )
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(limit)
-    ).all()
+    )
+    if after is not None:
+        query = query.where(_before(Conversation.last_message_at, Conversation.id, *after))
+    rows = db.session.execute(query).all()
     if not rows:
         return []
     conversation_ids = [conversation.id for conversation, _, _ in rows]
@@ -203,16 +210,31 @@ def blocked_within(conversation: Conversation, user_id: int, member_ids: list[in
 def pending_invites(user: User) -> list[tuple[Conversation, User | None]]:
     """The groups `user` is invited to, newest invitation first, each with who invited them
     (None when that account is gone). One query."""
-    return [
-        (conversation, inviter)
-        for conversation, inviter in db.session.execute(
-            select(Conversation, User)
-            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-            .outerjoin(User, User.id == ConversationMember.invited_by_id)
-            .where(
-                ConversationMember.user_id == user.id,
-                ConversationMember.status == MemberStatus.INVITED,
-            )
-            .order_by(ConversationMember.joined_at.desc(), Conversation.id.desc())
+    return [(conversation, inviter) for conversation, inviter, _ in pending_invite_rows(user)]
+
+
+def pending_invite_rows(
+    user: User, limit: int | None = None, after: tuple[datetime, int] | None = None
+) -> list[tuple[Conversation, User | None, datetime]]:
+    """pending_invites with when each invitation was sent, at most `limit` of them; with
+    `after` (an invitation's time and conversation id), those that come after it (the API's
+    cursor). One query."""
+    query = (
+        select(Conversation, User, ConversationMember.joined_at)
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .outerjoin(User, User.id == ConversationMember.invited_by_id)
+        .where(
+            ConversationMember.user_id == user.id,
+            ConversationMember.status == MemberStatus.INVITED,
         )
-    ]
+        .order_by(ConversationMember.joined_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(_before(ConversationMember.joined_at, Conversation.id, *after))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _before(moment_column, id_column, moment: datetime, row_id: int):
+    """SQL: the row comes after (moment, row_id) in a list ordered newest first."""
+    return or_(moment_column < moment, (moment_column == moment) & (id_column < row_id))

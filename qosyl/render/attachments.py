@@ -305,3 +305,16 @@ def send_attachment(
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def send_attachment_view(attachment, view: str | None) -> Response:
+    """An Attachment as its `?view=` asks: "thumb" (its thumbnail, for images), "inline"
+    (an image shown in the page) or a download. The caller checked the viewer may read it."""
+    thumbnail = view == "thumb" and bool(attachment.thumbnail_name)
+    return send_attachment(
+        attachment.thumbnail_name if thumbnail else attachment.stored_name,
+        attachment.filename,
+        attachment.content_type,
+        thumbnail=view == "thumb",
+        inline=view == "inline",
+    )

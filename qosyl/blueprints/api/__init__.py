@@ -51,6 +51,7 @@ def _id_parameter(converter) -> dict:
 def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import auth
     from qosyl.blueprints.api import comments
+    from qosyl.blueprints.api import conversations
     from qosyl.blueprints.api import docs
     from qosyl.blueprints.api import notifications
     from qosyl.blueprints.api import posts
@@ -74,7 +75,7 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users, social, notifications, posts, comments):
+    for module in (auth, users, social, notifications, posts, comments, conversations):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     # Nested only through Function fields, so named here for the document.

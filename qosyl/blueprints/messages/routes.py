@@ -14,7 +14,6 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 
 from qosyl.actions import ActionError
@@ -29,11 +28,12 @@ from qosyl.blueprints.messages.forms import InviteForm
 from qosyl.blueprints.messages.forms import RenameForm
 from qosyl.extensions import db
 from qosyl.live import presence
-from qosyl.models import Attachment
 from qosyl.models import ConversationKind
-from qosyl.models import Message
 from qosyl.models import User
+from qosyl.reads.access import access_attachment
 from qosyl.reads.access import access_conversation
+from qosyl.reads.access import access_group
+from qosyl.reads.access import access_invitation
 from qosyl.reads.access import access_profile
 from qosyl.reads.conversations import conversation_members
 from qosyl.reads.conversations import conversation_messages_page
@@ -41,7 +41,7 @@ from qosyl.reads.conversations import conversation_rows
 from qosyl.reads.conversations import invite_candidates
 from qosyl.reads.conversations import pending_invites
 from qosyl.reads.search import search_people
-from qosyl.render.attachments import send_attachment
+from qosyl.render.attachments import send_attachment_view
 from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
 from qosyl.web.forms import refusal_status
@@ -198,22 +198,8 @@ def send(conversation_id: int):
 @bp.get("/messages/<int:conversation_id>/files/<int:attachment_id>")
 def attachment(conversation_id: int, attachment_id: int):
     """A file of a message, for members only; ?view=thumb or ?view=inline for images."""
-    conversation = access_conversation(current_user, conversation_id)
-    found = db.session.scalar(
-        select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .where(Attachment.id == attachment_id, Message.conversation_id == conversation.id)
-    )
-    if found is None:
-        abort(404)
-    view = request.args.get("view")
-    return send_attachment(
-        found.thumbnail_name if view == "thumb" and found.thumbnail_name else found.stored_name,
-        found.filename,
-        found.content_type,
-        thumbnail=view == "thumb",
-        inline=view == "inline",
-    )
+    found = access_attachment(current_user, attachment_id, conversation_id)
+    return send_attachment_view(found, request.args.get("view"))
 
 
 @bp.post("/messages/<int:conversation_id>/read")
@@ -265,10 +251,7 @@ def invites():
 @bp.post("/messages/<int:conversation_id>/<any(accept, decline):answer>")
 def answer_invite(conversation_id: int, answer: str):
     """Accept or decline an invitation to a group (only its invitee can)."""
-    invited = {conversation.id: conversation for conversation, _ in pending_invites(current_user)}
-    conversation = invited.get(conversation_id)
-    if conversation is None:
-        abort(404)
+    conversation = access_invitation(current_user, conversation_id)
     if answer == "accept":
         groups.accept_invite(current_user, conversation)
         return redirect(url_for("messages.show", conversation_id=conversation.id))
@@ -282,10 +265,7 @@ def _is_admin(conversation) -> bool:
 
 
 def _group_page(conversation_id: int):
-    conversation = access_conversation(current_user, conversation_id)
-    if conversation.kind != ConversationKind.GROUP:
-        raise NotFound()
-    return conversation
+    return access_group(current_user, conversation_id)
 
 
 def _back_with(error: ActionError | None, conversation_id: int):
@@ -320,9 +300,8 @@ def invite(conversation_id: int):
         candidates = {str(p.id): p for p in people}
         person = candidates.get(form.invitee.data or "")
         try:
-            if person is None:
-                raise ActionError("Choose someone to invite.")
-            groups.invite(current_user, conversation, person)
+            # Nobody chosen (or someone not offered): the action's "Choose someone to invite."
+            groups.invite_many(current_user, conversation, [person] if person else [])
         except ActionError as refused:
             error = refused
         else:
