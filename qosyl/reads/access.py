@@ -241,21 +241,25 @@ def access_removable_room_message(viewer: User, room: Room, message_id: int) -> 
     return message
 
 
-def access_conversation(viewer: User, conversation_id: int) -> Conversation:
-    """A conversation the viewer is an active member of; 404 for anyone else, who may not
-    know it exists."""
+def _conversation_as(viewer: User, conversation_id: int, status: MemberStatus) -> Conversation:
     conversation = db.session.scalar(
         select(Conversation)
         .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
         .where(
             Conversation.id == conversation_id,
             ConversationMember.user_id == viewer.id,
-            ConversationMember.status == MemberStatus.ACTIVE,
+            ConversationMember.status == status,
         )
     )
     if conversation is None:
         raise NotFound()
     return conversation
+
+
+def access_conversation(viewer: User, conversation_id: int) -> Conversation:
+    """A conversation the viewer is an active member of; 404 for anyone else, who may not
+    know it exists."""
+    return _conversation_as(viewer, conversation_id, MemberStatus.ACTIVE)
 
 
 def access_group(viewer: User, conversation_id: int) -> Conversation:
@@ -269,18 +273,7 @@ def access_group(viewer: User, conversation_id: int) -> Conversation:
 def access_invitation(viewer: User, conversation_id: int) -> Conversation:
     """A group the viewer is invited to and has not answered; 404 otherwise (only its
     invitee may know of the invitation)."""
-    conversation = db.session.scalar(
-        select(Conversation)
-        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-        .where(
-            Conversation.id == conversation_id,
-            ConversationMember.user_id == viewer.id,
-            ConversationMember.status == MemberStatus.INVITED,
-        )
-    )
-    if conversation is None:
-        raise NotFound()
-    return conversation
+    return _conversation_as(viewer, conversation_id, MemberStatus.INVITED)
 
 
 def access_attachment(
