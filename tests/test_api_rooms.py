@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from qosyl.actions import rooms as room_actions
+from qosyl.actions import UNSTORABLE_TEXT
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
 from qosyl.extensions import db
 from qosyl.models import Room
@@ -539,3 +540,50 @@ def test_authors_and_the_host_delete_messages_others_cannot(
     other_room = make_room(app, user, name="Other")
     elsewhere = say_in_room(app, user, other_room, "elsewhere")
     api_error(ApiClient(app, user).delete(f"/api/rooms/{room_id}/messages/{elsewhere}/"), 404)
+
+
+# Text no database can store (PostgreSQL refuses NUL; UTF-8 has no lone surrogates): refused
+# on its field by the action, whichever way it came, instead of failing in the driver.
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"])
+def test_unstorable_text_is_refused_on_its_field(app, user, bad):
+    api = ApiClient(app, user)
+    for field in ("name", "topic", "description"):
+        data = {"name": "Ok", "topic": "Tea", field: bad}
+        error = api_error(api.post("/api/rooms/", json=data), 422)
+        assert error["fields"] == {field: UNSTORABLE_TEXT}
+    assert count_rows(app, Room) == 0
+    room_id = make_room(app, user)
+    message_id = say_in_room(app, user, room_id, "fine")
+    url = f"/api/rooms/{room_id}/messages/"
+    assert api_error(api.post(url, json={"body": bad}), 422)["fields"] == {"body": UNSTORABLE_TEXT}
+    error = api_error(api.patch(f"{url}{message_id}/", json={"body": bad}), 422)
+    assert error["fields"] == {"body": UNSTORABLE_TEXT}
+    error = api_error(api.patch(f"/api/rooms/{room_id}/", json={"topic": bad}), 422)
+    assert error["fields"] == {"topic": UNSTORABLE_TEXT}
+    assert bodies(app, room_id) == ["fine"]
+    if "\x00" in bad:  # a query string cannot carry a lone surrogate (it is UTF-8)
+        assert api.get("/api/rooms/", query_string={"topic": bad}).json == {
+            "items": [],
+            "next": None,
+        }
+
+
+def test_the_web_forms_refuse_a_nul_byte_alike(app, user):
+    assert UNSTORABLE_TEXT in web_message(app, user, "/rooms/new", {"name": "a\x00b", "topic": "T"})
+    room_id = make_room(app, user)
+    form = {f"room-{room_id}-body": "a\x00b"}
+    assert UNSTORABLE_TEXT in web_message(app, user, f"/rooms/{room_id}/messages", form)
+    client = app.test_client()
+    factories.login(client, user)
+    assert client.get("/rooms", query_string={"topic": "\x00"}).status_code == 200
+
+
+def test_a_client_id_is_kept_without_what_cannot_be_stored(app, user):
+    room_id = make_room(app, user)
+    api = ApiClient(app, user)
+    url = f"/api/rooms/{room_id}/messages/"
+    first = api.post(url, json={"body": "hi", "client_id": "tab\x00-1"})
+    assert first.status_code == 201 and first.json["client_id"] == "tab-1"
+    assert api.post(url, json={"body": "hi", "client_id": "tab-1"}).json == first.json

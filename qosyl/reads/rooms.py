@@ -10,11 +10,13 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from qosyl.actions import storable
 from qosyl.cache import remember
 from qosyl.extensions import db
 from qosyl.models import Room
@@ -100,6 +102,8 @@ def _by_activity():
 def _of_topic(query, topic: str | None):
     if not topic:
         return query
+    if not storable(topic):  # no topic is named so (and the driver would refuse it)
+        return query.where(false())
     return query.join(Topic, Topic.id == Room.topic_id).where(
         func.lower(Topic.name) == topic.lower()
     )
