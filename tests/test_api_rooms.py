@@ -11,6 +11,7 @@ import pytest
 from qosyl.actions import rooms as room_actions
 from qosyl.actions import UNSTORABLE_TEXT
 from qosyl.actions.chat import MAX_MESSAGE_LENGTH
+from qosyl.blueprints.api.core import encode_cursor
 from qosyl.extensions import db
 from qosyl.models import Room
 from qosyl.models import RoomMember
@@ -296,7 +297,9 @@ def test_members_by_join_time_with_a_cursor_and_removed_ones_for_the_host(
     assert "m0" not in [m["user"]["username"] for m in asked]
     hosts = ApiClient(app, user).get(f"/api/rooms/{room_id}/members/?removed=true").json["items"]
     assert [(m["user"]["username"], m["removed"]) for m in hosts if m["removed"]] == [("m0", True)]
-    api_error(api.get(f"/api/rooms/{room_id}/members/?cursor=WyJ4IiwgMV0"), 400)  # ["x", 1]
+    for keys in (["x", 1], ["2026-01-01T00:00:00", 1], ["0001-01-01T00:00:00+14:00", 1]):
+        cursor = encode_cursor(*keys)  # not a time, no zone, out of range in UTC
+        api_error(api.get(f"/api/rooms/{room_id}/members/?cursor={cursor}"), 400)
     api_error(api.get("/api/rooms/999999/members/"), 404)
 
 

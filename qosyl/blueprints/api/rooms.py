@@ -5,6 +5,7 @@ and their chat (history, send, edit, delete), over the same reads and actions as
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import UTC
 
 import marshmallow as ma
 from flask_login import current_user
@@ -229,6 +230,17 @@ def _readable_room(room_id: int) -> Room:
     return room
 
 
+def _moment(text: str) -> datetime:
+    """The aware UTC time a members cursor holds; 400 for anything else."""
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise ValueError(text)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        abort(400, message=BAD_CURSOR)
+
+
 # Rooms and topics
 
 
@@ -353,12 +365,7 @@ def list_members(args, room_id: int):
         return {"items": items, "next": None}
     after = decode_cursor(args["cursor"], str, int)
     if after is not None:
-        try:
-            after = (datetime.fromisoformat(after[0]), after[1])
-        except ValueError:
-            abort(400, message=BAD_CURSOR)
-        if after[0].tzinfo is None:
-            abort(400, message=BAD_CURSOR)
+        after = (_moment(after[0]), after[1])
     rows = members_page(room, after=after, limit=args["limit"], removed=with_removed)
     result = page(rows, args["limit"], key=lambda row: (row[1].joined_at.isoformat(), row[0].id))
     result["items"] = [
