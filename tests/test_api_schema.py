@@ -23,6 +23,7 @@ from hypothesis import settings
 from schemathesis.checks import positive_data_acceptance
 
 from qosyl import create_app
+from qosyl.actions import rooms as room_actions
 from tests import factories
 from tests.helpers import api_tokens
 from tests.helpers import bearer
@@ -48,6 +49,9 @@ def _world(app, user, other_user, carol) -> None:
     post_id = factories.write_post(app, other_user, "A post to find #tea")
     factories.write_comment(app, user, post_id, "A comment")
     factories.start_conversation(app, user, other_user)
+    room_id = factories.make_room(app, user)
+    factories.with_room(app, room_id, room_actions.join, other_user)
+    factories.say_in_room(app, user, room_id, "A message to find")
 
 
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])

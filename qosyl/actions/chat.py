@@ -16,8 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl.actions import ActionError
+from qosyl.actions import check_storable
 from qosyl.actions import RateLimited
 from qosyl.actions import unproxy
+from qosyl.actions import without_unstorable
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live.bus import publish
@@ -43,12 +45,12 @@ def message_body(body: str) -> str:
             f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters; this one has {len(body):,}.",
             "body",
         )
-    return body
+    return check_storable(body, "body")
 
 
 def client_id_of(value: str | None) -> str | None:
     """The sending tab's id for a message (a resend carries the same one), if any."""
-    return (value or "").strip()[:64] or None
+    return without_unstorable(value or "").strip()[:64] or None
 
 
 def too_fast(author_id: int) -> RateLimited:
@@ -145,6 +147,7 @@ def edit(kind: str, stream_id: int, message, body: str, to: tuple[str, ...]) -> 
         raise ActionError("A message cannot be empty. Delete it instead.", "body")
     if len(body) > MAX_MESSAGE_LENGTH:
         raise ActionError(f"Messages are at most {MAX_MESSAGE_LENGTH:,} characters.", "body")
+    check_storable(body, "body")
     message.body, message.body_html = body, str(render_markup(body))
     message.edited_at = utcnow()
     db.session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl.actions import ActionError
 from qosyl.actions import chat
+from qosyl.actions import check_storable
 from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
@@ -93,6 +94,8 @@ def _check_room_fields(name: str, topic: str, description: str) -> tuple[str, st
         raise ActionError(f"Use at most {TOPIC_LENGTH} characters.", "topic")
     if len(description) > DESCRIPTION_LENGTH:
         raise ActionError(f"Use at most {DESCRIPTION_LENGTH:,} characters.", "description")
+    for field, text in (("name", name), ("topic", topic), ("description", description)):
+        check_storable(text, field)
     return name, topic, description
 
 

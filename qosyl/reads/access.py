@@ -193,13 +193,12 @@ def access_hosted_room(viewer: User, room_id: int) -> Room:
     return room
 
 
-def access_participant(room: Room, username: str) -> User:
-    """Someone the room's host may remove or let back: anyone who is or was a member (for the
-    lobby, any verified account). No block filter: a block hides people from the host, it
-    does not shield them from the host's moderation."""
-    query = select(User).where(
-        func.lower(User.username) == username.lower(), User.email_verified_at.is_not(None)
-    )
+def access_participant(room: Room, username: str | None = None, user_id: int | None = None) -> User:
+    """Someone the room's host may remove or let back, by username (pages) or id (the API):
+    anyone who is or was a member (for the lobby, any verified account). No block filter: a
+    block hides people from the host, it does not shield them from the host's moderation."""
+    who = User.id == user_id if username is None else func.lower(User.username) == username.lower()
+    query = select(User).where(who, User.email_verified_at.is_not(None))
     if not room.is_lobby:
         query = query.join(
             RoomMember, (RoomMember.user_id == User.id) & (RoomMember.room_id == room.id)

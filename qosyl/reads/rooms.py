@@ -10,11 +10,14 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from qosyl.actions import storable
+from qosyl.cache import remember
 from qosyl.extensions import db
 from qosyl.models import Room
 from qosyl.models import RoomMember
@@ -59,8 +62,9 @@ class RoomCard:
     last_message_at: datetime | None
 
 
-def room_cards(query) -> list[RoomCard]:
-    """Rooms of a SELECT of Room, with their member count and last activity; one query."""
+def room_cards(query, extra: int = 0) -> list:
+    """Rooms of a SELECT of Room, with their member count and last activity; one query.
+    With `extra` columns added to the SELECT, (card, *extras) rows."""
     members = (
         select(func.count())
         .where(RoomMember.room_id == Room.id, RoomMember.removed_at.is_(None))
@@ -77,24 +81,54 @@ def room_cards(query) -> list[RoomCard]:
         # Cards show the topic and the host.
         query.add_columns(members, last).options(joinedload(Room.topic), joinedload(Room.host))
     ).all()
-    return [RoomCard(room, count, at) for room, count, at in rows]
+    if not extra:
+        return [RoomCard(room, count, at) for room, count, at in rows]
+    return [(RoomCard(row[0], row[-2], row[-1]), *row[1 : 1 + extra]) for row in rows]
+
+
+def _by_activity():
+    """Rooms, those with the latest message first (rooms without messages last, newest
+    first), and the sort key: (id of the latest message or 0, room id), both descending."""
+    last_id = func.coalesce(
+        select(func.max(RoomMessage.id))
+        .where(RoomMessage.room_id == Room.id)
+        .correlate(Room)
+        .scalar_subquery(),
+        0,
+    )
+    return select(Room).order_by(last_id.desc(), Room.id.desc()), last_id
+
+
+def _of_topic(query, topic: str | None):
+    if not topic:
+        return query
+    if not storable(topic):  # no topic is named so (and the driver would refuse it)
+        return query.where(false())
+    return query.join(Topic, Topic.id == Room.topic_id).where(
+        func.lower(Topic.name) == topic.lower()
+    )
 
 
 def rooms_page(topic: str | None = None, page: int = 1, per_page: int = 30):
     """Rooms, those with the latest activity first, optionally of one topic."""
-    last_id = (
-        select(func.max(RoomMessage.id))
-        .where(RoomMessage.room_id == Room.id)
-        .correlate(Room)
-        .scalar_subquery()
-    )
-    query = select(Room).order_by(func.coalesce(last_id, 0).desc(), Room.id.desc())
-    if topic:
-        query = query.join(Topic, Topic.id == Room.topic_id).where(
-            func.lower(Topic.name) == topic.lower()
-        )
+    query, _ = _by_activity()
+    query = _of_topic(query, topic)
     cards = room_cards(query.limit(per_page + 1).offset((page - 1) * per_page))
     return cards[:per_page], len(cards) > per_page
+
+
+def rooms_after(
+    topic: str | None = None, after: tuple[int, int] | None = None, limit: int = 30
+) -> list[tuple[RoomCard, tuple[int, int]]]:
+    """The rooms page's order by keyset (for the API's cursors): up to `limit` + 1 cards
+    after the sort key `after`, each with its own key; one query."""
+    query, last_id = _by_activity()
+    query = _of_topic(query, topic).add_columns(last_id)
+    if after is not None:
+        query = query.where(or_(last_id < after[0], (last_id == after[0]) & (Room.id < after[1])))
+    return [
+        (card, (key, card.room.id)) for card, key in room_cards(query.limit(limit + 1), extra=1)
+    ]
 
 
 def rooms_of(user_id: int) -> list[Room]:
@@ -143,6 +177,11 @@ def trending_topics(limit: int = 8, hours: int = 24) -> list[tuple[str, int]]:
     ]
 
 
+def trending_now() -> list[tuple[str, int]]:
+    """`trending_topics`, remembered for a minute: the rooms page and the API show it."""
+    return remember("trending-topics", None, 60, trending_topics)
+
+
 # The lobby's participants are who wrote among its latest messages.
 LOBBY_RECENT_MESSAGES = 1000
 LOBBY_PARTICIPANTS = 200
@@ -163,6 +202,32 @@ def participants(room: Room) -> tuple[list[User], list[User]]:
         .order_by(RoomMember.joined_at, User.id)
     ).all()
     return [u for u, gone in rows if gone is None], [u for u, gone in rows if gone is not None]
+
+
+def members_page(
+    room: Room, after: tuple[datetime, int] | None = None, limit: int = 50, removed: bool = False
+) -> list[tuple[User, RoomMember]]:
+    """A room's members in the participants page's order (by join time), up to `limit` + 1
+    after the key (joined_at, user id) `after`; with `removed`, those the host removed too.
+    Not for the lobby, whose participants are its recent writers (`participants`). One query.
+    """
+    query = (
+        select(User, RoomMember)
+        .join(RoomMember, RoomMember.user_id == User.id)
+        .where(RoomMember.room_id == room.id)
+        .order_by(RoomMember.joined_at, User.id)
+        .limit(limit + 1)
+    )
+    if not removed:
+        query = query.where(RoomMember.removed_at.is_(None))
+    if after is not None:
+        query = query.where(
+            or_(
+                RoomMember.joined_at > after[0],
+                (RoomMember.joined_at == after[0]) & (User.id > after[1]),
+            )
+        )
+    return [(user, member) for user, member in db.session.execute(query).all()]
 
 
 def _lobby_participants(room_id: int) -> tuple[list[User], list[User]]:

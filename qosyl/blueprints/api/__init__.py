@@ -55,6 +55,7 @@ def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import docs
     from qosyl.blueprints.api import notifications
     from qosyl.blueprints.api import posts
+    from qosyl.blueprints.api import rooms
     from qosyl.blueprints.api import social
     from qosyl.blueprints.api import users
 
@@ -75,7 +76,7 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users, social, notifications, posts, comments, conversations):
+    for module in (auth, users, social, notifications, posts, comments, conversations, rooms):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     # Nested only through Function fields, so named here for the document.

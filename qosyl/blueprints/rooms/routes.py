@@ -18,7 +18,6 @@ from qosyl.blueprints.chat.views import older_messages
 from qosyl.blueprints.rooms.forms import EditMessageForm
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.blueprints.rooms.forms import RoomForm
-from qosyl.cache import remember
 from qosyl.reads.access import access_hosted_room
 from qosyl.reads.access import access_own_room_message
 from qosyl.reads.access import access_participant
@@ -33,7 +32,7 @@ from qosyl.reads.rooms import room_messages_page
 from qosyl.reads.rooms import rooms_of
 from qosyl.reads.rooms import rooms_page
 from qosyl.reads.rooms import topics_in_use
-from qosyl.reads.rooms import trending_topics
+from qosyl.reads.rooms import trending_now
 from qosyl.reads.search import search_rooms
 from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
@@ -50,10 +49,6 @@ bp = Blueprint("rooms", __name__)
 @login_required
 def require_login():
     """Rooms are for signed-in users."""
-
-
-def _trending():
-    return remember("trending-topics", None, 60, trending_topics)
 
 
 @bp.get("/rooms")
@@ -74,7 +69,7 @@ def index():
         query=query,
         topic=topic,
         topics=topics_in_use(),
-        trending=_trending(),
+        trending=trending_now(),
         mine=rooms_of(current_user.id),
     )
 
