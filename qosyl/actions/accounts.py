@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl import paths
 from qosyl.actions import ActionError
+from qosyl.actions import check_storable
 from qosyl.actions import Checks
 from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
@@ -99,7 +100,7 @@ def normalise_email(email: str) -> str:
 
 def check_name(value: str, field: str, label: str) -> str:
     """A first or last name, stripped."""
-    value = (value or "").strip()
+    value = check_storable((value or "").strip(), field)
     if not value:
         raise ActionError(f"Enter your {label}.", field)
     if len(value) > NAME_LENGTH:

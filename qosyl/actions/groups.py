@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from qosyl.actions import ActionError
+from qosyl.actions import check_storable
 from qosyl.actions import Forbidden
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import MESSAGES_CHANGED
@@ -47,7 +48,7 @@ INVITES_CHANGED = "group-invites-changed"
 
 def group_name(name: str) -> str:
     """The name to store: whitespace collapsed, 1 to 80 characters, or ActionError on "name"."""
-    name = " ".join((name or "").split())
+    name = check_storable(" ".join((name or "").split()), "name")
     if not name:
         raise ActionError("Give the group a name.", "name")
     if len(name) > NAME_LENGTH:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl import paths
 from qosyl.actions import ActionError
+from qosyl.actions import check_storable
 from qosyl.actions import unproxy
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw_about
@@ -62,6 +63,7 @@ def excerpt(text: str) -> str:
 
 
 def _check_length(body: str, limit: int, field: str = "body") -> None:
+    check_storable(body, field)
     if len(body) > limit:
         raise ActionError(f"Use at most {limit:,} characters (this has {len(body):,}).", field)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pycountry
 
 from qosyl.actions import ActionError
+from qosyl.actions import check_storable
 from qosyl.actions import Checks
 from qosyl.actions.accounts import check_name
 from qosyl.actions.uploads import image_from
@@ -56,7 +57,7 @@ def check_field(name: str, value: str) -> str:
     if it cannot be."""
     if name not in TEXT_FIELDS:
         raise ValueError(f"{name} is not a profile field")
-    value = (value or "").strip()
+    value = check_storable((value or "").strip(), name)
     if name in NAME_LABELS:
         return check_name(value, name, NAME_LABELS[name])
     if name in TEXT_LENGTHS and len(value) > TEXT_LENGTHS[name]:
