@@ -41,6 +41,8 @@ MUTATING_ROUTES = {
     "settings.email": ("/settings/email", "signed-in"),
     "settings.cancel_email": ("/settings/email/cancel", "signed-in"),
     "settings.delete_account": ("/settings/delete", "signed-in"),
+    "settings.end_sign_in": ("/settings/sign-ins/1/end", "signed-in"),
+    "settings.end_other_sign_ins": ("/settings/sign-ins/end-others", "signed-in"),
     "profiles.setup": ("/welcome", "signed-in"),
     "profiles.skip_setup": ("/welcome/skip", "signed-in"),
     "settings.profile": ("/settings/profile", "signed-in"),

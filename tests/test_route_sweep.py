@@ -208,6 +208,7 @@ def _value(route: Route, name: str, world: World):
         "user_id": world.bob,
         "notification_id": world.notification,
         "attachment_id": 1,
+        "login_id": 1,
         "username": "bob",
         "token": "not-a-token",
         "kind": "avatar",

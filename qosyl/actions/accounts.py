@@ -23,6 +23,7 @@ from qosyl import paths
 from qosyl.actions import ActionError
 from qosyl.actions import check_storable
 from qosyl.actions import Checks
+from qosyl.actions import NotFound
 from qosyl.actions.groups import member_going
 from qosyl.actions.notifications import notify
 from qosyl.actions.rooms import host_going
@@ -446,6 +447,25 @@ def _end_login_sessions(user_id: int, login_ids: list[int]) -> None:
     ended = set(login_ids)
     # Their tabs learn it by being disconnected (static/js/realtime.js then reloads them).
     on_commit(lambda: connections.disconnect(user_id, ended))
+
+
+def end_sign_in(user: User, login_id: int) -> None:
+    """Sign out one of the user's sign-ins (a browser or an API client), from another: its
+    cookies or tokens stop working and its open sockets close. NotFound when it is not
+    theirs, or has ended already."""
+    owned = db.session.scalar(
+        select(LoginSession.id).where(LoginSession.id == login_id, LoginSession.user_id == user.id)
+    )
+    if owned is None:
+        raise NotFound("This sign-in has ended already.")
+    _end_login_sessions(user.id, [owned])
+    db.session.commit()
+
+
+def end_other_sign_ins(user: User) -> None:
+    """Sign out everywhere but the sign-in making the request."""
+    _revoke_sessions(user, keep=user.login_id)
+    db.session.commit()
 
 
 def _revoke_sessions(user: User, keep: int | None = None) -> None:

@@ -12,7 +12,8 @@ ANONYMOUS_PAGES = ["/", "/register", "/login", "/offline", "/password/forgot"]
 SIGNED_IN_PAGES = [
     "/", "/u/{username}", "/settings/profile", "/notifications", "/welcome", "/settings/password",
     "/people", "/people?q=ax", "/u/{username}/followers", "/friends/requests",
-    "/settings/notifications", "/settings/blocked", "/search?q=pasta", "/tags/cooking",
+    "/settings/notifications", "/settings/blocked", "/settings/sign-ins", "/search?q=pasta",
+    "/tags/cooking",
     "/p/{post}", "/p/{post}/edit", "/about", "/rooms", "/rooms/new", "/rooms/{room}",
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
     "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",

@@ -98,7 +98,8 @@ PAGES = [
     "/messages?q=pen", "/messages/{conversation}", "/messages/{group}", "/messages/invites",
     "/messages/groups/new", "/notifications", "/settings/profile", "/settings/password",
     "/settings/email", "/settings/notifications", "/settings/messages", "/settings/blocked",
-    "/settings/delete", "/welcome", "/about", "/search?q=layout", "/tags/layout",
+    "/settings/sign-ins", "/settings/delete", "/welcome", "/about", "/search?q=layout",
+    "/tags/layout",
 ]  # fmt: skip
 
 

@@ -25,6 +25,9 @@ from qosyl.blueprints.settings.forms import NotificationSettingsForm
 from qosyl.blueprints.settings.forms import ProfileForm
 from qosyl.notification_kinds import KINDS
 from qosyl.reads.people import blocked_people
+from qosyl.reads.sign_ins import device
+from qosyl.reads.sign_ins import sign_ins as reads_sign_ins
+from qosyl.web.auth import sign_out
 from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
 from qosyl.web.htmx import render
@@ -127,6 +130,36 @@ def messages():
 @bp.get("/settings/blocked")
 def blocked():
     return render("settings/blocked.html", people=blocked_people(current_user.id))
+
+
+@bp.get("/settings/sign-ins")
+def sign_ins():
+    """Where I am signed in (browsers and apps using the API), each with Sign out."""
+    return render(
+        "settings/sign_ins.html",
+        sign_ins=reads_sign_ins(current_user.id),
+        current_id=current_user.login_id,
+        device=device,
+    )
+
+
+@bp.post("/settings/sign-ins/<int:login_id>/end")
+def end_sign_in(login_id: int):
+    if login_id == current_user.login_id:
+        # This browser: the ordinary sign-out, which also forgets the cookie.
+        sign_out()
+        flash("You are signed out.", "info")
+        return redirect(url_for("main.home"))
+    accounts.end_sign_in(current_user, login_id)
+    flash("Signed out there. Its open pages and apps stop working at once.", "success")
+    return redirect(url_for("settings.sign_ins"))
+
+
+@bp.post("/settings/sign-ins/end-others")
+def end_other_sign_ins():
+    accounts.end_other_sign_ins(current_user)
+    flash("Signed out everywhere else.", "success")
+    return redirect(url_for("settings.sign_ins"))
 
 
 @bp.route("/settings/delete", methods=["GET", "POST"])
