@@ -179,6 +179,7 @@ def _init_extensions(app: Flask) -> None:
     import qosyl.blueprints.chat.events  # noqa: F401
     import qosyl.blueprints.main.events  # noqa: F401
     import qosyl.blueprints.main.watch  # noqa: F401
+    import qosyl.blueprints.meetings.events  # noqa: F401
 
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
     # states its own, so an app without a queue never inherits one.
