@@ -8,9 +8,11 @@ import base64
 import hashlib
 import hmac
 import uuid
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from qosyl import create_app
 from qosyl.actions import ActionError
@@ -97,6 +99,31 @@ def test_only_a_rooms_host_starts_its_meeting_and_there_is_one_at_a_time(
     assert start_meeting(app, user, room_id=room_id) == first
     end(app, user, first)
     assert start_meeting(app, user, room_id=room_id) != first
+
+
+def test_the_database_holds_one_running_meeting_per_room_or_conversation(
+    app, user, other_user, room_id
+):
+    """As two requests at once would find it: the second insert is refused, and the
+    action gives the meeting the first one started."""
+    talk = start_conversation(app, user, other_user)
+    for place in ({"room_id": room_id}, {"conversation_id": talk}):
+        public_id = start_meeting(app, user, **place)
+        with app.app_context():
+            db.session.add(Meeting(host_id=user.id, **place))
+            with pytest.raises(IntegrityError):
+                db.session.commit()
+            db.session.rollback()
+            # The action's own check misses it (as a concurrent request's would).
+            with patch.object(
+                meetings, "_running", side_effect=[None, meeting_row(app, public_id)]
+            ):
+                room = db.session.get(Room, room_id) if "room_id" in place else None
+                conversation = db.session.get(Conversation, talk) if room is None else None
+                again = meetings.create_meeting(reload(user), room=room, conversation=conversation)
+            assert again.public_id == public_id
+        end(app, user, public_id)
+    start_meeting(app, user, room_id=room_id)  # ended ones do not count
 
 
 def test_any_active_member_starts_a_conversations_meeting_once(app, user, other_user, carol):

@@ -36,10 +36,16 @@ def upgrade():
         batch_op.create_index('ix_meetings_host_id', ['host_id'], unique=False)
         batch_op.create_index('ix_meetings_room_id', ['room_id'], unique=False)
         batch_op.create_index('uq_meetings_public_id', ['public_id'], unique=True)
+        # One running meeting per room and per conversation (partial unique indexes).
+        for column in ('room_id', 'conversation_id'):
+            where = sa.text(f'ended_at IS NULL AND {column} IS NOT NULL')
+            batch_op.create_index(f'uq_meetings_running_{column}', [column], unique=True, sqlite_where=where, postgresql_where=where)
 
 
 def downgrade():
     with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.drop_index('uq_meetings_running_conversation_id')
+        batch_op.drop_index('uq_meetings_running_room_id')
         batch_op.drop_index('uq_meetings_public_id')
         batch_op.drop_index('ix_meetings_room_id')
         batch_op.drop_index('ix_meetings_host_id')

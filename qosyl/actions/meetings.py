@@ -9,6 +9,7 @@ access_meeting). Who is in a running meeting is live state (qosyl/live/meetings.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qosyl.actions import ActionError
@@ -109,8 +110,14 @@ def create_meeting(
         room_id=room.id if room is not None else None,
         conversation_id=conversation.id if conversation is not None else None,
     )
-    db.session.add(meeting)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(meeting)
+    except IntegrityError:  # started by someone else a moment ago (a unique index says so)
+        running = _running(room, conversation)
+        if running is None:
+            raise
+        return running
     set_committed_value(meeting, "host", unproxy(host))
     told = _told(meeting)
     if told:

@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -51,6 +52,21 @@ class Meeting(db.Model):
         Index("ix_meetings_host_id", "host_id"),
         Index("ix_meetings_room_id", "room_id"),
         Index("ix_meetings_conversation_id", "conversation_id"),
+        # One running meeting per room and per conversation, even for two requests at once.
+        Index(
+            "uq_meetings_running_room_id",
+            "room_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL AND room_id IS NOT NULL"),
+            postgresql_where=text("ended_at IS NULL AND room_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_meetings_running_conversation_id",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL AND conversation_id IS NOT NULL"),
+            postgresql_where=text("ended_at IS NULL AND conversation_id IS NOT NULL"),
+        ),
         CheckConstraint("room_id IS NULL OR conversation_id IS NULL", name="one_place_at_most"),
     )
 
