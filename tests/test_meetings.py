@@ -283,7 +283,7 @@ def redis_prefix():
 
 
 def use_redis(app, prefix: str) -> None:
-    for purpose in ("meeting", "meeting-tabs", "meeting-removed"):
+    for purpose in ("meeting", "meeting-tabs", "meeting-removed", "meeting-state"):
         store = presence.RedisStore(redis_client(), f"{prefix}:{purpose}")
         app.extensions[f"qosyl.{purpose}"] = store
 
@@ -308,6 +308,15 @@ def test_join_leave_and_who_is_in(stores):
     assert live.leave(1, "tab-a") is False
     assert live.participants(1) == {"tab-b": 11}
     assert live.meetings_of("tab-a") == {}
+
+
+def test_states_are_remembered_while_the_tab_is_in(stores):
+    live.join(1, "pub", "tab-a", 10)
+    assert live.states(1) == {}
+    live.set_state(1, "tab-a", {"audio": True, "video": False, "screen": True})
+    assert live.states(1) == {"tab-a": {"audio": True, "video": False, "screen": True}}
+    live.leave(1, "tab-a")
+    assert live.states(1) == {}
 
 
 def test_the_seventh_is_refused_by_default(stores):

@@ -88,6 +88,7 @@ def test_joining_answers_who_is_in_and_tells_them(app, user, other_user, meeting
                 "full_name": "Alice Archer",
                 "avatar_url": None,
             },
+            "state": None,
         }
     ]
     assert meeting_events(alice) == [
@@ -350,6 +351,9 @@ def test_state_reaches_the_others(app, user, meeting, three):
     reply = bob.emit("meeting:state", {"meeting_id": meeting, "audio": True}, callback=True)
     assert reply == {"error": "Send audio, video and screen as true or false."}
     assert meeting_events(alice) == []
+    # Someone joining later sees what each tab last said it sends.
+    states = {p["sid"]: p["state"] for p in join(outsider, meeting)["participants"]}
+    assert states == {sid_of(alice): None, sid_of(bob): state, sid_of(carol): None}
 
 
 def test_leaving_tells_the_others_and_ends_signalling(meeting, three):

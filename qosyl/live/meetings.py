@@ -7,7 +7,9 @@ every process of a deployment sees the same meeting:
 - "meeting": per meeting id, sid -> user id (the participants);
 - "meeting-tabs": per sid, meeting id -> public id (what a closing tab leaves, read in
   one step, nothing at all for a tab in no meeting);
-- "meeting-removed": per meeting id, user id -> "1" (whom the host removed).
+- "meeting-removed": per meeting id, user id -> "1" (whom the host removed);
+- "meeting-state": per meeting id, sid -> what the tab last said it sends ("101": audio
+  on, video off, screen on), so that someone joining later shows the right tiles.
 
 In Redis each entry lives TAB_TTL_SECONDS after its last change or keep-alive (`kept_alive`,
 run with presence's), so a crashed process cannot keep its tabs in a meeting for ever.
@@ -57,6 +59,13 @@ def _removed() -> presence.Store:
     return presence.app_store("meeting-removed")
 
 
+def _states() -> presence.Store:
+    return presence.app_store("meeting-state")
+
+
+MEDIA = ("audio", "video", "screen")
+
+
 # Who is in
 
 
@@ -72,6 +81,21 @@ def is_participant(meeting_id: int, sid: str) -> bool:
 def meetings_of(sid: str) -> dict[int, str]:
     """The meetings this tab is in, id -> public id."""
     return {int(meeting_id): public for meeting_id, public in _by_tab().tabs(sid).items()}
+
+
+def states(meeting_id: int) -> dict[str, dict[str, bool]]:
+    """What each tab last said it sends, sid -> {audio, video, screen} (tabs that said
+    nothing yet are missing)."""
+    return {
+        sid: {name: flag == "1" for name, flag in zip(MEDIA, flags, strict=True)}
+        for sid, flags in _states().tabs(meeting_id).items()
+        if len(flags) == len(MEDIA)
+    }
+
+
+def set_state(meeting_id: int, sid: str, flags: dict[str, bool]) -> None:
+    """Remember what a participant's tab sends. Precondition: the tab is in the meeting."""
+    _states().update(meeting_id, sid, "".join("1" if flags[name] else "0" for name in MEDIA))
 
 
 def join(meeting_id: int, public_id: str, sid: str, user_id: int) -> bool:
@@ -96,6 +120,7 @@ def leave(meeting_id: int, sid: str) -> bool:
     """Take the tab out of the meeting's list and its Socket.IO room; True if it was in."""
     before, after = _participants().update(meeting_id, sid, None)
     _by_tab().update(sid, str(meeting_id), None)
+    _states().update(meeting_id, sid, None)
     socketio.server.leave_room(sid, socket_room(meeting_id), namespace=NAMESPACE)
     return len(after) < len(before)
 
@@ -119,6 +144,8 @@ def forget(meeting_id: int) -> list[str]:
         leave(meeting_id, sid)
     for user_id in list(_removed().tabs(meeting_id)):
         _removed().update(meeting_id, user_id, None)
+    for sid in list(_states().tabs(meeting_id)):  # a state that raced a leave, if any
+        _states().update(meeting_id, sid, None)
     socketio.server.close_room(socket_room(meeting_id), namespace=NAMESPACE)
     return sids
 
@@ -130,6 +157,7 @@ def kept_alive(sid: str) -> None:
         _by_tab().touch(sid)
         for meeting_id in meetings:
             _participants().touch(meeting_id)
+            _states().touch(meeting_id)
 
 
 def tab_closed(sid: str) -> None:

@@ -7,14 +7,15 @@ other, between participants of one meeting only. Meetings are named by their pub
 {"error": "..."}.
 
 - `meeting:join` {meeting_id}: access_meeting decides; the ack carries the tab's own sid
-  (`you`), the others already in (`participants`: [{sid, user}]), `ice_servers` and
-  `host_id`. The others hear `meeting:joined` {meeting_id, sid, user}.
+  (`you`), the others already in (`participants`: [{sid, user, state}], `state` being
+  what that tab last sent with `meeting:state`, or null), `ice_servers` and `host_id`.
+  The others hear `meeting:joined` {meeting_id, sid, user}.
 - `meeting:signal` {meeting_id, to, description | candidate}: relayed as `meeting:signal`
   {meeting_id, from, description | candidate} to that one tab, when sender and target are
   both in the meeting. description: {type: offer|answer|rollback, sdp}; candidate:
   {candidate, sdpMid, sdpMLineIndex, usernameFragment?}, as RTCIceCandidate.toJSON() gives.
 - `meeting:state` {meeting_id, audio, video, screen}: the others hear `meeting:state`
-  {meeting_id, sid, audio, video, screen}.
+  {meeting_id, sid, audio, video, screen}; remembered for those who join later.
 - `meeting:leave` {meeting_id}: the others hear `meeting:left` {meeting_id, sid}; so they
   do when a tab closes (see main/events.py, disconnect).
 - The host's: `meeting:mute` {meeting_id, sid} (that tab hears `meeting:mute-request`
@@ -180,6 +181,7 @@ def join(data=None):
     join_room(live.socket_room(meeting.id))
     others = {other: uid for other, uid in live.participants(meeting.id).items() if other != sid}
     people = _people({*others.values(), current_user.id})
+    media = live.states(meeting.id)
     if new:
         live.tell_others(
             meeting.id,
@@ -192,7 +194,9 @@ def join(data=None):
         "meeting_id": meeting.public_id,
         "you": sid,
         "participants": [
-            {"sid": other, "user": people[uid]} for other, uid in others.items() if uid in people
+            {"sid": other, "user": people[uid], "state": media.get(other)}
+            for other, uid in others.items()
+            if uid in people
         ],
         "ice_servers": ice_servers_for(current_user.id),
         "host_id": meeting.host_id,
@@ -213,12 +217,13 @@ def signal(data=None):
 def state(data=None):
     data = _fields(data, {"meeting_id", "audio", "video", "screen"})
     public_id = _public_id(data)
-    flags = {name: data.get(name) for name in ("audio", "video", "screen")}
+    flags = {name: data.get(name) for name in live.MEDIA}
     if not all(isinstance(flag, bool) for flag in flags.values()):
         raise ActionError(BAD_STATE)
     meeting = _running(public_id)
     if not live.is_participant(meeting.id, request.sid):
         raise Forbidden(live.NOT_A_PARTICIPANT)
+    live.set_state(meeting.id, request.sid, flags)
     live.tell_others(
         meeting.id,
         request.sid,
