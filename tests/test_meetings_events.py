@@ -472,3 +472,66 @@ def test_host_events_name_a_participant(meeting, three, event):
     ]:
         reply = alice.emit(event, {"meeting_id": meeting, "sid": sid}, callback=True)
         assert reply == {"error": error}
+
+
+# Losing the right to be there
+
+
+def in_meeting(app, user, other_user, **place):
+    public_id = start_meeting(app, user, **place)
+    alice, bob = signed_in_tab(app, user), signed_in_tab(app, other_user)
+    assert join(alice, public_id)["ok"] and join(bob, public_id)["ok"]
+    alice.get_received(), bob.get_received()
+    return public_id, alice, bob
+
+
+def assert_put_out(public_id, alice, bob, bob_sid):
+    assert meeting_events(bob) == [("meeting:removed", {"meeting_id": public_id, "by": None})]
+    assert meeting_events(alice) == [("meeting:left", {"meeting_id": public_id, "sid": bob_sid})]
+    assert signal(bob, public_id, sid_of(alice), candidate=CANDIDATE) == {
+        "error": "Join the meeting first."
+    }
+
+
+@pytest.mark.parametrize("how", ["removed", "left"])
+def test_leaving_the_room_puts_one_out_of_its_meeting(app, user, other_user, how):
+    room = make_room(app, user)
+    with_room(app, room, room_actions.join, other_user)
+    public_id, alice, bob = in_meeting(app, user, other_user, room_id=room)
+    bob_sid = sid_of(bob)
+    if how == "removed":
+        with_room(app, room, room_actions.remove_member, other_user)
+    else:
+        with_room(app, room, room_actions.leave, other_user)
+    assert_put_out(public_id, alice, bob, bob_sid)
+    assert join(bob, public_id) == {"error": NO_SUCH_MEETING}
+
+
+@pytest.mark.parametrize("how", ["removed", "left"])
+def test_leaving_the_group_puts_one_out_of_its_meeting(app, user, other_user, how):
+    from qosyl.actions import groups
+    from qosyl.models import Conversation
+
+    group = factories.make_group(app, user, other_user)
+    public_id, alice, bob = in_meeting(app, user, other_user, conversation_id=group)
+    bob_sid = sid_of(bob)
+    with app.app_context():
+        conversation = db.session.get(Conversation, group)
+        if how == "removed":
+            groups.remove_member(factories.reload(user), conversation, factories.reload(other_user))
+        else:
+            groups.leave(factories.reload(other_user), conversation)
+    assert_put_out(public_id, alice, bob, bob_sid)
+
+
+@pytest.mark.parametrize("blocker", ["host", "guest"])
+def test_a_block_puts_one_out_of_the_others_meeting(app, user, other_user, blocker):
+    public_id, alice, bob = in_meeting(app, user, other_user)
+    bob_sid = sid_of(bob)
+    block(app, *((user, other_user) if blocker == "host" else (other_user, user)))
+    assert_put_out(public_id, alice, bob, bob_sid)
+
+
+def test_a_block_between_guests_changes_nothing(app, user, other_user, carol, meeting, three):
+    block(app, other_user, carol)
+    assert all(meeting_events(socket) == [] for socket in three)

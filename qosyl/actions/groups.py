@@ -25,6 +25,7 @@ from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.extensions import db
 from qosyl.live import events
+from qosyl.live import meetings as live_meetings
 from qosyl.live.bus import publish
 from qosyl.live.realtime import user_room
 from qosyl.models import Conversation
@@ -317,6 +318,7 @@ def leave(user: User, conversation: Conversation) -> None:
     member.status = MemberStatus.LEFT
     db.session.flush()
     member_going(conversation, user.id)
+    live_meetings.no_longer_admitted(user.id, conversation_id=conversation.id)
     publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
     db.session.commit()
 
@@ -358,6 +360,7 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
     if was_invited:
         _close_invite(member.id, conversation)
     else:
+        live_meetings.no_longer_admitted(member.id, conversation_id=conversation.id)
         publish(
             events.RemovedFromConversation(
                 conversation_id=conversation.id, to=(user_room(member.id),)

@@ -15,6 +15,7 @@ from qosyl.actions.notifications import withdraw
 from qosyl.cache import forget
 from qosyl.extensions import db
 from qosyl.live import events
+from qosyl.live import meetings as live_meetings
 from qosyl.live.bus import publish
 from qosyl.live.events import Changed
 from qosyl.live.oncommit import on_commit
@@ -201,6 +202,9 @@ def block(blocker: User, blocked: User) -> None:
     if removed.rowcount:
         publish(Changed.for_users(CHANGED_EVENT, [a]))
     _changed(a, b)
+    # Neither stays in a meeting the other hosts.
+    live_meetings.no_longer_admitted(b, host_id=a)
+    live_meetings.no_longer_admitted(a, host_id=b)
     db.session.commit()
 
 
