@@ -535,3 +535,30 @@ def test_a_block_puts_one_out_of_the_others_meeting(app, user, other_user, block
 def test_a_block_between_guests_changes_nothing(app, user, other_user, carol, meeting, three):
     block(app, other_user, carol)
     assert all(meeting_events(socket) == [] for socket in three)
+
+
+def test_a_host_leaving_the_room_ends_its_meeting_and_the_new_host_starts_one(
+    app, user, other_user
+):
+    room = make_room(app, user)
+    with_room(app, room, room_actions.join, other_user)
+    public_id, alice, bob = in_meeting(app, user, other_user, room_id=room)
+    with_room(app, room, room_actions.leave, user)  # Bob hosts the room now
+    ended = ("meeting:ended", {"meeting_id": public_id, "room_id": room, "conversation_id": None})
+    assert ended in meeting_events(bob)
+    assert join(bob, public_id) == {"error": NO_SUCH_MEETING}
+    assert start_meeting(app, other_user, room_id=room) != public_id
+
+
+def test_a_host_leaving_the_group_ends_its_meeting(app, user, other_user, carol):
+    from qosyl.actions import groups
+    from qosyl.models import Conversation
+
+    group = factories.make_group(app, user, other_user, carol)
+    public_id, bob, alice = in_meeting(app, other_user, user, conversation_id=group)
+    with app.app_context():
+        groups.leave(factories.reload(other_user), db.session.get(Conversation, group))
+    ended = ("meeting:ended", {"meeting_id": public_id, "room_id": None, "conversation_id": group})
+    assert ended in meeting_events(alice)
+    assert join(alice, public_id) == {"error": NO_SUCH_MEETING}
+    assert start_meeting(app, carol, conversation_id=group) != public_id

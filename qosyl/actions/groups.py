@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from qosyl.actions import ActionError
 from qosyl.actions import check_storable
 from qosyl.actions import Forbidden
+from qosyl.actions import meetings
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import refusal
@@ -25,7 +26,6 @@ from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.extensions import db
 from qosyl.live import events
-from qosyl.live import meetings as live_meetings
 from qosyl.live.bus import publish
 from qosyl.live.realtime import user_room
 from qosyl.models import Conversation
@@ -318,7 +318,7 @@ def leave(user: User, conversation: Conversation) -> None:
     member.status = MemberStatus.LEFT
     db.session.flush()
     member_going(conversation, user.id)
-    live_meetings.no_longer_admitted(user.id, conversation_id=conversation.id)
+    meetings.place_lost(user.id, conversation_id=conversation.id)
     publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
     db.session.commit()
 
@@ -360,7 +360,7 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
     if was_invited:
         _close_invite(member.id, conversation)
     else:
-        live_meetings.no_longer_admitted(member.id, conversation_id=conversation.id)
+        meetings.place_lost(member.id, conversation_id=conversation.id)
         publish(
             events.RemovedFromConversation(
                 conversation_id=conversation.id, to=(user_room(member.id),)

@@ -18,7 +18,6 @@ from qosyl.actions import NotFound
 from qosyl.actions import unproxy
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import NOT_IN_CONVERSATION
-from qosyl.actions.rooms import lobby_room
 from qosyl.extensions import db
 from qosyl.live import events
 from qosyl.live import meetings as live
@@ -59,6 +58,9 @@ def _running(room: Room | None, conversation: Conversation | None) -> Meeting | 
 def _told(meeting: Meeting) -> tuple[str, ...]:
     """Who hears that the meeting of a room or conversation starts or ends: the tabs of its
     members (the lobby's: those showing it), minus the host and anyone in a block with them."""
+    # Imported here: rooms.py imports this module (place_lost).
+    from qosyl.actions.rooms import lobby_room
+
     if meeting.room_id is not None:
         room = db.session.get(Room, meeting.room_id)
         if room is not None and room.is_lobby:
@@ -150,6 +152,11 @@ def end_meeting(user: User, meeting: Meeting) -> None:
     _check_host(user, meeting)
     if meeting.ended_at is not None:
         return
+    _end(meeting)
+    db.session.commit()
+
+
+def _end(meeting: Meeting) -> None:
     meeting.ended_at = utcnow()
     publish(
         events.MeetingEnded(
@@ -162,7 +169,35 @@ def end_meeting(user: User, meeting: Meeting) -> None:
     # After the event (queued first), so that the participants hear it before leaving.
     meeting_id = meeting.id
     on_commit(lambda: live.forget(meeting_id))
-    db.session.commit()
+
+
+def place_lost(
+    user_id: int,
+    *,
+    room_id: int | None = None,
+    conversation_id: int | None = None,
+    host_id: int | None = None,
+) -> None:
+    """Someone may no longer be in some running meetings: a room's they left or were removed
+    from, a conversation's they left or were removed from, or those hosted by someone now
+    in a block with them (`host_id`). After the commit their tabs leave those meetings
+    (live.expel); a meeting of the room or conversation they hosted ends, for nobody could
+    end it any more and it would hold the place's one running meeting. Caller commits."""
+    if room_id is not None:
+        which = Meeting.room_id == room_id
+    elif conversation_id is not None:
+        which = Meeting.conversation_id == conversation_id
+    else:
+        which = Meeting.host_id == host_id
+    running = list(db.session.scalars(select(Meeting).where(which, Meeting.ended_at.is_(None))))
+    expelled = []
+    for meeting in running:
+        if host_id is None and meeting.host_id == user_id:
+            _end(meeting)
+        else:
+            expelled.append((meeting.id, meeting.public_id))
+    if expelled:
+        on_commit(lambda: live.expel(user_id, expelled))
 
 
 def _participant_of(meeting: Meeting, sid: str) -> int:

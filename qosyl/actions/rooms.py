@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from qosyl.actions import ActionError
 from qosyl.actions import chat
 from qosyl.actions import check_storable
+from qosyl.actions import meetings
 from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.live import connections
 from qosyl.live import events
-from qosyl.live import meetings as live_meetings
 from qosyl.live.bus import publish
 from qosyl.live.oncommit import on_commit
 from qosyl.live.realtime import user_room
@@ -212,7 +212,7 @@ def leave(user: User, room: Room) -> None:
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
     _drop_tabs(room, user.id)
-    live_meetings.no_longer_admitted(user.id, room_id=room.id)
+    meetings.place_lost(user.id, room_id=room.id)
     participants_changed(room.id)
     db.session.commit()
 
@@ -242,7 +242,7 @@ def remove_member(room: Room, member: User) -> None:
         db.session.add(row)
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
-    live_meetings.no_longer_admitted(member.id, room_id=room.id)
+    meetings.place_lost(member.id, room_id=room.id)
     publish(
         events.RemovedFromRoom(
             room_id=room.id, room_name=room.name, lobby=room.is_lobby, to=(user_room(member.id),)

@@ -9,13 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl import paths
 from qosyl.actions import ActionError
+from qosyl.actions import meetings
 from qosyl.actions.notifications import CHANGED_EVENT
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
 from qosyl.cache import forget
 from qosyl.extensions import db
 from qosyl.live import events
-from qosyl.live import meetings as live_meetings
 from qosyl.live.bus import publish
 from qosyl.live.events import Changed
 from qosyl.live.oncommit import on_commit
@@ -203,8 +203,8 @@ def block(blocker: User, blocked: User) -> None:
         publish(Changed.for_users(CHANGED_EVENT, [a]))
     _changed(a, b)
     # Neither stays in a meeting the other hosts.
-    live_meetings.no_longer_admitted(b, host_id=a)
-    live_meetings.no_longer_admitted(a, host_id=b)
+    meetings.place_lost(b, host_id=a)
+    meetings.place_lost(a, host_id=b)
     db.session.commit()
 
 

@@ -23,18 +23,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
 from qosyl.errors import ActionError
 from qosyl.errors import Forbidden
 from qosyl.errors import NotFound
-from qosyl.extensions import db
 from qosyl.extensions import socketio
 from qosyl.live import presence
 from qosyl.live import realtime
-from qosyl.live.oncommit import on_commit
 from qosyl.live.realtime import Push
-from qosyl.models import Meeting
 
 NAMESPACE = "/"
 NOT_A_PARTICIPANT = "Join the meeting first."
@@ -154,31 +150,9 @@ def forget(meeting_id: int) -> list[str]:
     return sids
 
 
-def no_longer_admitted(
-    user_id: int,
-    *,
-    room_id: int | None = None,
-    conversation_id: int | None = None,
-    host_id: int | None = None,
-) -> None:
-    """Someone may no longer be in some running meetings: a room's they left or were removed
-    from, a conversation's they left or were removed from, or those hosted by someone now
-    in a block with them (`host_id`). After the commit, their tabs leave those meetings:
-    they hear `meeting:removed` (by nobody), the others `meeting:left`. Caller commits."""
-    if room_id is not None:
-        which = Meeting.room_id == room_id
-    elif conversation_id is not None:
-        which = Meeting.conversation_id == conversation_id
-    else:
-        which = Meeting.host_id == host_id
-    running = db.session.execute(
-        select(Meeting.id, Meeting.public_id).where(which, Meeting.ended_at.is_(None))
-    ).all()
-    if running:
-        on_commit(lambda: _expel(user_id, [tuple(row) for row in running]))
-
-
-def _expel(user_id: int, meetings: list[tuple[int, str]]) -> None:
+def expel(user_id: int, meetings: list[tuple[int, str]]) -> None:
+    """Take every tab of this person out of these meetings (id, public id): they hear
+    `meeting:removed` (by nobody), the others `meeting:left`."""
     for meeting_id, public_id in meetings:
         for sid, participant in participants(meeting_id).items():
             if participant == user_id and leave(meeting_id, sid):
