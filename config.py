@@ -106,6 +106,19 @@ class Config:
     # HTTP connections served at once beside the sockets (keep-alive ones included).
     HTTP_CONNECTIONS = env_int("HTTP_CONNECTIONS", 1024)
 
+    # Video meetings (issue 12): browsers send media to each other (full mesh), Qosyl
+    # relays the signalling. A meeting refuses the participant past this many.
+    MEETING_MAX_PARTICIPANTS = env_int("MEETING_MAX_PARTICIPANTS", 6)
+    # ICE servers every participant gets, as RTCPeerConnection's `iceServers` (JSON), e.g.
+    # [{"urls": "stun:stun.example.org:3478"}]. None: only the local network works.
+    WEBRTC_ICE_SERVERS = os.environ.get("WEBRTC_ICE_SERVERS", "[]")
+    # TURN with time-limited credentials (the TURN REST scheme, coturn's use-auth-secret):
+    # comma-separated turn:/turns: URLs and the secret shared with the TURN server. The
+    # browser only ever sees credentials valid for TURN_CREDENTIAL_SECONDS.
+    TURN_URLS = [url.strip() for url in os.environ.get("TURN_URLS", "").split(",") if url.strip()]
+    TURN_SECRET = os.environ.get("TURN_SECRET") or None
+    TURN_CREDENTIAL_SECONDS = env_int("TURN_CREDENTIAL_SECONDS", 3600)
+
     # Links mailed to users.
     VERIFY_TOKEN_MAX_AGE = timedelta(hours=48)
     RESET_TOKEN_MAX_AGE = timedelta(hours=1)

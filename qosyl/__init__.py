@@ -70,6 +70,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     _settle_secret_key(app)
+    _check_ice_servers(app)
     if not app.debug and not app.testing:
         app.logger.setLevel(logging.INFO)
     _init_extensions(app)
@@ -110,6 +111,16 @@ def _settle_secret_key(app: Flask) -> None:
         app.config["SECRET_KEY"] = development_secret_key()
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("SECRET_KEY is not set")
+
+
+def _check_ice_servers(app: Flask) -> None:
+    """A mistyped WEBRTC_ICE_SERVERS stops the app at start, not every meeting later."""
+    from qosyl.webrtc import configured_ice_servers
+
+    try:
+        configured_ice_servers(app.config["WEBRTC_ICE_SERVERS"])
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
 
 
 def _one_sqlite_connection_under_eventlet(app: Flask) -> None:
@@ -168,6 +179,7 @@ def _init_extensions(app: Flask) -> None:
     import qosyl.blueprints.chat.events  # noqa: F401
     import qosyl.blueprints.main.events  # noqa: F401
     import qosyl.blueprints.main.watch  # noqa: F401
+    import qosyl.blueprints.meetings.events  # noqa: F401
 
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
     # states its own, so an app without a queue never inherits one.

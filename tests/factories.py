@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from qosyl.actions import groups as group_actions
+from qosyl.actions import meetings as meeting_actions
 from qosyl.actions import messages as message_actions
 from qosyl.actions import posts as post_actions
 from qosyl.actions import rooms as room_actions
@@ -162,6 +164,27 @@ def write_message(app: Flask, author: User, conversation_id: int, body: str, cli
     with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
         return message_actions.send_message(reload(author), conversation, body, client_id).id
+
+
+def make_group(app: Flask, admin: User, *members: User) -> int:
+    """A group of `admin` whose invited `members` all accepted; its id."""
+    with app.app_context():
+        group = group_actions.create_group(reload(admin), "Tea club", [reload(m) for m in members])
+        for member in members:
+            group_actions.accept_invite(reload(member), group)
+        return group.id
+
+
+# Meetings
+
+
+def start_meeting(app: Flask, host: User, *, room_id=None, conversation_id=None) -> str:
+    """A meeting hosted by `host` (of the room or conversation given); its public id."""
+    with app.app_context():
+        room = db.session.get(Room, room_id) if room_id else None
+        conversation = db.session.get(Conversation, conversation_id) if conversation_id else None
+        meeting = meeting_actions.create_meeting(reload(host), room=room, conversation=conversation)
+        return meeting.public_id
 
 
 # Posts

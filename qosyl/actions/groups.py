@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from qosyl.actions import ActionError
 from qosyl.actions import check_storable
 from qosyl.actions import Forbidden
+from qosyl.actions import meetings
 from qosyl.actions.chat import NotAMember
 from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import refusal
@@ -317,6 +318,7 @@ def leave(user: User, conversation: Conversation) -> None:
     member.status = MemberStatus.LEFT
     db.session.flush()
     member_going(conversation, user.id)
+    meetings.place_lost(user.id, conversation_id=conversation.id)
     publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
     db.session.commit()
 
@@ -358,6 +360,7 @@ def remove_member(admin: User, conversation: Conversation, member: User) -> None
     if was_invited:
         _close_invite(member.id, conversation)
     else:
+        meetings.place_lost(member.id, conversation_id=conversation.id)
         publish(
             events.RemovedFromConversation(
                 conversation_id=conversation.id, to=(user_room(member.id),)

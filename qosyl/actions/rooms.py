@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from qosyl.actions import ActionError
 from qosyl.actions import chat
 from qosyl.actions import check_storable
+from qosyl.actions import meetings
 from qosyl.actions.chat import NotAMember
 from qosyl.extensions import db
 from qosyl.extensions import socketio
@@ -211,6 +212,7 @@ def leave(user: User, room: Room) -> None:
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
     _drop_tabs(room, user.id)
+    meetings.place_lost(user.id, room_id=room.id)
     participants_changed(room.id)
     db.session.commit()
 
@@ -240,6 +242,7 @@ def remove_member(room: Room, member: User) -> None:
         db.session.add(row)
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
+    meetings.place_lost(member.id, room_id=room.id)
     publish(
         events.RemovedFromRoom(
             room_id=room.id, room_name=room.name, lobby=room.is_lobby, to=(user_room(member.id),)

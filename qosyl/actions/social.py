@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qosyl import paths
 from qosyl.actions import ActionError
+from qosyl.actions import meetings
 from qosyl.actions.notifications import CHANGED_EVENT
 from qosyl.actions.notifications import notify
 from qosyl.actions.notifications import withdraw
@@ -201,6 +202,9 @@ def block(blocker: User, blocked: User) -> None:
     if removed.rowcount:
         publish(Changed.for_users(CHANGED_EVENT, [a]))
     _changed(a, b)
+    # Neither stays in a meeting the other hosts.
+    meetings.place_lost(b, host_id=a)
+    meetings.place_lost(a, host_id=b)
     db.session.commit()
 
 

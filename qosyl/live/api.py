@@ -120,6 +120,8 @@ def _friend_request(event: events.FriendRequestSent) -> Wire:
     events.ConversationMembersChanged,
     events.ConversationRenamed,
     events.RemovedFromConversation,
+    events.MeetingStarted,
+    events.MeetingEnded,
 )
 def _as_is(event: events.Event) -> Wire:
     return event.name, event.payload()

@@ -193,3 +193,29 @@ class Changed(Event):
     def for_users(cls, what: str, user_ids) -> Changed:
         """Every open tab of these users refetches `what`."""
         return cls(what=what, to=tuple(user_room(user_id) for user_id in user_ids))
+
+
+# Meetings
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingStarted(Event):
+    """To the members of the room or conversation it is for (a live notice with a Join
+    link); `meeting_id` is the public id links use."""
+
+    name: ClassVar[str] = "meeting:started"
+    meeting_id: str
+    host_id: int
+    host_name: str
+    room_id: int | None
+    conversation_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingEnded(Event):
+    """To the meeting's participants (its Socket.IO room) and to those told it started."""
+
+    name: ClassVar[str] = "meeting:ended"
+    meeting_id: str
+    room_id: int | None
+    conversation_id: int | None

@@ -62,6 +62,10 @@ class Store(Protocol):
         shares the store; False for the others (a throttle)."""
         ...
 
+    def touch(self, user_id: int | str) -> None:
+        """Keep one key's tabs for another TTL, changing nothing (a keep-alive)."""
+        ...
+
 
 class MemoryStore:
     """One process: a dict of user id -> {sid: state}."""
@@ -107,6 +111,9 @@ class MemoryStore:
             self._marks[key] = now + seconds
             return True
 
+    def touch(self, user_id: int | str) -> None:
+        pass  # nothing expires in memory
+
 
 class RedisStore:
     """Several processes: a hash per user of sid -> state, expiring TAB_TTL_SECONDS after
@@ -149,6 +156,10 @@ class RedisStore:
         # SET NX with an expiry: one atomic step, and Redis forgets the mark by itself.
         mark = f"{self.prefix}:once:{key}"
         return bool(self.client.set(mark, 1, nx=True, px=max(1, int(seconds * 1000))))
+
+    def touch(self, user_id: int | str) -> None:
+        # EXPIRE on a key that is gone does nothing: no entry comes back.
+        self.client.expire(self.key(user_id), self.ttl)
 
 
 def make_store(queue_url: str | None, prefix: str) -> Store:

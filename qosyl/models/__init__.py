@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from qosyl.models.meeting import Meeting
 from qosyl.models.message import Attachment
 from qosyl.models.message import Conversation
 from qosyl.models.message import ConversationKind
@@ -37,6 +38,7 @@ __all__ = [
     "Friendship",
     "Hashtag",
     "LoginSession",
+    "Meeting",
     "MemberStatus",
     "Message",
     "Notification",

@@ -18,6 +18,7 @@ from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import FriendRequest
+from qosyl.models import Meeting
 from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import Notification
@@ -296,3 +297,49 @@ def access_attachment(
     if found is None:
         raise NotFound()
     return found
+
+
+NO_SUCH_MEETING = "This meeting does not exist or has ended."
+# Longer than any public id (16 characters); what is longer names nothing.
+PUBLIC_ID_LENGTH = 32
+
+
+def access_meeting(viewer: User, public_id: str) -> Meeting:
+    """A running meeting the viewer may join, with its host: a room's for those who may read
+    the room, a conversation's for its active members, a standalone one for anyone signed
+    in; never for someone in a block with the host. NotFound for everyone else, and for
+    ended or unknown meetings: who may not join may not know it runs.
+
+    Precondition: the viewer is signed in.
+    """
+    if not isinstance(public_id, str) or not 0 < len(public_id) <= PUBLIC_ID_LENGTH:
+        raise NotFound(NO_SUCH_MEETING)
+    meeting = db.session.scalar(
+        select(Meeting)
+        # The host's name goes with what the host asks of others (mute, remove).
+        .options(joinedload(Meeting.host))
+        .where(
+            Meeting.public_id == public_id,
+            Meeting.ended_at.is_(None),
+            ~blocked_between(viewer.id, Meeting.host_id),
+        )
+    )
+    if meeting is None:
+        raise NotFound(NO_SUCH_MEETING)
+    if meeting.room_id is not None:
+        room = db.session.get(Room, meeting.room_id)
+        if room is None or not can_read_room(room, viewer.id):
+            raise NotFound(NO_SUCH_MEETING)
+    if meeting.conversation_id is not None:
+        member = db.session.scalar(
+            select(
+                exists().where(
+                    ConversationMember.conversation_id == meeting.conversation_id,
+                    ConversationMember.user_id == viewer.id,
+                    ConversationMember.status == MemberStatus.ACTIVE,
+                )
+            )
+        )
+        if not member:
+            raise NotFound(NO_SUCH_MEETING)
+    return meeting

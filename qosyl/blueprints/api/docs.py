@@ -32,6 +32,8 @@ Connect to the site's Socket.IO endpoint (`/socket.io/`, Engine.IO 4) with
 | `chat_message_deleted` | `{kind, stream_id, id}` |
 | `typing` | `{kind, stream_id, user_id}` |
 | `read` | `{conversation_id, user_id, up_to_id}` when a member has read up to a message |
+| `meeting:started` | `{meeting_id, host_id, host_name, room_id, conversation_id}` |
+| `meeting:ended` | `{meeting_id, room_id, conversation_id}` |
 | `session_expired` | `{message}`, just before a socket whose token expired is closed |
 
 `message` is shaped as in the history endpoints. After `session_expired`, refresh the

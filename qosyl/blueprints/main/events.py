@@ -16,6 +16,7 @@ from qosyl.blueprints.api.core import signed_in_api_user
 from qosyl.blueprints.api.core import user_for_access_token
 from qosyl.extensions import socketio
 from qosyl.live import connections
+from qosyl.live import meetings
 from qosyl.live import presence
 from qosyl.live import realtime
 from qosyl.live import viewing
@@ -116,6 +117,7 @@ def disconnect(reason=None):
     if user_id is not None:
         connections.closed(user_id, request.sid, session.get(TAB_ADDRESS, ""))
         viewing.closed(user_id, request.sid)
+        meetings.tab_closed(request.sid)
         _announce(user_id, presence.tab_disconnected(user_id, request.sid))
 
 
@@ -129,4 +131,5 @@ def away(data=None):
     connections.kept_alive(
         current_user.id, request.sid, current_user.login_id, session.get(TAB_ADDRESS, "")
     )
+    meetings.kept_alive(request.sid)
     return {"ok": True}
