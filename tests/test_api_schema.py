@@ -24,6 +24,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from qosyl import create_app
 from qosyl.actions import rooms as room_actions
+from qosyl.blueprints.api import document
 from tests import factories
 from tests.helpers import api_tokens
 from tests.helpers import bearer
@@ -33,7 +34,7 @@ EXAMPLES = int(os.environ.get("API_SCHEMA_EXAMPLES", "6"))
 
 _COLLECTION_APP = create_app("testing")
 with _COLLECTION_APP.test_request_context():
-    DOCUMENT = _COLLECTION_APP.extensions["qosyl.api"].spec.to_dict()
+    DOCUMENT = document(_COLLECTION_APP)
 del _COLLECTION_APP
 OPERATIONS = sorted(
     (path, method)

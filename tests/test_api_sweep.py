@@ -10,6 +10,7 @@ import re
 import pytest
 
 from qosyl import create_app
+from qosyl.blueprints.api import document
 from tests.helpers import api_error
 from tests.helpers import api_tokens
 from tests.helpers import bearer
@@ -18,7 +19,7 @@ from tests.helpers import expired_access_token
 
 _COLLECTION_APP = create_app("testing")
 with _COLLECTION_APP.test_request_context():
-    DOCUMENT = _COLLECTION_APP.extensions["qosyl.api"].spec.to_dict()
+    DOCUMENT = document(_COLLECTION_APP)
 del _COLLECTION_APP
 
 OPERATIONS = sorted(

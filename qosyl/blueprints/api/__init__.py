@@ -8,6 +8,8 @@ served at /api/openapi.json, with Swagger UI and ReDoc pages beside it (docs.py)
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
@@ -44,6 +46,38 @@ class QosylApi(Api):
         pass
 
 
+_document_lock = threading.Lock()
+
+
+def document(app: Flask) -> dict:
+    """The OpenAPI document, built from the views' schemas on first use and kept."""
+    with _document_lock:
+        built = app.extensions.get("qosyl.api.document")
+        if built is None:
+            api = app.extensions["qosyl.api"]
+            # What flask-smorest's Api.register_blueprint does after registering with Flask.
+            for blueprint in app.extensions["qosyl.api.blueprints"]:
+                blueprint.register_views_in_doc(
+                    api, app, api.spec, name=blueprint.name, parameters=None
+                )
+                api.spec.tag({"name": blueprint.name, "description": blueprint.description})
+            # Nested only through Function fields, so named here for the document.
+            api.spec.components.schema("Attachment", schema=AttachmentSchema)
+            built = app.extensions["qosyl.api.document"] = _readable_tags(api.spec.to_dict())
+        return built
+
+
+def _readable_tags(document: dict) -> dict:
+    """Tags read as the resources' names ("users"), not the blueprints' ("api_users")."""
+    for tag in document.get("tags", []):
+        tag["name"] = tag["name"].removeprefix("api_")
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [tag.removeprefix("api_") for tag in operation["tags"]]
+    return document
+
+
 def _id_parameter(converter) -> dict:
     return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 
@@ -76,11 +110,17 @@ def init_api(app: Flask) -> None:
     api = QosylApi(app)
     app.extensions["qosyl.api"] = api
     api.register_converter(IdConverter, _id_parameter)
-    for module in (auth, users, social, notifications, posts, comments, conversations, rooms):
-        api.register_blueprint(module.bp)
-        csrf.exempt(module.bp)
-    # Nested only through Function fields, so named here for the document.
-    api.spec.components.schema("Attachment", schema=AttachmentSchema)
+    blueprints = [
+        module.bp
+        for module in (auth, users, social, notifications, posts, comments, conversations, rooms)
+    ]
+    # Registered with Flask only: their documentation is built on first use (document()),
+    # which costs more than the rest of create_app together (every test makes an app).
+    for blueprint in blueprints:
+        app.extensions["flask-smorest"]["blp_name_to_api"][blueprint.name] = api
+        app.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+    app.extensions["qosyl.api.blueprints"] = blueprints
     app.register_blueprint(docs.bp)
     CORS(
         app,

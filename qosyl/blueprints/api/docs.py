@@ -60,15 +60,9 @@ def relaxed_csp(**directives: str) -> str:
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document, built from the views' schemas."""
-    document = current_app.extensions["qosyl.api"].spec.to_dict()
-    # Tags read as the resources' names ("users"), not the blueprints' ("api_users").
-    for tag in document.get("tags", []):
-        tag["name"] = tag["name"].removeprefix("api_")
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            if isinstance(operation, dict) and "tags" in operation:
-                operation["tags"] = [tag.removeprefix("api_") for tag in operation["tags"]]
-    return jsonify(document)
+    from qosyl.blueprints.api import document
+
+    return jsonify(document(current_app))
 
 
 @bp.get("/swagger/")
