@@ -23,6 +23,7 @@ from qosyl.actions import NotFound
 from qosyl.actions import unproxy
 from qosyl.actions.uploads import Upload
 from qosyl.blueprints.api.core import ApiBlueprint
+from qosyl.blueprints.api.core import BAD_CURSOR
 from qosyl.blueprints.api.core import decode_cursor
 from qosyl.blueprints.api.core import encode_cursor
 from qosyl.blueprints.api.core import page_schema
@@ -53,7 +54,6 @@ bp = ApiBlueprint(
     "Private messages: one-to-one and group conversations, their history and files.",
 )
 
-BAD_CURSOR = "The cursor is not valid: pass back the `next` value as given."
 PREVIEW_LENGTH = 80
 AN_ID = ma.validate.Range(min=0, max=MAX_ID)
 

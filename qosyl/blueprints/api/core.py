@@ -46,6 +46,7 @@ NO_TOKEN = "Send an access token: Authorization: Bearer <token> (POST /api/auth/
 EXPIRED = "The access token has expired: get a new one from POST /api/auth/refresh/."
 INVALID = "The token is not valid."
 REVOKED = "This token was revoked (signed out, password changed or account deleted)."
+BAD_CURSOR = "The cursor is not valid: pass back the `next` value as given."
 WRONG_KIND = "Use an access token here; refresh tokens only go to POST /api/auth/refresh/."
 
 ERROR_DESCRIPTIONS = {
@@ -257,11 +258,11 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
         or len(keys) != len(types)
         or not all(type(key) is kind for key, kind in zip(keys, types, strict=True))
     ):
-        abort(400, message="The cursor is not valid: pass back the `next` value as given.")
+        abort(400, message=BAD_CURSOR)
     from qosyl.web.inputs import MAX_ID
 
     if any(isinstance(key, int) and not 0 <= key <= MAX_ID for key in keys):
-        abort(400, message="The cursor is not valid: pass back the `next` value as given.")
+        abort(400, message=BAD_CURSOR)
     return tuple(keys)
 
 

@@ -16,6 +16,7 @@ from qosyl.actions import NotFound
 from qosyl.actions import rooms as actions
 from qosyl.actions import unproxy
 from qosyl.blueprints.api.core import ApiBlueprint
+from qosyl.blueprints.api.core import BAD_CURSOR
 from qosyl.blueprints.api.core import decode_cursor
 from qosyl.blueprints.api.core import encode_cursor
 from qosyl.blueprints.api.core import page
@@ -50,7 +51,6 @@ bp = ApiBlueprint(
 
 # Generous bounds: the actions judge the lengths, with the messages the web forms show.
 TEXT_BOUND = 20_000
-BAD_CURSOR = "The cursor is not valid: pass back the `next` value as given."
 
 
 # Shapes
