@@ -118,6 +118,9 @@ class Config:
     TURN_URLS = [url.strip() for url in os.environ.get("TURN_URLS", "").split(",") if url.strip()]
     TURN_SECRET = os.environ.get("TURN_SECRET") or None
     TURN_CREDENTIAL_SECONDS = env_int("TURN_CREDENTIAL_SECONDS", 3600)
+    # "relay" sends all media through the TURN server (it hides participants' addresses
+    # from each other); "all" lets browsers connect directly when they can.
+    WEBRTC_ICE_TRANSPORT_POLICY = os.environ.get("WEBRTC_ICE_TRANSPORT_POLICY", "all")
 
     # Links mailed to users.
     VERIFY_TOKEN_MAX_AGE = timedelta(hours=48)

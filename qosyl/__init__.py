@@ -233,6 +233,7 @@ def _sqlite_begin(connection) -> None:
 def _register_blueprints(app: Flask) -> None:
     from qosyl.blueprints.accounts.routes import bp as accounts_bp
     from qosyl.blueprints.main.routes import bp as main_bp
+    from qosyl.blueprints.meetings.routes import bp as meetings_bp
     from qosyl.blueprints.messages.routes import bp as messages_bp
     from qosyl.blueprints.notifications.routes import bp as notifications_bp
     from qosyl.blueprints.people.routes import bp as people_bp
@@ -250,6 +251,7 @@ def _register_blueprints(app: Flask) -> None:
         posts_bp,
         rooms_bp,
         messages_bp,
+        meetings_bp,
         settings_bp,
     )
     for blueprint in blueprints:

@@ -67,3 +67,9 @@ def ice_servers_for(user_id: int, now: float | None = None) -> list[dict[str, An
         )
         servers.append({"urls": urls, "username": username, "credential": credential})
     return servers
+
+
+def ice_transport_policy() -> str:
+    """RTCPeerConnection's `iceTransportPolicy`: "relay" (media only through TURN) when
+    configured so, else "all"."""
+    return "relay" if current_app.config.get("WEBRTC_ICE_TRANSPORT_POLICY") == "relay" else "all"

@@ -75,6 +75,7 @@ def test_joining_answers_who_is_in_and_tells_them(app, user, other_user, meeting
         "you": sid_of(alice),
         "participants": [],
         "ice_servers": [],
+        "ice_transport_policy": "all",
         "host_id": user.id,
     }
     second = join(bob, meeting)

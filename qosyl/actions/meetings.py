@@ -17,6 +17,7 @@ from qosyl.actions import Forbidden
 from qosyl.actions import NotFound
 from qosyl.actions import unproxy
 from qosyl.actions.chat import NotAMember
+from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import NOT_IN_CONVERSATION
 from qosyl.extensions import db
 from qosyl.live import events
@@ -25,6 +26,7 @@ from qosyl.live.bus import publish
 from qosyl.live.oncommit import on_commit
 from qosyl.live.realtime import user_room
 from qosyl.models import Conversation
+from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import Meeting
 from qosyl.models import MemberStatus
@@ -40,6 +42,7 @@ HOST_ONLY = "Only the meeting's host can do that."
 ROOM_HOST_ONLY = "Only the room's host can start a meeting for it."
 ONE_PLACE = "A meeting is for one room or one conversation, not both."
 BLOCKED = "You cannot meet this person."
+REMOVED_FROM_CHAT = "The host removed you from this meeting's chat, so you cannot join it."
 NOT_YOURSELF = "You cannot remove yourself: leave the meeting instead."
 
 
@@ -112,6 +115,8 @@ def create_meeting(
         room_id=room.id if room is not None else None,
         conversation_id=conversation.id if conversation is not None else None,
     )
+    if room is None and conversation is None:
+        meeting.chat_id = _new_chat(host).id
     try:
         with db.session.begin_nested():
             db.session.add(meeting)
@@ -135,6 +140,50 @@ def create_meeting(
         )
     db.session.commit()
     return meeting
+
+
+def _new_chat(host: User) -> Conversation:
+    """The group conversation a standalone meeting talks in, its host its admin. It stays
+    after the meeting, in everyone's messages, like any group. Caller commits."""
+    chat = Conversation(
+        kind=ConversationKind.GROUP, name=f"Meeting of {host.first_name}"[:80], admin_id=host.id
+    )
+    db.session.add(chat)
+    db.session.flush()
+    db.session.add(
+        ConversationMember(conversation_id=chat.id, user_id=host.id, status=MemberStatus.ACTIVE)
+    )
+    return chat
+
+
+def admit(user: User, meeting: Meeting) -> None:
+    """Someone joins the meeting: into a standalone meeting's chat they go, as an active
+    member (again, if they had left it). Nothing changes for a room's or a conversation's
+    meeting, whose members already read its chat. Commits when it writes.
+
+    Precondition: the caller fetched the meeting for `user` (access_meeting).
+    """
+    if meeting.chat_id is None:
+        return
+    member = db.session.get(ConversationMember, (meeting.chat_id, user.id))
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        return
+    if member is not None and member.status == MemberStatus.REMOVED:
+        raise Forbidden(REMOVED_FROM_CHAT)
+    if member is None:
+        db.session.add(
+            ConversationMember(
+                conversation_id=meeting.chat_id, user_id=user.id, status=MemberStatus.ACTIVE
+            )
+        )
+    else:
+        member.status = MemberStatus.ACTIVE
+        member.joined_at = utcnow()
+    publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person's other tab admitted them a moment ago
+        db.session.rollback()
 
 
 def _check_host(user: User, meeting: Meeting) -> None:

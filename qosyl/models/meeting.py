@@ -42,6 +42,10 @@ class Meeting(db.Model):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
+    # A standalone meeting's text chat: a group conversation made with the meeting, which
+    # everyone who joins from the link enters (actions.meetings.admit). A room's or a
+    # conversation's meeting talks in the room's or the conversation's own chat.
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
 
@@ -52,6 +56,7 @@ class Meeting(db.Model):
         Index("ix_meetings_host_id", "host_id"),
         Index("ix_meetings_room_id", "room_id"),
         Index("ix_meetings_conversation_id", "conversation_id"),
+        Index("ix_meetings_chat_id", "chat_id"),
         # One running meeting per room and per conversation, even for two requests at once.
         Index(
             "uq_meetings_running_room_id",
@@ -69,6 +74,15 @@ class Meeting(db.Model):
         ),
         CheckConstraint("room_id IS NULL OR conversation_id IS NULL", name="one_place_at_most"),
     )
+
+    @property
+    def chat_conversation_id(self) -> int | None:
+        """The conversation whose chat the meeting shows, if it is not a room's."""
+        return self.conversation_id or self.chat_id
+
+    @property
+    def is_standalone(self) -> bool:
+        return self.room_id is None and self.conversation_id is None
 
     @property
     def is_running(self) -> bool:

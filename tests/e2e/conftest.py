@@ -64,6 +64,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            # Meetings (tests/e2e/test_meetings.py): a fake camera and microphone, no
+            # permission prompt, and WebRTC between two tabs of this machine.
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--allow-loopback-in-peer-connection",
+            "--autoplay-policy=no-user-gesture-required",
         ],
     }
 

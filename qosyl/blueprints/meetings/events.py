@@ -8,7 +8,8 @@ other, between participants of one meeting only. Meetings are named by their pub
 
 - `meeting:join` {meeting_id}: access_meeting decides; the ack carries the tab's own sid
   (`you`), the others already in (`participants`: [{sid, user, state}], `state` being
-  what that tab last sent with `meeting:state`, or null), `ice_servers` and `host_id`.
+  what that tab last sent with `meeting:state`, or null), `ice_servers`,
+  `ice_transport_policy` ("all" or "relay") and `host_id`.
   The others hear `meeting:joined` {meeting_id, sid, user}.
 - `meeting:signal` {meeting_id, to, description | candidate}: relayed as `meeting:signal`
   {meeting_id, from, description | candidate} to that one tab, when sender and target are
@@ -48,6 +49,7 @@ from qosyl.reads.access import PUBLIC_ID_LENGTH
 from qosyl.render.templating import avatar_url
 from qosyl.web.inputs import event_int
 from qosyl.webrtc import ice_servers_for
+from qosyl.webrtc import ice_transport_policy
 
 # A session description with many tracks and codecs is a few KB; 100 KB is plenty.
 MAX_SDP_BYTES = 100 * 1024
@@ -199,6 +201,7 @@ def join(data=None):
             if uid in people
         ],
         "ice_servers": ice_servers_for(current_user.id),
+        "ice_transport_policy": ice_transport_policy(),
         "host_id": meeting.host_id,
     }
 

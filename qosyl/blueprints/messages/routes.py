@@ -117,7 +117,6 @@ def _title(members, viewer_id: int) -> str:
 def show(conversation_id: int):
     conversation = access_conversation(current_user, conversation_id)
     members = conversation_members(conversation.id)
-    messages, older = conversation_messages_page(conversation.id)
     group = {}
     if conversation.kind == ConversationKind.GROUP:
         invite_form = InviteForm(prefix="invite")
@@ -133,22 +132,33 @@ def show(conversation_id: int):
     return render(
         "messages/show.html",
         **group,
-        conversation=conversation,
+        **conversation_chat(conversation, members),
         members=members,
-        title=conversation.name or _title(members, current_user.id),
-        read_positions={
+        states=presence.states(user.id for _, user in members if user.id != current_user.id),
+    )
+
+
+def conversation_chat(conversation, members=None) -> dict:
+    """What components/_conversation_chat.html shows of a conversation the viewer is an
+    active member of (the conversation page's and a meeting's chat)."""
+    if members is None:
+        members = conversation_members(conversation.id)
+    messages, older = conversation_messages_page(conversation.id)
+    return {
+        "conversation": conversation,
+        "title": conversation.name or _title(members, current_user.id),
+        "read_positions": {
             str(user.id): member.last_read_id
             for member, user in members
             if user.id != current_user.id
         },
-        member_names={
+        "member_names": {
             str(user.id): user.first_name for _, user in members if user.id != current_user.id
         },
-        messages=messages,
-        older=older,
-        states=presence.states(user.id for _, user in members if user.id != current_user.id),
-        form=conversation_form(conversation.id),
-    )
+        "messages": messages,
+        "older": older,
+        "form": conversation_form(conversation.id),
+    }
 
 
 @bp.get("/messages/<int:conversation_id>/history")
