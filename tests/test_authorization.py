@@ -15,6 +15,7 @@ from qosyl.models import Conversation
 from qosyl.models import ConversationKind
 from qosyl.models import ConversationMember
 from qosyl.models import Follow
+from qosyl.models import Meeting
 from qosyl.models import MemberStatus
 from qosyl.models import Message
 from qosyl.models import Notification
@@ -79,6 +80,10 @@ MUTATING_ROUTES = {
     "messages.invite": ("/messages/{group}/invite", "conversation-member"),
     "messages.leave": ("/messages/{group}/leave", "conversation-member"),
     "messages.change_member": ("/messages/{group}/members/{bob}/remove", "group-admin"),
+    "meetings.create": ("/meetings", "signed-in"),
+    "meetings.find": ("/meetings/join", "signed-in"),
+    # Alice's standalone meeting: anyone signed in with the link, but nobody she blocked.
+    "meetings.admit": ("/meetings/{meeting}/join", "viewer"),
 }
 PROTECTED = [e for e, (_, who) in MUTATING_ROUTES.items() if who != "public"]
 OWNED = [e for e, (_, who) in MUTATING_ROUTES.items() if who == "owner"]
@@ -162,7 +167,10 @@ def world(app, user, other_user):
         )
         db.session.commit()
         from qosyl.actions.accounts import RESET
+        from qosyl.actions.meetings import create_meeting
         from qosyl.tokens import make_token
+
+        meeting = create_meeting(db.session.get(User, user.id))
 
         token = make_token(RESET, {"uid": user.id, "pw": "x"})
         return {
@@ -176,6 +184,7 @@ def world(app, user, other_user):
             "bob": other_user.id,
             "token": token,
             "carol": carol,
+            "meeting": meeting.public_id,
         }
 
 
@@ -221,6 +230,7 @@ def snapshot(app) -> tuple:
         conversations = db.session.execute(
             select(Conversation.id, Conversation.name, Conversation.admin_id)
         ).all()
+        meetings = db.session.execute(select(Meeting.id, Meeting.ended_at)).all()
         return (
             users,
             notes,
@@ -233,6 +243,7 @@ def snapshot(app) -> tuple:
             private,
             read,
             conversations,
+            meetings,
         )
 
 

@@ -28,6 +28,7 @@ from werkzeug.routing import Rule
 
 from qosyl import create_app
 from qosyl.actions import groups
+from qosyl.actions import meetings
 from qosyl.actions import posts
 from qosyl.actions import rooms
 from qosyl.actions import social
@@ -77,6 +78,7 @@ class World:
     group: int  # Alice is its admin, Bob a member
     invited_group: int  # Bob's, Alice is invited
     notification: int  # Alice's
+    meeting: str  # Alice's standalone meeting (public id)
 
 
 def build_world(app: Flask) -> World:
@@ -100,6 +102,7 @@ def build_world(app: Flask) -> World:
             select(Notification).where(Notification.recipient_id == alice.id)
         ).first()
         assert notification is not None
+        meeting = meetings.create_meeting(alice)
         return World(
             alice=alice.id,
             bob=bob.id,
@@ -111,6 +114,7 @@ def build_world(app: Flask) -> World:
             group=group.id,
             invited_group=invited.id,
             notification=notification.id,
+            meeting=meeting.public_id,
         )
 
 
@@ -213,6 +217,7 @@ def _value(route: Route, name: str, world: World):
         "token": "not-a-token",
         "kind": "avatar",
         "filename": "none.webp",
+        "public_id": world.meeting,
     }[name]
 
 

@@ -493,12 +493,11 @@ class Meeting {
         this.local.audio.enabled = false;
         this.sendState();
       }
-      const text = `${by} asked you to mute. Your microphone is off.`;
-      this.status(text);
-      toast(text);
+      // Said once, next to the controls (a toast as well would be read out twice).
+      this.status(`${by} asked you to mute. Your microphone is off.`);
     });
     listen("meeting:removed", ({ by }) => this.leave(`${by} removed you from the meeting.`, true));
-    listen("meeting:ended", () => this.leave("The host ended the meeting.", true));
+    listen("meeting:ended", () => this.leave(this.isHost ? "You ended the meeting for everyone." : "The host ended the meeting.", true));
 
     // A new connection is a new tab id, and the server let the old one go: join again.
     const reconnect = () => {
