@@ -58,14 +58,19 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/api-docs/
 	touch $@
 
-# Browser tests drive Debian's Chromium; install it when we may.
+# Browser tests drive Debian's Chromium; the meeting relay test starts Debian's coturn.
+# Install them when we may.
+SYSTEM_PACKAGES := chromium:/usr/bin/chromium coturn:/usr/bin/turnserver
 browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do \
+		[ -x "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; \
+	done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Chromium from Debian's packages..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing$$missing from Debian's packages..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
+		echo "Missing$$missing and cannot install here: the tests that need them will be skipped."; \
 	fi
 
 seed: install
