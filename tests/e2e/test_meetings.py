@@ -31,6 +31,22 @@ INBOUND = """async () => {
 }"""
 
 
+# What the page's connection to `name` uses as its ICE username fragment, and a restart of
+# its ICE as the page does when the network changes (main.js, "online").
+ICE_UFRAG = """(() => {{
+  for (const entry of window.qosyl.meeting.peers.values()) {{
+    if (entry.user.full_name === "{name}") {{
+      return (entry.peer.pc.localDescription.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1];
+    }}
+  }}
+}})()"""
+RESTART_ICE = """(() => {{
+  for (const entry of window.qosyl.meeting.peers.values()) {{
+    if (entry.user.full_name === "{name}") entry.peer.restartIce();
+  }}
+}})()"""
+
+
 def meeting_context(browser, base_url, username):
     """A signed-in context whose camera and microphone are Chromium's fake ones."""
     context = browser.new_context(base_url=base_url, permissions=["camera", "microphone"])
@@ -158,6 +174,17 @@ def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_use
         wait_for_frames(ben, ["Ann Host"])
         wait_for_frames(ann, ["Ben Guest"])
         ann.get_by_role("heading", name="Participants (2)").wait_for()
+
+        # A network change restarts ICE: new credentials are negotiated, frames keep coming.
+        ufrag = ICE_UFRAG.format(name="Ben Guest")
+        before = ann.evaluate(ufrag)
+        ann.evaluate(RESTART_ICE.format(name="Ben Guest"))
+        deadline = time.monotonic() + 15
+        while ann.evaluate(ufrag) == before:
+            assert time.monotonic() < deadline, "ICE did not restart"
+            time.sleep(0.1)
+        wait_for_frames(ben, ["Ann Host"])
+        wait_for_frames(ann, ["Ben Guest"])
     finally:
         for context in contexts:
             context.close()
