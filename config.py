@@ -91,6 +91,9 @@ class Config:
     RATELIMIT_EMAIL_REQUESTS = os.environ.get("RATELIMIT_EMAIL_REQUESTS", "5 per 15 minutes")
     # Chat messages per person, over HTTP and Socket.IO alike.
     RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "10 per 10 seconds")
+    # Meeting signals (offers, answers, ICE candidates) per person: a join into a full
+    # meeting with network changes sends a few hundred; a flood is cut short.
+    RATELIMIT_SIGNALS = os.environ.get("RATELIMIT_SIGNALS", "600 per minute")
     # Per person; several limits separated by ";" all apply. Uploads are counted before
     # decoding: images for posts, avatars and covers, and files sent in messages.
     RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "10 per minute; 100 per hour")

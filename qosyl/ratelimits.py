@@ -23,6 +23,7 @@ from limits import RateLimitItem
 from qosyl.extensions import limiter
 
 CHAT, POSTS, COMMENTS, UPLOADS = "chat", "posts", "comments", "uploads"
+SIGNALS = "signals"
 # Requests per API sign-in (token family): counted by sign-in id, not user id.
 API = "api"
 

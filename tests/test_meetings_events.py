@@ -231,6 +231,17 @@ def test_a_signal_reaches_the_one_participant_it_is_for(meeting, three):
     assert meeting_events(alice) == [] and meeting_events(carol) == []
 
 
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_SIGNALS="3 per minute")
+def test_a_flood_of_signals_is_cut_short(meeting, three):
+    alice, bob, _ = three
+    for _ in range(3):
+        assert signal(alice, meeting, sid_of(bob), candidate=CANDIDATE) == {"ok": True}
+    reply = signal(alice, meeting, sid_of(bob), candidate=CANDIDATE)
+    assert reply["error"] == "Too many signals: wait a moment."
+    assert reply["retry_after"] >= 1
+    assert len(meeting_events(bob)) == 3
+
+
 def test_a_rollback_needs_no_sdp(meeting, three):
     alice, bob, _ = three
     assert signal(alice, meeting, sid_of(bob), description={"type": "rollback"}) == {"ok": True}

@@ -38,11 +38,15 @@ from qosyl.actions import ActionError
 from qosyl.actions import Forbidden
 from qosyl.actions import meetings as actions
 from qosyl.actions import NotFound
+from qosyl.actions import RateLimited
 from qosyl.extensions import db
 from qosyl.live import meetings as live
 from qosyl.live.sockets import signed_in_event
 from qosyl.models import Meeting
 from qosyl.models import User
+from qosyl.ratelimits import allow
+from qosyl.ratelimits import seconds_until_allowed
+from qosyl.ratelimits import SIGNALS
 from qosyl.reads.access import access_meeting
 from qosyl.reads.access import NO_SUCH_MEETING
 from qosyl.reads.access import PUBLIC_ID_LENGTH
@@ -65,6 +69,7 @@ NAME_THE_PARTICIPANT = "Name a participant of the meeting."
 ONE_SIGNAL = "Send a description or a candidate."
 BAD_DESCRIPTION = "A description is {type: offer, answer or rollback, sdp: text}."
 BAD_CANDIDATE = "A candidate is {candidate: text, sdpMid, sdpMLineIndex}."
+TOO_MANY_SIGNALS = "Too many signals: wait a moment."
 BAD_STATE = "Send audio, video and screen as true or false."
 
 
@@ -211,6 +216,10 @@ def signal(data=None):
     data = _fields(data, {"meeting_id", "to", "description", "candidate"})
     public_id, to = _public_id(data), _sid(data.get("to"))
     message = _signal(data)
+    if not allow(SIGNALS, current_user.id):
+        raise RateLimited(
+            TOO_MANY_SIGNALS, retry_after=seconds_until_allowed(SIGNALS, current_user.id)
+        )
     meeting = _running(public_id)
     live.relay(meeting.id, request.sid, to, {"meeting_id": public_id, **message})
     return {"ok": True}
