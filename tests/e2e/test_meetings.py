@@ -20,6 +20,9 @@ from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
 
+# Joining opens the camera and a peer connection per participant: slow on a loaded machine.
+JOINED_WITHIN_MS = 20_000
+
 INBOUND = """async () => {
   const meeting = window.qosyl && window.qosyl.meeting;
   if (!meeting) return {};
@@ -97,7 +100,7 @@ def join_from_link(page, link: str) -> None:
     page.get_by_role("button", name="Join meeting").wait_for()
     wait_for_live_channel(page)
     page.get_by_role("button", name="Join meeting").click()
-    page.get_by_role("button", name="Leave").wait_for()
+    page.get_by_role("button", name="Leave").wait_for(timeout=JOINED_WITHIN_MS)
 
 
 def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_user):
@@ -116,7 +119,7 @@ def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_use
         link = ann.get_by_label("Meeting link").input_value()
         wait_for_live_channel(ann)
         ann.get_by_role("button", name="Join meeting").click()
-        ann.get_by_role("button", name="Leave").wait_for()
+        ann.get_by_role("button", name="Leave").wait_for(timeout=JOINED_WITHIN_MS)
 
         join_from_link(ben, link)
         join_from_link(cat, link)
@@ -170,7 +173,7 @@ def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_use
 
         # A reload rejoins, with a new connection.
         ben.reload()
-        ben.get_by_role("button", name="Leave").wait_for()
+        ben.get_by_role("button", name="Leave").wait_for(timeout=JOINED_WITHIN_MS)
         wait_for_frames(ben, ["Ann Host"])
         wait_for_frames(ann, ["Ben Guest"])
         ann.get_by_role("heading", name="Participants (2)").wait_for()
@@ -344,10 +347,43 @@ def test_the_seventh_is_told_the_meeting_is_full(browser, base_url, live_server,
         # A seat frees up: the same button gets them in.
         clients.pop().disconnect()
         page.get_by_role("button", name="Join meeting").click()
-        page.get_by_role("button", name="Leave").wait_for()
+        page.get_by_role("button", name="Leave").wait_for(timeout=JOINED_WITHIN_MS)
         page.get_by_role("heading", name="Participants (6)").wait_for()
     finally:
         if context is not None:
             context.close()
         for client in clients:
             client.disconnect()
+
+
+def test_a_lost_connection_takes_the_tile_away_and_coming_back_rejoins(
+    browser, base_url, make_live_user
+):
+    ann_name, ben_name = make_live_user("Ann", "Steady"), make_live_user("Ben", "Flaky")
+    contexts = []
+    try:
+        ann_context, ann = meeting_context(browser, base_url, ann_name)
+        ben_context, ben = meeting_context(browser, base_url, ben_name)
+        contexts += [ann_context, ben_context]
+        ann.goto("/meetings")
+        ann.get_by_role("button", name="New meeting").click()
+        link = ann.get_by_label("Meeting link").input_value()
+        wait_for_live_channel(ann)
+        ann.get_by_role("button", name="Join meeting").click()
+        join_from_link(ben, link)
+        wait_for_frames(ann, ["Ben Flaky"])
+        ann.get_by_role("listitem", name="Ben Flaky").wait_for()
+
+        ben_context.set_offline(True)
+        lost = time.monotonic()
+        ann.get_by_role("listitem", name="Ben Flaky").wait_for(state="detached", timeout=10_000)
+        assert time.monotonic() - lost < 10
+        ann.get_by_role("heading", name="Participants (1)").wait_for()
+
+        ben_context.set_offline(False)
+        ann.get_by_role("listitem", name="Ben Flaky").wait_for(timeout=20_000)
+        wait_for_frames(ann, ["Ben Flaky"])
+        wait_for_frames(ben, ["Ann Steady"])
+    finally:
+        for context in contexts:
+            context.close()

@@ -7,10 +7,11 @@ import { socket } from "../socket.js";
 import { toast } from "../toast.js";
 import { levelOf, listDevices, openMedia, openTrack } from "./media.js";
 import { Peer } from "./peer.js";
-import { makeListItem, makeTile, showSpeaking, showState } from "./tiles.js";
+import { makeListItem, makeTile, showReconnecting, showSpeaking, showState } from "./tiles.js";
 
 const SPEAKING_LEVEL = 0.08;   // local meter, 0-1
 const REMOTE_SPEAKING_LEVEL = 0.02;  // getStats audioLevel, 0-1
+const LOST_AFTER_MS = 15000;  // a failed connection that ICE restarts did not bring back
 const REJOIN_KEY = (id) => `qosyl:meeting:${id}`;
 
 let current = null;  // the meeting on this page, if any
@@ -256,10 +257,7 @@ class Meeting {
       config: this.config,
       send: (message) => emit("meeting:signal", { meeting_id: this.id, to: sid, ...message }),
       onTrack: (stream) => this.play(view.video, stream),
-      onState: (connection) => {
-        view.tile.dataset.connection = connection;
-        if (connection === "failed") this.status(`Lost the connection to ${user.full_name}; trying again…`);
-      },
+      onState: (connection) => this.connectionChanged(sid, connection),
     });
     if (view.item.muteButton) {
       view.item.muteButton.addEventListener("click", () => this.hostAction("meeting:mute", sid, `${user.full_name} was asked to mute.`));
@@ -273,9 +271,29 @@ class Meeting {
     return entry;
   }
 
+  // The media path to someone broke. ICE restarts by itself (peer.js); their tile says
+  // "Reconnecting…" meanwhile, and goes if nothing comes back: a network that vanished
+  // without closing the socket is noticed by the server only at its next ping.
+  connectionChanged(sid, connection) {
+    const entry = this.peers.get(sid);
+    if (!entry) return;
+    entry.view.tile.dataset.connection = connection;
+    showReconnecting(entry.view, connection === "disconnected" || connection === "failed");
+    clearTimeout(entry.lostTimer);
+    if (connection === "failed") {
+      entry.lostTimer = setTimeout(() => {
+        if (this.peers.get(sid) === entry && entry.peer.pc.connectionState !== "connected") {
+          this.dropPeer(sid);
+          this.status(`Lost the connection to ${entry.user.full_name}.`);
+        }
+      }, LOST_AFTER_MS);
+    }
+  }
+
   dropPeer(sid) {
     const entry = this.peers.get(sid);
     if (!entry) return null;
+    clearTimeout(entry.lostTimer);
     entry.peer.close();
     entry.view.tile.remove();
     entry.view.item.item.remove();
@@ -463,6 +481,10 @@ class Meeting {
     };
     listen("meeting:joined", ({ sid, user }) => {
       if (!this.joined || sid === this.sid) return;
+      // Back after a lost connection, under a new tab id: their old tile goes.
+      for (const [other, entry] of this.peers) {
+        if (entry.user.id === user.id && entry.peer.pc.connectionState !== "connected") this.dropPeer(other);
+      }
       this.addPeer(sid, user, null);
       this.status(`${user.full_name} joined.`);
     });

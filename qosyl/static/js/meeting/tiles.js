@@ -36,10 +36,11 @@ export function makeTile({ name, avatarUrl, local }) {
   const cameraOff = element("span", "tile__badge", "Camera off");
   const presenting = element("span", "tile__badge tile__badge--screen", "Presenting");
   const speaking = element("span", "tile__badge tile__badge--speaking", "Speaking");
-  micOff.hidden = cameraOff.hidden = presenting.hidden = speaking.hidden = true;
-  label.append(micOff, cameraOff, presenting, speaking);
+  const reconnecting = element("span", "tile__badge", "Reconnecting…");
+  micOff.hidden = cameraOff.hidden = presenting.hidden = speaking.hidden = reconnecting.hidden = true;
+  label.append(micOff, cameraOff, presenting, speaking, reconnecting);
   tile.append(video, face, label);
-  return { tile, video, face, micOff, cameraOff, presenting, speaking };
+  return { tile, video, face, micOff, cameraOff, presenting, speaking, reconnecting };
 }
 
 // Show what a participant sends: {audio, video, screen}; unknown (null) shows as on.
@@ -52,6 +53,10 @@ export function showState(view, state) {
   view.tile.classList.toggle("tile--no-video", !video);
   view.video.hidden = !video;
   if (view.item) view.item.mic.textContent = audio ? "" : " · microphone off";
+}
+
+export function showReconnecting(view, reconnecting) {
+  view.reconnecting.hidden = !reconnecting;
 }
 
 export function showSpeaking(view, speaking) {
