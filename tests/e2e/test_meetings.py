@@ -384,6 +384,11 @@ def test_a_lost_connection_takes_the_tile_away_and_coming_back_rejoins(
         ann.get_by_role("listitem", name="Ben Flaky").wait_for(timeout=20_000)
         wait_for_frames(ann, ["Ben Flaky"])
         wait_for_frames(ben, ["Ann Steady"])
+
+        # Closing the tab is leaving.
+        ben.close()
+        ann.get_by_role("listitem", name="Ben Flaky").wait_for(state="detached")
+        ann.get_by_role("heading", name="Participants (1)").wait_for()
     finally:
         for context in contexts:
             context.close()
