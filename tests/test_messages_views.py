@@ -168,8 +168,9 @@ def test_list_and_conversation_have_fixed_query_budgets(app, logged_in, user, ma
     # user, conversations with counts, last messages, other members, header counts
     with assert_query_count(app, 5):
         assert logged_in.get("/messages").status_code == 200
-    # user, conversation, members, messages+authors, their files, header counts
-    with assert_query_count(app, 6):
+    # user, conversation, members, messages+authors, their files, running meeting (+host),
+    # header counts
+    with assert_query_count(app, 7):
         assert logged_in.get(f"/messages/{conversation_id}").status_code == 200
     # user, conversation, messages+authors, their files
     with assert_query_count(app, 4):

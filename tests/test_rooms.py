@@ -316,8 +316,9 @@ def test_room_pages_have_fixed_query_budgets(app, logged_in, user, make_user, n)
         member = make_user(username=f"m{i}")
         with_room(app, room_id, room_actions.join, member)
         say_in_room(app, member, room_id, f"hello {i}")
-    # user, room (+topic, host), membership, messages+authors, participants, bell
-    with assert_query_count(app, 6):
+    # user, room (+topic, host), membership, messages+authors, participants, running
+    # meeting (+host), bell
+    with assert_query_count(app, 7):
         assert logged_in.get(f"/rooms/{room_id}").status_code == 200
     # user, room, membership, older messages+authors
     with assert_query_count(app, 4):

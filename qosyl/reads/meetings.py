@@ -1,5 +1,6 @@
 """Meetings someone may join now: those running in their rooms and conversations, and the
-standalone ones whose chat they are in (the Meetings page lists them)."""
+standalone ones whose chat they are in (the Meetings page lists them); the one running in
+the room or conversation on screen (its page's banner)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,36 @@ from qosyl.models import Meeting
 from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.models import RoomMember
+from qosyl.reads.people import blocked_between
 from qosyl.reads.people import blocked_ids
 
 # Enough for any one person; the list is not paged.
 RUNNING_LIMIT = 50
+
+
+def running_meeting(
+    viewer_id: int, *, room_id: int | None = None, conversation_id: int | None = None
+) -> Meeting | None:
+    """The meeting running in the room or the conversation, with its host, unless a block
+    stands between its host and the viewer (access_meeting would refuse them). One query.
+
+    Precondition: the viewer may read the room or is an active member of the conversation
+    (the caller fetched it for them: access_room and can_read_room, access_conversation).
+    """
+    if room_id is not None:
+        place = Meeting.room_id == room_id
+    elif conversation_id is not None:
+        place = Meeting.conversation_id == conversation_id
+    else:
+        return None
+    return db.session.scalar(
+        select(Meeting)
+        # The banner names who started it.
+        .options(joinedload(Meeting.host))
+        .where(place, Meeting.ended_at.is_(None), ~blocked_between(viewer_id, Meeting.host_id))
+        .order_by(Meeting.id)
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -75,5 +102,7 @@ def running_meetings_for(user_id: int) -> list[RunningMeeting]:
             place = names.get(("room", meeting.room_id), "")
         else:
             place = names.get(("conversation", meeting.chat_conversation_id), "")
-        running.append(RunningMeeting(meeting, place or f"{meeting.host.first_name}'s conversation"))
+        running.append(
+            RunningMeeting(meeting, place or f"{meeting.host.first_name}'s conversation")
+        )
     return running

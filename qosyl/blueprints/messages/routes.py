@@ -19,6 +19,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from qosyl.actions import ActionError
 from qosyl.actions import Forbidden
 from qosyl.actions import groups
+from qosyl.actions import meetings
 from qosyl.actions import messages as actions
 from qosyl.actions import NotFound
 from qosyl.blueprints.chat.views import older_messages
@@ -40,6 +41,7 @@ from qosyl.reads.conversations import conversation_messages_page
 from qosyl.reads.conversations import conversation_rows
 from qosyl.reads.conversations import invite_candidates
 from qosyl.reads.conversations import pending_invites
+from qosyl.reads.meetings import running_meeting
 from qosyl.reads.search import search_people
 from qosyl.render.attachments import send_attachment_view
 from qosyl.web.forms import apply_action_error
@@ -135,6 +137,7 @@ def show(conversation_id: int):
         **conversation_chat(conversation, members),
         members=members,
         states=presence.states(user.id for _, user in members if user.id != current_user.id),
+        meeting=running_meeting(current_user.id, conversation_id=conversation.id),
     )
 
 
@@ -159,6 +162,21 @@ def conversation_chat(conversation, members=None) -> dict:
         "older": older,
         "form": conversation_form(conversation.id),
     }
+
+
+@bp.post("/messages/<int:conversation_id>/meeting")
+def start_meeting(conversation_id: int):
+    """Any active member starts the conversation's meeting (or finds the one running) and
+    goes to it. A block between the two of a one-to-one conversation refuses it: said on
+    the conversation's page."""
+    conversation = access_conversation(current_user, conversation_id)
+    try:
+        meeting = meetings.create_meeting(current_user, conversation=conversation)
+    except (NotFound, Forbidden):
+        raise  # translated once, for every route (errors.register_error_handlers)
+    except ActionError as refused:
+        return _back_with(refused, conversation.id)
+    return redirect(url_for("meetings.show", public_id=meeting.public_id))
 
 
 @bp.get("/messages/<int:conversation_id>/history")

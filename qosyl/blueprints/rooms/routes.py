@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from qosyl.actions import ActionError
+from qosyl.actions import meetings
 from qosyl.actions import rooms as actions
 from qosyl.blueprints.chat.views import older_messages
 from qosyl.blueprints.rooms.forms import EditMessageForm
@@ -24,6 +25,7 @@ from qosyl.reads.access import access_participant
 from qosyl.reads.access import access_removable_room_message
 from qosyl.reads.access import access_room
 from qosyl.reads.access import access_room_message
+from qosyl.reads.meetings import running_meeting
 from qosyl.reads.rooms import activity_page
 from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import participants
@@ -108,7 +110,19 @@ def show(room_id: int):
         older=older,
         members=members,
         form=message_form(room.id),
+        meeting=running_meeting(current_user.id, room_id=room.id) if readable else None,
     )
+
+
+@bp.post("/rooms/<int:room_id>/meeting")
+def start_meeting(room_id: int):
+    """The room's host starts its meeting (or finds the one running) and goes to it. Anyone
+    else who may read the room is refused by the action (Forbidden, a 403)."""
+    room = access_room(current_user, room_id)
+    if not can_read_room(room, current_user.id):
+        abort(404)
+    meeting = meetings.create_meeting(current_user, room=room)
+    return redirect(url_for("meetings.show", public_id=meeting.public_id))
 
 
 @bp.get("/rooms/<int:room_id>/messages")
