@@ -93,7 +93,9 @@ JOIN_AND_TIME = """async (expected) => {
   for (;;) {
     const meeting = window.qosyl.meeting;
     const counts = [];
-    for (const entry of meeting.peers.values()) counts.push((await entry.peer.inbound()).framesDecoded);
+    for (const entry of meeting.peers.values()) {
+      counts.push((await entry.peer.inbound()).framesDecoded);
+    }
     const seen = counts.filter((n) => n > 0).length;
     if (seen > 0 && first === null) first = performance.now() - started;
     if (expected === 0 && meeting.joined) return { first: 0, all: 0 };
@@ -107,7 +109,9 @@ JOIN_AND_TIME = """async (expected) => {
 
 DECODED = """async () => {
   const out = {};
-  for (const [sid, entry] of window.qosyl.meeting.peers) out[sid] = (await entry.peer.inbound()).framesDecoded;
+  for (const [sid, entry] of window.qosyl.meeting.peers) {
+    out[sid] = (await entry.peer.inbound()).framesDecoded;
+  }
   return out;
 }"""
 
@@ -182,7 +186,10 @@ def run_size(browser, base: str, env, names: list[str], size: int, seconds: floa
             context = browser.new_context(permissions=["camera", "microphone"])
             page = sign_in(context, base, name)
             page.goto(f"{base}/meetings/{meeting}")
-            wait_for(page, "Boolean(window.qosyl && window.qosyl.socket && window.qosyl.socket.connected)")
+            wait_for(
+                page,
+                "Boolean(window.qosyl && window.qosyl.socket && window.qosyl.socket.connected)",
+            )
             # The camera is open before Join is pressed, as a person would see their preview.
             wait_for(page, "Boolean(window.qosyl.meeting && window.qosyl.meeting.local.video)")
             contexts.append(context)
@@ -248,8 +255,16 @@ def main(sizes: str, seconds: float, as_json: bool) -> None:
         f"baseline, bare call in one page: first frame {bare['firstFrameMs']:.0f} ms,"
         f" {bare['fps']:.1f} fps"
     )
-    header = "| participants | tiles | Join to first frame (ms, per joiner) | to frames from all (ms) | fps per tile median (min-max) | fps / bare | load |"
-    click.echo(header)
+    columns = (
+        "participants",
+        "tiles",
+        "Join to first frame (ms, per joiner)",
+        "to frames from all (ms)",
+        "fps per tile median (min-max)",
+        "fps / bare",
+        "load",
+    )
+    click.echo(f"| {' | '.join(columns)} |")
     click.echo("|---|---|---|---|---|---|---|")
     for r in results:
         click.echo(

@@ -131,19 +131,24 @@ def _in_chat(meeting) -> bool:
 def show(public_id: str):
     meeting = access_meeting(current_user, public_id)
     place = None
+    heading = f"Meeting of {meeting.host.full_name}"
     if meeting.room_id is not None:
         place = db.session.get(Room, meeting.room_id)
+        heading = f"Meeting in {place.name}"
     elif meeting.conversation_id is not None:
         place = db.session.get(Conversation, meeting.conversation_id)
+        heading = f"Meeting in {place.name or 'your conversation'}"
+    in_chat = _in_chat(meeting)
     return render(
         "meetings/show.html",
         meeting=meeting,
         place=place,
+        heading=heading,
         link=url_for("meetings.show", public_id=meeting.public_id, _external=True),
         local_only=not ice_servers_for(current_user.id),
         max_participants=current_app.config["MEETING_MAX_PARTICIPANTS"],
-        in_chat=_in_chat(meeting),
-        **(_chat(meeting) if _in_chat(meeting) else {}),
+        in_chat=in_chat,
+        **(_chat(meeting) if in_chat else {}),
     )
 
 
