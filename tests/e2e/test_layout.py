@@ -214,7 +214,7 @@ def test_the_tab_bar_has_icons_and_the_unread_badge_sits_on_its_link(
 
     # On a 320 px phone every tab has an icon and its whole label.
     page.set_viewport_size({"width": 320, "height": 640})
-    for name in ("Home", "Rooms", "People", "Search", UNREAD):
+    for name in ("Home", "Rooms", "People", "Meet", "Search", UNREAD):
         tab = nav.get_by_role("link", name=name, exact=isinstance(name, str))
         expect(tab.locator("svg")).to_be_visible()
         label = tab.locator(".main-nav__label")
