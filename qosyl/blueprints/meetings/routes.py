@@ -48,14 +48,19 @@ def require_login():
 
 def public_id_in(text: str) -> str | None:
     """The meeting id in a pasted link (any host: links travel between deployments' names)
-    or an id typed alone; None when it is neither."""
-    path = urlsplit(text).path if "/" in text else text
-    parts = [part for part in path.split("/") if part]
-    if not parts:
-        return None
-    if len(parts) >= 2 and parts[-2] != "meetings":
-        return None
-    candidate = parts[-1]
+    or an id typed alone; None when it is neither. A link or path must end in
+    /meetings/<id>: any other link is not a meeting's, whatever its last segment."""
+    if "/" not in text:
+        candidate = text
+    else:
+        try:
+            path = urlsplit(text).path
+        except ValueError:  # "https://[::1/...": no link at all
+            return None
+        parts = [part for part in path.split("/") if part]
+        if len(parts) < 2 or parts[-2] != "meetings":
+            return None
+        candidate = parts[-1]
     return candidate if PUBLIC_ID.fullmatch(candidate) else None
 
 
