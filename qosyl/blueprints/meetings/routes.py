@@ -14,6 +14,8 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import exists
+from sqlalchemy import select
 
 from qosyl.actions import ActionError
 from qosyl.actions import meetings as actions
@@ -23,6 +25,8 @@ from qosyl.blueprints.messages.routes import conversation_chat
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.extensions import db
 from qosyl.models import Conversation
+from qosyl.models import ConversationMember
+from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.reads.access import access_meeting
 from qosyl.reads.access import PUBLIC_ID_LENGTH
@@ -123,13 +127,20 @@ def _chat(meeting) -> dict:
 
 def _in_chat(meeting) -> bool:
     """Whether the viewer reads the meeting's chat yet: a standalone meeting's is entered
-    on joining (actions.admit)."""
-    from qosyl.reads.conversations import active_member_ids
-
+    on joining (actions.admit). One query."""
     if meeting.chat_id is None:
         return True
-    conversation = db.session.get(Conversation, meeting.chat_id)
-    return conversation is not None and current_user.id in active_member_ids(conversation)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ConversationMember.conversation_id == meeting.chat_id,
+                    ConversationMember.user_id == current_user.id,
+                    ConversationMember.status == MemberStatus.ACTIVE,
+                )
+            )
+        )
+    )
 
 
 @bp.get("/meetings/<public_id>")
@@ -140,6 +151,7 @@ def show(public_id: str):
         place = db.session.get(Room, meeting.room_id)
     elif meeting.conversation_id is not None:
         place = db.session.get(Conversation, meeting.conversation_id)
+    in_chat = _in_chat(meeting)
     return render(
         "meetings/show.html",
         meeting=meeting,
@@ -147,8 +159,8 @@ def show(public_id: str):
         link=url_for("meetings.show", public_id=meeting.public_id, _external=True),
         local_only=not ice_servers_for(current_user.id),
         max_participants=current_app.config["MEETING_MAX_PARTICIPANTS"],
-        in_chat=_in_chat(meeting),
-        **(_chat(meeting) if _in_chat(meeting) else {}),
+        in_chat=in_chat,
+        **(_chat(meeting) if in_chat else {}),
     )
 
 
