@@ -75,5 +75,7 @@ def running_meetings_for(user_id: int) -> list[RunningMeeting]:
             place = names.get(("room", meeting.room_id), "")
         else:
             place = names.get(("conversation", meeting.chat_conversation_id), "")
-        running.append(RunningMeeting(meeting, place or f"{meeting.host.first_name}'s conversation"))
+        running.append(
+            RunningMeeting(meeting, place or f"{meeting.host.first_name}'s conversation")
+        )
     return running

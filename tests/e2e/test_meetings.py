@@ -13,10 +13,8 @@ import requests
 import socketio
 
 from tests import factories
-
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_for_live_channel
-from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -136,7 +134,9 @@ def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_use
             time.sleep(0.2)
         wait_for_frames(ann, ["Cat Guest"])
         cat.get_by_role("button", name="Stop sharing").click()
-        ann.get_by_role("listitem", name="Cat Guest").get_by_text("Presenting").wait_for(state="hidden")
+        ann.get_by_role("listitem", name="Cat Guest").get_by_text("Presenting").wait_for(
+            state="hidden"
+        )
 
         # The meeting's chat is the shared chat.
         chat = ben.get_by_role("region", name="Chat")
@@ -164,7 +164,9 @@ def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_use
 
 
 def test_the_host_asks_to_mute_removes_and_ends(browser, base_url, make_live_user):
-    users = [make_live_user(*name) for name in (("Ann", "Host"), ("Ben", "Guest"), ("Cat", "Guest"))]
+    users = [
+        make_live_user(*name) for name in (("Ann", "Host"), ("Ben", "Guest"), ("Cat", "Guest"))
+    ]
     contexts = []
     try:
         pages = []
@@ -195,7 +197,9 @@ def test_the_host_asks_to_mute_removes_and_ends(browser, base_url, make_live_use
         assert ben.get_by_role("button", name="End meeting for all").count() == 0
 
         ann.get_by_role("button", name="Ask Ben Guest to mute").click()
-        ben.get_by_role("status").get_by_text("Ann Host asked you to mute. Your microphone is off.").wait_for()
+        ben.get_by_role("status").get_by_text(
+            "Ann Host asked you to mute. Your microphone is off."
+        ).wait_for()
         ben.get_by_role("button", name="Unmute microphone").wait_for()
         ann.get_by_role("listitem", name="Ben Guest").get_by_text("Microphone off").wait_for()
 

@@ -14,6 +14,8 @@ class JoinForm(FlaskForm):
         "Meeting link or id",
         filters=[strip],
         validators=[DataRequired("Paste the meeting's link or type its id.")],
-        description="For example https://qosyl.example/meetings/Ab3dEf6hIj9kLm2n, or Ab3dEf6hIj9kLm2n.",
+        description=(
+            "For example https://qosyl.example/meetings/Ab3dEf6hIj9kLm2n, or Ab3dEf6hIj9kLm2n."
+        ),
         render_kw={"autocomplete": "off", "maxlength": 500, "spellcheck": "false"},
     )
