@@ -59,7 +59,7 @@ class RunningMeeting:
 def running_meetings_for(user_id: int) -> list[RunningMeeting]:
     """Running meetings of the user's rooms and conversations (and standalone meetings
     whose chat they are in), newest first, without those whose host is in a block with
-    them. Two queries, whatever the number."""
+    them. Three queries at most, whatever the number."""
     my_rooms = select(RoomMember.room_id).where(
         RoomMember.user_id == user_id, RoomMember.removed_at.is_(None)
     )

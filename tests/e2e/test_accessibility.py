@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import wait_for_live_channel
 
 ANONYMOUS_PAGES = ["/", "/register", "/login", "/offline", "/password/forgot"]
 SIGNED_IN_PAGES = [
@@ -18,6 +19,7 @@ SIGNED_IN_PAGES = [
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
     "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",
     "/messages/groups/new", "/messages/invites", "/messages/{group}", "/settings/messages",
+    "/meetings", "/meetings/{meeting}",
 ]  # fmt: skip
 
 
@@ -96,6 +98,9 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
 
         group = groups.create_group(author, "Pasta lovers", [friend])
         group_id = group.id
+        from qosyl.actions.meetings import create_meeting
+
+        meeting_id = create_meeting(author).public_id
     page = scheme_context.new_page()
     sign_in(page, username)
     for url in SIGNED_IN_PAGES:
@@ -107,6 +112,7 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
                 message=message_id,
                 conversation=conversation_id,
                 group=group_id,
+                meeting=meeting_id,
             )
         )
         found = violations(page, axe_source)
@@ -126,6 +132,14 @@ def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server
     page.get_by_role("button", name="Reply").first.click()
     page.get_by_role("button", name="Delete").first.click()
     assert violations(page, axe_source) == []
+    # A meeting's call, joined: tiles, controls, participants and its chat.
+    page.goto(f"/meetings/{meeting_id}")
+    wait_for_live_channel(page)
+    page.get_by_role("button", name="Join meeting").click()
+    page.get_by_role("button", name="Leave").wait_for()
+    page.get_by_role("region", name="Chat").get_by_label("Message").wait_for()
+    found = violations(page, axe_source)
+    assert found == [], f"the joined call: {json.dumps(found, indent=1)}"
 
 
 def test_the_check_finds_a_real_violation(scheme_context, axe_source):

@@ -74,6 +74,9 @@ def world(live_server):
             messages.send_message(me, group, f"Group line {n}")
         groups.create_group(friend, "Invite group", [me])
         send_friend_request(asker, me)
+        from qosyl.actions.meetings import create_meeting
+
+        meeting = create_meeting(me)
         ids = {
             "username": username,
             "friend": friend_name,
@@ -84,6 +87,7 @@ def world(live_server):
             "lobby": lobby_id,
             "conversation": conversation.id,
             "group": group.id,
+            "meeting": meeting.public_id,
         }
     return ids
 
@@ -99,7 +103,7 @@ PAGES = [
     "/messages/groups/new", "/notifications", "/settings/profile", "/settings/password",
     "/settings/email", "/settings/notifications", "/settings/messages", "/settings/blocked",
     "/settings/sign-ins", "/settings/delete", "/welcome", "/about", "/search?q=layout",
-    "/tags/layout",
+    "/tags/layout", "/meetings", "/meetings/{meeting}",
 ]  # fmt: skip
 
 

@@ -14,6 +14,8 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy import exists
+from sqlalchemy import select
 
 from qosyl.actions import ActionError
 from qosyl.actions import meetings as actions
@@ -23,6 +25,8 @@ from qosyl.blueprints.messages.routes import conversation_chat
 from qosyl.blueprints.rooms.forms import message_form
 from qosyl.extensions import db
 from qosyl.models import Conversation
+from qosyl.models import ConversationMember
+from qosyl.models import MemberStatus
 from qosyl.models import Room
 from qosyl.reads.access import access_meeting
 from qosyl.reads.access import PUBLIC_ID_LENGTH
@@ -48,14 +52,19 @@ def require_login():
 
 def public_id_in(text: str) -> str | None:
     """The meeting id in a pasted link (any host: links travel between deployments' names)
-    or an id typed alone; None when it is neither."""
-    path = urlsplit(text).path if "/" in text else text
-    parts = [part for part in path.split("/") if part]
-    if not parts:
-        return None
-    if len(parts) >= 2 and parts[-2] != "meetings":
-        return None
-    candidate = parts[-1]
+    or an id typed alone; None when it is neither. A link or path must end in
+    /meetings/<id>: any other link is not a meeting's, whatever its last segment."""
+    if "/" not in text:
+        candidate = text
+    else:
+        try:
+            path = urlsplit(text).path
+        except ValueError:  # "https://[::1/...": no link at all
+            return None
+        parts = [part for part in path.split("/") if part]
+        if len(parts) < 2 or parts[-2] != "meetings":
+            return None
+        candidate = parts[-1]
     return candidate if PUBLIC_ID.fullmatch(candidate) else None
 
 
@@ -118,13 +127,20 @@ def _chat(meeting) -> dict:
 
 def _in_chat(meeting) -> bool:
     """Whether the viewer reads the meeting's chat yet: a standalone meeting's is entered
-    on joining (actions.admit)."""
-    from qosyl.reads.conversations import active_member_ids
-
+    on joining (actions.admit). One query."""
     if meeting.chat_id is None:
         return True
-    conversation = db.session.get(Conversation, meeting.chat_id)
-    return conversation is not None and current_user.id in active_member_ids(conversation)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ConversationMember.conversation_id == meeting.chat_id,
+                    ConversationMember.user_id == current_user.id,
+                    ConversationMember.status == MemberStatus.ACTIVE,
+                )
+            )
+        )
+    )
 
 
 @bp.get("/meetings/<public_id>")
