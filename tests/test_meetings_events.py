@@ -5,14 +5,18 @@ one tab it is for), payload checks, leaving and closing tabs, and the host's pow
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from qosyl.actions import rooms as room_actions
 from qosyl.extensions import db
 from qosyl.extensions import socketio
+from qosyl.models import Conversation
+from qosyl.models import Meeting
 from qosyl.models import User
 from tests import factories
 from tests.factories import block
 from tests.factories import make_room
+from tests.factories import reload
 from tests.factories import start_meeting
 from tests.factories import with_room
 from tests.helpers import signed_in_tab
@@ -574,3 +578,33 @@ def test_a_host_leaving_the_group_ends_its_meeting(app, user, other_user, carol)
     assert ended in meeting_events(alice)
     assert join(alice, public_id) == {"error": NO_SUCH_MEETING}
     assert start_meeting(app, carol, conversation_id=group) != public_id
+
+
+# A standalone meeting's chat
+
+
+def test_joining_by_socket_enters_the_chat_and_the_removed_stay_out(app, user, other_user):
+    from qosyl.actions import groups
+    from qosyl.models import ConversationMember
+    from qosyl.models import MemberStatus
+
+    public_id = start_meeting(app, user)
+    host, guest = signed_in_tab(app, user), signed_in_tab(app, other_user)
+    assert join(host, public_id)["ok"] and join(guest, public_id)["ok"]
+    with app.app_context():
+        meeting = db.session.scalar(select(Meeting).where(Meeting.public_id == public_id))
+        chat_id = meeting.chat_id
+        member = db.session.get(ConversationMember, (chat_id, other_user.id))
+        assert member.status == MemberStatus.ACTIVE
+        # The host removes the guest from the chat: out of the call too; the meeting runs on.
+        groups.remove_member(
+            reload(user), db.session.get(Conversation, chat_id), reload(other_user)
+        )
+    assert ("meeting:removed", {"meeting_id": public_id, "by": None}) in meeting_events(guest)
+    assert ("meeting:left", {"meeting_id": public_id, "sid": sid_of(guest)}) in meeting_events(host)
+    reply = join(guest, public_id)
+    assert reply == {
+        "error": "The host removed you from this meeting's chat, so you cannot join it."
+    }
+    with app.app_context():
+        assert db.session.get(Meeting, meeting.id).ended_at is None

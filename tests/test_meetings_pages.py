@@ -36,6 +36,7 @@ from tests.factories import with_room
 from tests.factories import write_message
 from tests.helpers import count_queries
 from tests.helpers import count_rows
+from tests.helpers import notification_kinds
 from tests.helpers import post
 from tests.helpers import status_of
 
@@ -562,3 +563,31 @@ def test_the_meeting_page_runs_as_many_queries_for_20_messages_as_for_3(
     with_twenty, shown = queries()
     assert shown >= 20
     assert with_twenty == with_three
+
+
+def test_joining_starts_with_nothing_unread_and_tells_the_members(
+    app, logged_in, user, other_user, pushes
+):
+    public_id = start_meeting(app, other_user)
+    chat_id = chat_of(app, public_id)
+    newest = [write_message(app, other_user, chat_id, f"before you came {n}") for n in range(3)][-1]
+    post(logged_in, f"/meetings/{public_id}/join", htmx=True)
+    with app.app_context():
+        member = db.session.get(ConversationMember, (chat_id, user.id))
+        assert member.last_read_id == newest
+    # The host's tabs refetch the member list and their conversation list.
+    told = {(push.event, str(push.to)) for push in pushes}
+    assert any(f"user:{other_user.id}" in to for _, to in told), told
+
+
+def test_someone_invited_to_the_chat_joining_by_link_is_in_and_the_invitation_goes(
+    app, logged_in, user, other_user
+):
+    public_id = start_meeting(app, other_user)
+    chat_id = chat_of(app, public_id)
+    with_group(app, chat_id, group_actions.invite, other_user, user)
+    assert status_of(app, chat_id, user) == MemberStatus.INVITED
+    assert "group_invite" in notification_kinds(app, user)
+    post(logged_in, f"/meetings/{public_id}/join", htmx=True)
+    assert status_of(app, chat_id, user) == MemberStatus.ACTIVE
+    assert "group_invite" not in notification_kinds(app, user)

@@ -275,6 +275,31 @@ def accept_invite(user: User, conversation: Conversation) -> None:
     db.session.commit()
 
 
+def enter_by_link(user: User, conversation: Conversation) -> bool:
+    """`user` comes in from a link shared outside the group (a standalone meeting's chat,
+    actions.meetings.admit): active, with nothing unread, as after accepting an invitation,
+    whose notification goes if one was open. False when already active. Someone the admin
+    removed is not let in by this (the caller refuses them first). Caller commits."""
+    member = _membership(conversation, user.id)
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        return False
+    if member is not None and member.status == MemberStatus.REMOVED:
+        raise Forbidden("The group's admin removed you from it.")
+    if member is None:
+        member = ConversationMember(
+            conversation_id=conversation.id, user_id=user.id, status=MemberStatus.ACTIVE
+        )
+        db.session.add(member)
+    elif member.status == MemberStatus.INVITED:
+        _close_invite(user.id, conversation)
+    member.status = MemberStatus.ACTIVE
+    member.joined_at = utcnow()
+    member.last_read_id = _newest_message_id(conversation)
+    db.session.flush()
+    _members_changed(conversation, active_member_ids(conversation))
+    return True
+
+
 def decline_invite(user: User, conversation: Conversation) -> None:
     """Turn down an invitation: the invited row is deleted, so they may be asked again.
     Raises ActionError when `user` has no open invitation to the conversation."""

@@ -8,6 +8,7 @@ access_meeting). Who is in a running meeting is live state (qosyl/live/meetings.
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +18,6 @@ from qosyl.actions import Forbidden
 from qosyl.actions import NotFound
 from qosyl.actions import unproxy
 from qosyl.actions.chat import NotAMember
-from qosyl.actions.messages import MESSAGES_CHANGED
 from qosyl.actions.messages import NOT_IN_CONVERSATION
 from qosyl.extensions import db
 from qosyl.live import events
@@ -157,12 +157,17 @@ def _new_chat(host: User) -> Conversation:
 
 
 def admit(user: User, meeting: Meeting) -> None:
-    """Someone joins the meeting: into a standalone meeting's chat they go, as an active
-    member (again, if they had left it). Nothing changes for a room's or a conversation's
-    meeting, whose members already read its chat. Commits when it writes.
+    """Someone joins the meeting (its page's Join, or `meeting:join` from any client): into
+    a standalone meeting's chat they go, as an active member with nothing unread (again,
+    if they had left it). Nothing changes for a room's or a conversation's meeting, whose
+    members already read its chat. Forbidden for someone the host removed from the chat.
+    Commits when it writes.
 
     Precondition: the caller fetched the meeting for `user` (access_meeting).
     """
+    # Imported here: groups imports this module (place_lost).
+    from qosyl.actions import groups
+
     if meeting.chat_id is None:
         return
     member = db.session.get(ConversationMember, (meeting.chat_id, user.id))
@@ -170,18 +175,10 @@ def admit(user: User, meeting: Meeting) -> None:
         return
     if member is not None and member.status == MemberStatus.REMOVED:
         raise Forbidden(REMOVED_FROM_CHAT)
-    if member is None:
-        db.session.add(
-            ConversationMember(
-                conversation_id=meeting.chat_id, user_id=user.id, status=MemberStatus.ACTIVE
-            )
-        )
-    else:
-        member.status = MemberStatus.ACTIVE
-        member.joined_at = utcnow()
-    publish(events.Changed.for_users(MESSAGES_CHANGED, [user.id]))
+    chat = db.session.get(Conversation, meeting.chat_id)
     try:
-        db.session.commit()
+        if groups.enter_by_link(unproxy(user), chat):
+            db.session.commit()
     except IntegrityError:  # the same person's other tab admitted them a moment ago
         db.session.rollback()
 
@@ -235,13 +232,15 @@ def place_lost(
     if room_id is not None:
         which = Meeting.room_id == room_id
     elif conversation_id is not None:
-        which = Meeting.conversation_id == conversation_id
+        # The conversation's own meeting, or the standalone meeting whose chat it is.
+        which = or_(Meeting.conversation_id == conversation_id, Meeting.chat_id == conversation_id)
     else:
         which = Meeting.host_id == host_id
     running = list(db.session.scalars(select(Meeting).where(which, Meeting.ended_at.is_(None))))
     expelled = []
     for meeting in running:
-        if host_id is None and meeting.host_id == user_id:
+        # A standalone meeting is its host's, wherever its chat goes: it runs on.
+        if host_id is None and meeting.host_id == user_id and meeting.chat_id is None:
             _end(meeting)
         else:
             expelled.append((meeting.id, meeting.public_id))

@@ -183,6 +183,7 @@ def _people(user_ids: set[int]) -> dict[int, dict[str, Any]]:
 @signed_in_event("meeting:join")
 def join(data=None):
     meeting = access_meeting(current_user, _public_id(_fields(data, {"meeting_id"})))
+    actions.admit(current_user, meeting)
     sid = request.sid
     new = live.join(meeting.id, meeting.public_id, sid, current_user.id)
     join_room(live.socket_room(meeting.id))

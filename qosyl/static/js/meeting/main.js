@@ -94,6 +94,7 @@ class Meeting {
 
   startMeter() {
     if (this.meter) this.meter.stop();
+    clearInterval(this.meterTimer);
     this.meter = levelOf(this.local.audio);
     const meterElement = this.q("[data-level]");
     const tick = () => {
@@ -102,7 +103,7 @@ class Meeting {
       meterElement.value = level;
       if (this.localView) showSpeaking(this.localView, this.flags.audio && level > SPEAKING_LEVEL);
     };
-    this.timers.push(setInterval(tick, 150));
+    this.meterTimer = setInterval(tick, 150);
   }
 
   showPreview() {
@@ -205,6 +206,7 @@ class Meeting {
     this.flags.screen = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    clearInterval(this.meterTimer);
     if (this.meter) { this.meter.stop(); this.meter = null; }
     if (this.localView) { this.localView.tile.remove(); this.localView.item.item.remove(); this.localView = null; }
     this.count();
@@ -518,7 +520,11 @@ class Meeting {
       // Said once, next to the controls (a toast as well would be read out twice).
       this.status(`${by} asked you to mute. Your microphone is off.`);
     });
-    listen("meeting:removed", ({ by }) => this.leave(`${by} removed you from the meeting.`, true));
+    // `by` is null when nobody chose it: they left the room or conversation, or a block.
+    listen("meeting:removed", ({ by }) => this.leave(
+      by ? `${by} removed you from the meeting.` : "You are no longer in this meeting's room or conversation.",
+      true,
+    ));
     listen("meeting:ended", () => this.leave(this.isHost ? "You ended the meeting for everyone." : "The host ended the meeting.", true));
 
     // A new connection is a new tab id, and the server let the old one go: join again.
