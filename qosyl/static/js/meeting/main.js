@@ -279,6 +279,7 @@ class Meeting {
   connectionChanged(sid, connection) {
     const entry = this.peers.get(sid);
     if (!entry) return;
+    if (connection === "connected") this.shapeVideo();
     entry.view.tile.dataset.connection = connection;
     showReconnecting(entry.view, connection === "disconnected" || connection === "failed");
     clearTimeout(entry.lostTimer);
@@ -304,7 +305,19 @@ class Meeting {
     return entry;
   }
 
+  // Each other participant is one more encode of this tab's camera: from three others on,
+  // every copy goes out smaller and slower (a screen keeps its size, for legible text).
+  shapeVideo() {
+    const others = this.peers.size;
+    const sharing = Boolean(this.local.screen);
+    const shape = others <= 2 ? { scale: 1, fps: 30 }
+      : others === 3 ? { scale: sharing ? 1 : 1.5, fps: 24 }
+      : { scale: sharing ? 1 : 2, fps: 15 };
+    for (const { peer } of this.peers.values()) peer.shapeVideo(shape);
+  }
+
   count() {
+    this.shapeVideo();
     this.q("[data-count]").textContent = String(this.peers.size + (this.localView ? 1 : 0));
     this.q("[data-tiles]").dataset.size = String(this.peers.size + 1);
   }
@@ -345,6 +358,7 @@ class Meeting {
       peer.replaceTrack("audio", tracks.audio),
       peer.replaceTrack("video", tracks.video),
     ]));
+    this.shapeVideo();
   }
 
   sendState() {

@@ -78,6 +78,24 @@ export class Peer {
     }
   }
 
+  // How much smaller and slower than captured this connection's video goes out: in a
+  // full mesh every other participant costs one more encode, so it shrinks as they grow.
+  async shapeVideo({ scale, fps }) {
+    const sender = this.senders.video;
+    if (!sender || this.pc.connectionState === "closed") return;
+    const parameters = sender.getParameters();
+    const encoding = parameters.encodings && parameters.encodings[0];
+    if (!encoding) return;  // not negotiated yet: shaped again once connected
+    if (encoding.scaleResolutionDownBy === scale && encoding.maxFramerate === fps) return;
+    encoding.scaleResolutionDownBy = scale;
+    encoding.maxFramerate = fps;
+    try {
+      await sender.setParameters(parameters);
+    } catch (error) {
+      console.warn("meeting: could not shape video", error);
+    }
+  }
+
   async replaceTrack(kind, track) {
     const sender = this.senders[kind];
     if (sender) await sender.replaceTrack(track || null);
