@@ -20,9 +20,21 @@ function csrfToken() {
   try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch { return ""; }
 }
 
-function emit(name, data) {
+// Connected, or false after `ms`: a page just loaded (a rejoin after a reload) may be
+// ready to join before its socket is.
+function connected(ms = 10000) {
+  if (socket.connected) return Promise.resolve(true);
   return new Promise((resolve) => {
-    if (!socket || !socket.connected) { resolve({ error: "Not connected: check your network." }); return; }
+    const done = (ok) => { clearTimeout(timer); socket.off("connect", onConnect); resolve(ok); };
+    const onConnect = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    socket.on("connect", onConnect);
+  });
+}
+
+async function emit(name, data) {
+  if (!(await connected())) return { error: "Not connected: check your network." };
+  return new Promise((resolve) => {
     socket.timeout(10000).emit(name, data, (error, reply) => {
       resolve(error ? { error: "The server did not answer: check your network." } : reply || {});
     });
@@ -180,6 +192,7 @@ class Meeting {
     }
     this.sendState();
     this.timers.push(setInterval(() => this.pollStats(), 500));
+    this.status("");
     return reply;
   }
 
@@ -556,8 +569,12 @@ class Meeting {
     const lost = () => { if (this.joined) this.status("Connection lost; reconnecting…"); };
     socket.on("disconnect", lost);
     this.listeners.push(["disconnect", lost]);
+    // Back on a network: connections that broke restart ICE now rather than at their next
+    // check. One still being set up is left alone (a restart would only race its offer).
     window.addEventListener("online", () => {
-      for (const { peer } of this.peers.values()) peer.restartIce();
+      for (const { peer } of this.peers.values()) {
+        if (["disconnected", "failed"].includes(peer.pc.iceConnectionState)) peer.restartIce();
+      }
     });
   }
 
