@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 VENDOR := qosyl/static/vendor
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
 .PHONY: run test test-sqlite test-postgres install install-test vendor browser lint format seed clean
@@ -25,11 +26,16 @@ ifeq ($(CI),true)
 	$(MAKE) --no-print-directory test-postgres
 endif
 
+# The suite in two runs: the tests without a browser on both cores (pytest-xdist; on
+# PostgreSQL each worker has a database of its own, test_gw0 and test_gw1), then the
+# browser journeys one at a time (each starts browsers and a server of its own).
 test-sqlite:
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 test-postgres:
-	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

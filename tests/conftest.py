@@ -34,6 +34,27 @@ def _truncate_all(app: Flask) -> None:
                     connection.execute(text(f'DELETE FROM "{table}"'))
 
 
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, named after the
+    configured one ("test_gw0", ...), made if missing: workers truncate tables between tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    configured = make_url(url)
+    name = f"{configured.database}_{worker}"
+    engine = create_engine(configured, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return configured.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """A database migrated to the newest revision, shared by the session."""
@@ -43,6 +64,7 @@ def database_url(tmp_path_factory) -> str:
         from config import normalise_database_url
 
         url = normalise_database_url(url)
+        url = _database_of_this_worker(url)
         # Start from nothing: the previous run may have left tables behind.
         engine = create_engine(url)
         with engine.begin() as connection:

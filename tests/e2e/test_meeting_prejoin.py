@@ -10,8 +10,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_for_live_channel
+from tests.e2e.meetings import meeting_context
 
 pytestmark = pytest.mark.e2e
 
@@ -24,13 +24,6 @@ PHONE = {"width": 360, "height": 740}
 # 50 characters, the most a last name holds, and no place to break it.
 LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffvoralternwaren"
 
-# getUserMedia as a browser answers when the person refused, or when nothing is plugged in.
-REFUSE_MEDIA = """
-MediaDevices.prototype.getUserMedia = function () {
-  return Promise.reject(new DOMException("%s", "%s"));
-};
-"""
-
 DECODED = """async () => {
   const meeting = window.qosyl && window.qosyl.meeting;
   const out = {};
@@ -40,21 +33,6 @@ DECODED = """async () => {
   }
   return out;
 }"""
-
-
-def meeting_context(browser, base_url, username, *, refuse: str | None = None, viewport=None):
-    """A signed-in context with Chromium's fake camera and microphone allowed, or with
-    getUserMedia failing with the DOMException named `refuse`."""
-    options = {"base_url": base_url, "permissions": ["camera", "microphone"]}
-    if viewport:
-        options["viewport"] = viewport
-    context = browser.new_context(**options)
-    context.set_default_timeout(10_000)
-    if refuse:
-        context.add_init_script(REFUSE_MEDIA % (refuse, refuse))
-    page = context.new_page()
-    sign_in(page, username)
-    return context, page
 
 
 def poll(read, timeout: float = 10):

@@ -17,10 +17,10 @@ from tests.e2e.conftest import _serve
 from tests.e2e.conftest import free_port
 from tests.e2e.conftest import user_maker
 from tests.e2e.conftest import wait_for_live_channel
-from tests.e2e.test_meetings import inbound
-from tests.e2e.test_meetings import join_from_link
-from tests.e2e.test_meetings import meeting_context
-from tests.e2e.test_meetings import wait_for_frames
+from tests.e2e.meetings import inbound
+from tests.e2e.meetings import join_from_link
+from tests.e2e.meetings import meeting_context
+from tests.e2e.meetings import wait_for_frames
 from tests.helpers import IN_CI
 
 pytestmark = pytest.mark.e2e

@@ -13,92 +13,17 @@ import requests
 import socketio
 
 from tests import factories
-from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_for_live_channel
+from tests.e2e.meetings import frames_stopped
+from tests.e2e.meetings import ICE_UFRAG
+from tests.e2e.meetings import inbound
+from tests.e2e.meetings import join_from_link
+from tests.e2e.meetings import JOINED_WITHIN_MS
+from tests.e2e.meetings import meeting_context
+from tests.e2e.meetings import RESTART_ICE
+from tests.e2e.meetings import wait_for_frames
 
 pytestmark = pytest.mark.e2e
-
-# Joining opens the camera and a peer connection per participant: slow on a loaded machine.
-JOINED_WITHIN_MS = 20_000
-
-INBOUND = """async () => {
-  const meeting = window.qosyl && window.qosyl.meeting;
-  if (!meeting) return {};
-  const out = {};
-  for (const entry of meeting.peers.values()) {
-    out[entry.user.full_name] = await entry.peer.inbound();
-  }
-  return out;
-}"""
-
-
-# What the page's connection to `name` uses as its ICE username fragment, and a restart of
-# its ICE as the page does when the network changes (main.js, "online").
-ICE_UFRAG = """(() => {{
-  for (const entry of window.qosyl.meeting.peers.values()) {{
-    if (entry.user.full_name === "{name}") {{
-      return (entry.peer.pc.localDescription.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1];
-    }}
-  }}
-}})()"""
-RESTART_ICE = """(() => {{
-  for (const entry of window.qosyl.meeting.peers.values()) {{
-    if (entry.user.full_name === "{name}") entry.peer.restartIce();
-  }}
-}})()"""
-
-
-def meeting_context(browser, base_url, username):
-    """A signed-in context whose camera and microphone are Chromium's fake ones."""
-    context = browser.new_context(base_url=base_url, permissions=["camera", "microphone"])
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    sign_in(page, username)
-    return context, page
-
-
-def inbound(page) -> dict:
-    return page.evaluate(INBOUND)
-
-
-def wait_for_frames(page, names, timeout: float = 20) -> dict:
-    """Until this page decodes video from each of `names`, growing between two readings."""
-    deadline = time.monotonic() + timeout
-    first = None
-    while time.monotonic() < deadline:
-        now = inbound(page)
-        if all(now.get(name, {}).get("framesDecoded", 0) > 0 for name in names):
-            if first is None:
-                first = now
-            elif all(now[name]["framesDecoded"] > first[name]["framesDecoded"] for name in names):
-                return now
-        time.sleep(0.2)
-    raise AssertionError(f"no growing frames from {names} within {timeout}s: {inbound(page)}")
-
-
-def frames_stopped(page, name, timeout: float = 10) -> None:
-    """Until frames from `name` stop growing for a second."""
-    deadline = time.monotonic() + timeout
-    last = inbound(page).get(name, {}).get("framesDecoded", 0)
-    still_since = time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        count = inbound(page).get(name, {}).get("framesDecoded", 0)
-        if count != last:
-            last, still_since = count, time.monotonic()
-        elif time.monotonic() - still_since >= 1.0:
-            return
-    raise AssertionError(f"frames from {name} still arrive")
-
-
-def join_from_link(page, link: str) -> None:
-    page.goto("/meetings")
-    page.get_by_label("Meeting link or id").fill(link)
-    page.get_by_role("button", name="Join", exact=True).click()
-    page.get_by_role("button", name="Join meeting").wait_for()
-    wait_for_live_channel(page)
-    page.get_by_role("button", name="Join meeting").click()
-    page.get_by_role("button", name="Leave").wait_for(timeout=JOINED_WITHIN_MS)
 
 
 def test_three_people_meet_on_video_from_a_link(browser, base_url, make_live_user):
