@@ -22,6 +22,7 @@ from qosyl.live.realtime import user_room
 from qosyl.live.watching import participants_changed
 from qosyl.models import Room
 from qosyl.models import RoomMember
+from qosyl.models import RoomMembershipEvent
 from qosyl.models import RoomMessage
 from qosyl.models import Topic
 from qosyl.models import User
@@ -107,6 +108,7 @@ def create_room(host: User, name: str, topic: str, description: str = "") -> Roo
     db.session.add(room)
     db.session.flush()
     db.session.add(RoomMember(room_id=room.id, user_id=host.id))
+    _record(room.id, host.id, RoomMembershipEvent.JOINED)
     db.session.commit()
     return room
 
@@ -193,6 +195,7 @@ def join(user: User, room: Room) -> None:
         except IntegrityError:  # joined from another tab a moment ago
             pass
         else:
+            _record(room.id, user.id, RoomMembershipEvent.JOINED)
             participants_changed(room.id)
     db.session.commit()
 
@@ -211,10 +214,16 @@ def leave(user: User, room: Room) -> None:
     db.session.execute(
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
+    _record(room.id, user.id, RoomMembershipEvent.LEFT)
     _drop_tabs(room, user.id)
     meetings.place_lost(user.id, room_id=room.id)
     participants_changed(room.id)
     db.session.commit()
+
+
+def _record(room_id: int, user_id: int, kind: str) -> None:
+    """A join or a leave, for the room's insights: in the same transaction as the change."""
+    db.session.add(RoomMembershipEvent(room_id=room_id, user_id=user_id, kind=kind))
 
 
 def _drop_tabs(room: Room, user_id: int) -> None:
@@ -240,6 +249,8 @@ def remove_member(room: Room, member: User) -> None:
     if row is None:
         row = RoomMember(room_id=room.id, user_id=member.id)
         db.session.add(row)
+    elif row.removed_at is None and not room.is_lobby:
+        _record(room.id, member.id, RoomMembershipEvent.LEFT)
     row.removed_at = utcnow()
     _drop_tabs(room, member.id)
     meetings.place_lost(member.id, room_id=room.id)
@@ -256,6 +267,8 @@ def readmit_member(room: Room, member: User) -> None:
     """Let a removed member back: they are a member again. Precondition: caller hosts."""
     row = room_membership(room, member.id)
     if row is not None:
+        if row.removed_at is not None and not room.is_lobby:
+            _record(room.id, member.id, RoomMembershipEvent.JOINED)
         row.removed_at = None
         participants_changed(room.id)
     db.session.commit()

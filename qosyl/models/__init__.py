@@ -17,6 +17,7 @@ from qosyl.models.post import PostLike
 from qosyl.models.post import PostMention
 from qosyl.models.room import Room
 from qosyl.models.room import RoomMember
+from qosyl.models.room import RoomMembershipEvent
 from qosyl.models.room import RoomMessage
 from qosyl.models.room import Topic
 from qosyl.models.social import Block
@@ -49,6 +50,7 @@ __all__ = [
     "PostMention",
     "Room",
     "RoomMember",
+    "RoomMembershipEvent",
     "RoomMessage",
     "Topic",
     "User",

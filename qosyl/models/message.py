@@ -122,6 +122,8 @@ class Message(db.Model):
         Index("uq_messages_author_id_client_id", "author_id", "client_id", unique=True),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
         Index("ix_messages_author_id", "author_id"),
+        # Insights count messages over a period.
+        Index("ix_messages_created_at", "created_at"),
     )
 
 

@@ -35,7 +35,11 @@ class Post(db.Model):
     # Lists load authors eagerly; a lazy load here would be an N+1.
     author: Mapped[User] = relationship(lazy="raise_on_sql")
 
-    __table_args__ = (Index("ix_posts_author_id_id", "author_id", "id"),)
+    __table_args__ = (
+        Index("ix_posts_author_id_id", "author_id", "id"),
+        # Insights count posts over a period.
+        Index("ix_posts_created_at", "created_at"),
+    )
 
 
 class PostLike(db.Model):

@@ -68,6 +68,27 @@ class RoomMember(db.Model):
     __table_args__ = (Index("ix_room_members_user_id", "user_id"),)
 
 
+class RoomMembershipEvent(db.Model):
+    """Someone joined or left a room (a host's removal counts as leaving): the history the
+    room's insights count, which room_members (the present) cannot tell."""
+
+    __tablename__ = "room_membership_events"
+
+    JOINED: ClassVar[str] = "joined"
+    LEFT: ClassVar[str] = "left"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_room_membership_events_room_id_created_at", "room_id", "created_at"),
+        Index("ix_room_membership_events_user_id_created_at", "user_id", "created_at"),
+    )
+
+
 class RoomMessage(db.Model):
     __tablename__ = "room_messages"
     # Which kind of chat stream it belongs to (see actions/chat.py); not a column.
@@ -92,4 +113,6 @@ class RoomMessage(db.Model):
         Index("ix_room_messages_room_id_id", "room_id", "id"),
         Index("ix_room_messages_author_id", "author_id"),
         Index("ix_room_messages_created_at", "created_at"),
+        # Insights count a room's messages over a period.
+        Index("ix_room_messages_room_id_created_at", "room_id", "created_at"),
     )

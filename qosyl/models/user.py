@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     onboarded_at: Mapped[datetime | None]
     # Settings: only friends may start a conversation with this user (MSG-2).
     messages_from_friends_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The IANA zone insights cut days in (sent by the browser, checked); None: not known yet.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Sees the site overview; set with `flask admin grant USERNAME`.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -194,6 +194,20 @@ def access_hosted_room(viewer: User, room_id: int) -> Room:
     return room
 
 
+def access_room_insights(viewer: User, room_id: int) -> Room:
+    """A room's insights are its host's alone; to anyone else the page does not exist."""
+    room = access_room(viewer, room_id)
+    if room.host_id != viewer.id:
+        raise NotFound()
+    return room
+
+
+def access_site_insights(viewer: User) -> None:
+    """The site overview is for administrators (`flask admin grant`); 404 to others."""
+    if not viewer.is_admin:
+        raise NotFound()
+
+
 def access_participant(room: Room, username: str | None = None, user_id: int | None = None) -> User:
     """Someone the room's host may remove or let back, by username (pages) or id (the API):
     anyone who is or was a member (for the lobby, any verified account). No block filter: a

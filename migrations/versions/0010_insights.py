@@ -1,0 +1,76 @@
+"""insights: room membership events, time zone, admins
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-30
+
+Joins and leaves of rooms get a history (the present members are its first joins), users
+a time zone and an admin flag, and the tables insights count over a period an index on
+when their rows were made.
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('room_membership_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_room_membership_events_room_id_rooms'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_room_membership_events_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_room_membership_events'))
+    )
+    with op.batch_alter_table('room_membership_events', schema=None) as batch_op:
+        batch_op.create_index('ix_room_membership_events_room_id_created_at', ['room_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_room_membership_events_user_id_created_at', ['user_id', 'created_at'], unique=False)
+    op.execute(
+        "INSERT INTO room_membership_events (room_id, user_id, kind, created_at) "
+        "SELECT room_id, user_id, 'joined', joined_at FROM room_members "
+        "WHERE removed_at IS NULL ORDER BY joined_at"
+    )
+
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index('ix_messages_created_at', ['created_at'], unique=False)
+
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.create_index('ix_posts_created_at', ['created_at'], unique=False)
+
+    with op.batch_alter_table('room_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_room_messages_room_id_created_at', ['room_id', 'created_at'], unique=False)
+
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('is_admin', sa.Boolean(), server_default=sa.false(), nullable=False))
+
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('is_admin')
+        batch_op.drop_column('time_zone')
+
+    with op.batch_alter_table('room_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_room_messages_room_id_created_at')
+
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.drop_index('ix_posts_created_at')
+
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_created_at')
+
+    with op.batch_alter_table('room_membership_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_room_membership_events_user_id_created_at')
+        batch_op.drop_index('ix_room_membership_events_room_id_created_at')
+
+    op.drop_table('room_membership_events')
