@@ -31,46 +31,26 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_room_membership_events_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_room_membership_events'))
     )
-    with op.batch_alter_table('room_membership_events', schema=None) as batch_op:
-        batch_op.create_index('ix_room_membership_events_room_id_created_at', ['room_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_room_membership_events_user_id_created_at', ['user_id', 'created_at'], unique=False)
+    op.create_index('ix_room_membership_events_room_id_created_at', 'room_membership_events', ['room_id', 'created_at'], unique=False)
+    op.create_index('ix_room_membership_events_user_id_created_at', 'room_membership_events', ['user_id', 'created_at'], unique=False)
     op.execute(
         "INSERT INTO room_membership_events (room_id, user_id, kind, created_at) "
         "SELECT room_id, user_id, 'joined', joined_at FROM room_members "
         "WHERE removed_at IS NULL ORDER BY joined_at"
     )
-
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_created_at', ['created_at'], unique=False)
-
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.create_index('ix_posts_created_at', ['created_at'], unique=False)
-
-    with op.batch_alter_table('room_messages', schema=None) as batch_op:
-        batch_op.create_index('ix_room_messages_room_id_created_at', ['room_id', 'created_at'], unique=False)
-
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('time_zone', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('is_admin', sa.Boolean(), server_default=sa.false(), nullable=False))
-
+    op.create_index('ix_messages_created_at', 'messages', ['created_at'], unique=False)
+    op.create_index('ix_posts_created_at', 'posts', ['created_at'], unique=False)
+    op.create_index('ix_room_messages_room_id_created_at', 'room_messages', ['room_id', 'created_at'], unique=False)
+    op.add_column('users', sa.Column('time_zone', sa.String(length=64), nullable=True))
+    op.add_column('users', sa.Column('is_admin', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('is_admin')
-        batch_op.drop_column('time_zone')
-
-    with op.batch_alter_table('room_messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_room_messages_room_id_created_at')
-
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.drop_index('ix_posts_created_at')
-
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_created_at')
-
-    with op.batch_alter_table('room_membership_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_room_membership_events_user_id_created_at')
-        batch_op.drop_index('ix_room_membership_events_room_id_created_at')
-
+    op.drop_column('users', 'is_admin')
+    op.drop_column('users', 'time_zone')
+    op.drop_index('ix_room_messages_room_id_created_at', table_name='room_messages')
+    op.drop_index('ix_posts_created_at', table_name='posts')
+    op.drop_index('ix_messages_created_at', table_name='messages')
+    op.drop_index('ix_room_membership_events_user_id_created_at', table_name='room_membership_events')
+    op.drop_index('ix_room_membership_events_room_id_created_at', table_name='room_membership_events')
     op.drop_table('room_membership_events')

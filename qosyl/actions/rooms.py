@@ -209,12 +209,13 @@ def leave(user: User, room: Room) -> None:
     member = room_membership(room, user.id)
     if room.is_lobby or member is None or member.removed_at is not None:
         return
+    # Before the host goes: a room closed with its last member takes its history with it.
+    _record(room.id, user.id, RoomMembershipEvent.LEFT)
     if room.host_id == user.id:
         host_going(room, user.id)
     db.session.execute(
         delete(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user.id)
     )
-    _record(room.id, user.id, RoomMembershipEvent.LEFT)
     _drop_tabs(room, user.id)
     meetings.place_lost(user.id, room_id=room.id)
     participants_changed(room.id)

@@ -18,7 +18,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from datetime import timezone
+from datetime import UTC
 from functools import lru_cache
 
 from sqlalchemy import and_
@@ -91,19 +91,19 @@ class epoch_seconds(FunctionElement):
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element, compiler, **kw):
-    return "CAST(strftime('%%s', %s) AS INTEGER)" % compiler.process(element.clauses, **kw)
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element, compiler, **kw):
-    return "CAST(EXTRACT(EPOCH FROM %s) AS BIGINT)" % compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
 
 
 # The period
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -139,9 +139,7 @@ class Window:
         if len(self.offsets) == 1:
             return seconds + self.offsets[0][1]
         # Later changes first: the first boundary the row is past decides its offset.
-        branches = [
-            (column >= since, offset) for since, offset in reversed(self.offsets[1:])
-        ]
+        branches = [(column >= since, offset) for since, offset in reversed(self.offsets[1:])]
         return seconds + case(*branches, else_=self.offsets[0][1])
 
     def local_day(self, column) -> ColumnElement[int]:
@@ -159,7 +157,7 @@ class Window:
 
 def window(zone: zoneinfo.ZoneInfo, days: int, now: datetime | None = None) -> Window:
     """The last `days` local days, today included, and the `days` before them."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = now.astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)
     start = datetime.combine(first_day - timedelta(days=days), time(), zone)
@@ -170,7 +168,7 @@ def window(zone: zoneinfo.ZoneInfo, days: int, now: datetime | None = None) -> W
         first_day=first_day,
         start=_utc(start),
         end=_utc(end),
-        offsets=_offsets(zone, start.astimezone(timezone.utc), end.astimezone(timezone.utc)),
+        offsets=_offsets(zone, start.astimezone(UTC), end.astimezone(UTC)),
     )
 
 
@@ -187,14 +185,16 @@ def _offsets(
     while before < end:
         after = min(before + _SAMPLE, end)
         if _offset(zone, after) != found[-1][1]:
-            low, high = before, after  # the change is in (low, high]
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if _offset(zone, middle) == found[-1][1]:
+            # The change is in (low, high], in whole seconds as zones change.
+            low, high = int(before.timestamp()), int(after.timestamp())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(zone, datetime.fromtimestamp(middle, UTC)) == found[-1][1]:
                     low = middle
                 else:
                     high = middle
-            found.append((_utc(high), _offset(zone, high)))
+            change = datetime.fromtimestamp(high, UTC)
+            found.append((change, _offset(zone, change)))
         before = after
     return tuple(found)
 
@@ -252,11 +252,29 @@ def _counted(period: Window, rows, *, distinct_who: bool = False) -> dict[tuple[
     # The day is computed in a subquery and grouped by name: PostgreSQL would not match a
     # GROUP BY expression to the selected one when each carries its own parameters.
     days = select(
-        both.c.kind, period.local_day(both.c.at).label("day"), *([both.c.who] if distinct_who else [])
+        both.c.kind,
+        period.local_day(both.c.at).label("day"),
+        *([both.c.who] if distinct_who else []),
     ).subquery()
     count = func.count(distinct(days.c.who)) if distinct_who else func.count()
     query = select(days.c.kind, days.c.day, count).group_by(days.c.kind, days.c.day)
     return {(kind, int(n)): int(c) for kind, n, c in db.session.execute(query)}
+
+
+def _counted_with_people(
+    period: Window, rows
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """Like _counted, with the number of different people per day too, in the same query."""
+    both = union_all(*rows).subquery()
+    days = select(both.c.kind, period.local_day(both.c.at).label("day"), both.c.who).subquery()
+    query = select(
+        days.c.kind, days.c.day, func.count(), func.count(distinct(days.c.who))
+    ).group_by(days.c.kind, days.c.day)
+    counts, people = {}, {}
+    for kind, n, count, who in db.session.execute(query):
+        counts[(kind, int(n))] = int(count)
+        people[(kind, int(n))] = int(who)
+    return counts, people
 
 
 def _rows(kind: str, column, *where, who=None):
@@ -408,11 +426,16 @@ class RoomInsights:
 
 
 def room_insights(room: Room, period: Window) -> RoomInsights:
-    """Four queries: messages and members, joins and leaves, contributors, the heat map."""
-    messages = _rows("messages", RoomMessage.created_at, RoomMessage.room_id == room.id,
-                     period.in_range(RoomMessage.created_at), who=RoomMessage.author_id)  # fmt: skip
-    counts = _counted(period, [messages])
-    active = _counted(period, [messages], distinct_who=True)
+    """Four queries: messages and who wrote them, joins and leaves, contributors, the heat
+    map."""
+    messages = _rows(
+        "messages",
+        RoomMessage.created_at,
+        RoomMessage.room_id == room.id,
+        period.in_range(RoomMessage.created_at),
+        who=RoomMessage.author_id,
+    )
+    counts, active = _counted_with_people(period, [messages])
     membership = [
         _rows(kind, RoomMembershipEvent.created_at, RoomMembershipEvent.room_id == room.id,
               RoomMembershipEvent.kind == kind, period.in_range(RoomMembershipEvent.created_at))
@@ -511,6 +534,4 @@ def labels(period: Window) -> list[str]:
 def rows_of(series: Iterable[Series], period: Window) -> list[list[object]]:
     """A table of the series: one row per day, a column per series (also the CSV)."""
     columns = list(series)
-    return [
-        [day, *(s.values[index] for s in columns)] for index, day in enumerate(labels(period))
-    ]
+    return [[day, *(s.values[index] for s in columns)] for index, day in enumerate(labels(period))]
