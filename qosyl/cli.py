@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask seed`, `flask rerender`, `flask lobby`."""
+"""Command-line tasks: `flask seed`, `flask rerender`, `flask lobby`, `flask admin`."""
 
 from __future__ import annotations
 
@@ -74,6 +74,37 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"No verified account is called @{username}.")
         set_host(room, person)
         click.echo(f"@{person.username} now hosts the lobby.")
+
+    @app.cli.group("admin")
+    def admin() -> None:
+        """Administrators: who sees the site overview of the insights (GET /api/insights/site/)."""
+
+    @admin.command("grant")
+    @click.argument("username")
+    def grant(username: str) -> None:
+        """Make this person an administrator."""
+        _set_admin(username, True)
+
+    @admin.command("revoke")
+    @click.argument("username")
+    def revoke(username: str) -> None:
+        """Make this person an administrator no more."""
+        _set_admin(username, False)
+
+
+def _set_admin(username: str, admin: bool) -> None:
+    from qosyl.actions.accounts import set_admin
+    from qosyl.actions.accounts import user_by_username
+
+    person = user_by_username(username)
+    if person is None:
+        raise click.ClickException(f"No account is called @{username}.")
+    changed = set_admin(person, admin)
+    if admin:
+        done = "is now an administrator" if changed else "was an administrator already"
+    else:
+        done = "is no longer an administrator" if changed else "was not an administrator"
+    click.echo(f"@{person.username} {done}.")
 
 
 def _progress(items, label: str):

@@ -358,6 +358,16 @@ def complete_onboarding(user: User) -> None:
     db.session.commit()
 
 
+def set_admin(user: User, admin: bool) -> bool:
+    """Grant (True) or revoke (False) the site overview (`flask admin`); False when the
+    account already stood so, True when it changed."""
+    if user.is_admin == admin:
+        return False
+    user.is_admin = admin
+    db.session.commit()
+    return True
+
+
 # Sign-ins
 
 

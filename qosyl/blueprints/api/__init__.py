@@ -87,6 +87,7 @@ def init_api(app: Flask) -> None:
     from qosyl.blueprints.api import comments
     from qosyl.blueprints.api import conversations
     from qosyl.blueprints.api import docs
+    from qosyl.blueprints.api import insights
     from qosyl.blueprints.api import notifications
     from qosyl.blueprints.api import posts
     from qosyl.blueprints.api import rooms
@@ -112,7 +113,17 @@ def init_api(app: Flask) -> None:
     api.register_converter(IdConverter, _id_parameter)
     blueprints = [
         module.bp
-        for module in (auth, users, social, notifications, posts, comments, conversations, rooms)
+        for module in (
+            auth,
+            users,
+            social,
+            notifications,
+            posts,
+            comments,
+            conversations,
+            rooms,
+            insights,
+        )
     ]
     # Registered with Flask only: their documentation is built on first use (document()),
     # which costs more than the rest of create_app together (every test makes an app).
