@@ -121,7 +121,8 @@ class Message(db.Model):
     __table_args__ = (
         Index("uq_messages_author_id_client_id", "author_id", "client_id", unique=True),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
-        Index("ix_messages_author_id", "author_id"),
+        # Also a person's messages over a period (insights).
+        Index("ix_messages_author_id_created_at", "author_id", "created_at"),
         # Insights count messages over a period.
         Index("ix_messages_created_at", "created_at"),
     )

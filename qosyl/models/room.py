@@ -111,7 +111,8 @@ class RoomMessage(db.Model):
     __table_args__ = (
         Index("uq_room_messages_author_id_client_id", "author_id", "client_id", unique=True),
         Index("ix_room_messages_room_id_id", "room_id", "id"),
-        Index("ix_room_messages_author_id", "author_id"),
+        # Also a person's messages over a period (insights).
+        Index("ix_room_messages_author_id_created_at", "author_id", "created_at"),
         Index("ix_room_messages_created_at", "created_at"),
         # Insights count a room's messages over a period.
         Index("ix_room_messages_room_id_created_at", "room_id", "created_at"),

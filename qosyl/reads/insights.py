@@ -378,14 +378,20 @@ def _my_top_posts(me: int, period: Window) -> list[TopPost]:
         .where(Post.author_id == me, Comment.author_id != me,
                period.in_range(Comment.created_at, True)),
     ).subquery()  # fmt: skip
-    likes = func.sum(reactions.c.like)
-    comments = func.sum(reactions.c.comment)
-    query = (
-        select(Post.id, Post.body, likes, comments)
-        .join(reactions, reactions.c.post_id == Post.id)
-        .group_by(Post.id, Post.body)
-        .order_by((likes + comments).desc(), Post.id.desc())
+    likes = func.sum(reactions.c.like).label("likes")
+    comments = func.sum(reactions.c.comment).label("comments")
+    # The five first, then their posts: joining every reaction to its post reads them all.
+    top = (
+        select(reactions.c.post_id, likes, comments)
+        .group_by(reactions.c.post_id)
+        .order_by((likes + comments).desc(), reactions.c.post_id.desc())
         .limit(TOP)
+        .subquery()
+    )
+    query = (
+        select(Post.id, func.substr(Post.body, 1, 200), top.c.likes, top.c.comments)
+        .join(top, top.c.post_id == Post.id)
+        .order_by((top.c.likes + top.c.comments).desc(), Post.id.desc())
     )
     return [
         TopPost(id, _excerpt(body), int(n_likes), int(n_comments))
