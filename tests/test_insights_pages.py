@@ -148,7 +148,7 @@ def test_the_period_is_7_30_or_90_days_anything_else_30(logged_in, asked, days):
     rows = tables_of(response)["Messages and posts per day"]
     assert len(rows) == 1 + days
     page = response.get_data(as_text=True)
-    assert f'href="/insights?days={days}" aria-current="page">{days} days</a>' in page
+    assert f'href="/insights?days={days}" hx-boost="false" aria-current="page">' in page
 
 
 def test_my_insights_cut_days_in_my_time_zone(app, logged_in, user, busy_room):
@@ -190,10 +190,11 @@ def test_user_text_shows_as_text(app, logged_in, user):
 
 def test_the_account_menu_links_to_insights_and_admins_to_the_site(app, logged_in, user):
     page = logged_in.get("/insights").get_data(as_text=True)
-    assert 'href="/insights">Insights</a>' in page
+    assert 'href="/insights" hx-boost="false">Insights</a>' in page
     assert 'href="/insights/site"' not in page
     make_admin(app, user)
-    assert 'href="/insights/site">Site overview</a>' in logged_in.get("/").get_data(as_text=True)
+    home = logged_in.get("/").get_data(as_text=True)
+    assert 'href="/insights/site" hx-boost="false">Site overview</a>' in home
 
 
 # CSV downloads
@@ -267,7 +268,7 @@ def test_the_host_sees_the_rooms_engagement(app, logged_in, busy_room):
 
 
 def test_the_room_page_links_its_host_to_the_insights(client, logged_in, other_user, busy_room):
-    link = f'href="/rooms/{busy_room}/insights">Insights</a>'
+    link = f'href="/rooms/{busy_room}/insights" hx-boost="false">Insights</a>'
     assert link in logged_in.get(f"/rooms/{busy_room}").get_data(as_text=True)
     factories.login(client, other_user)
     assert link not in client.get(f"/rooms/{busy_room}").get_data(as_text=True)

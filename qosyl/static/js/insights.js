@@ -1,27 +1,7 @@
-// Insights pages (issue 13): each chart drawn by Chart.js from the numbers its page carries
-// (JSON in a <script type="application/json">, as the Content-Security-Policy allows no
-// inline script). Chart.js loads on the first page that has a chart, whether the page came
-// by a full load or by a boosted link. The data tables stay in the page for whoever does
-// not see the canvas; once a chart is drawn its table folds into "Show data table".
-
-let chartLibrary = null;
-
-function loadChartJs(src) {
-  if (window.Chart) return Promise.resolve(window.Chart);
-  if (!chartLibrary) {
-    chartLibrary = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.onload = () => resolve(window.Chart);
-      script.onerror = () => {
-        chartLibrary = null;
-        reject(new Error("Chart.js did not load"));
-      };
-      document.head.append(script);
-    });
-  }
-  return chartLibrary;
-}
+// Insights pages (issue 13): each chart drawn by Chart.js (vendor/chart.umd.js, which only
+// these pages load) from the numbers its canvas carries (JSON in data-insights-chart). The
+// data tables stay in the page for whoever does not see the canvas; once a chart is drawn
+// its table folds into "Show data table".
 
 // Colours come from the stylesheet, so the charts follow its light and dark schemes.
 function palette() {
@@ -36,7 +16,7 @@ function palette() {
 }
 
 function draw(Chart, canvas) {
-  const data = JSON.parse(document.getElementById(canvas.dataset.insightsChart).textContent);
+  const data = JSON.parse(canvas.dataset.insightsChart);
   const colours = palette();
   const axis = { ticks: { color: colours.muted }, grid: { color: colours.grid } };
   Chart.getChart(canvas)?.destroy();
@@ -87,14 +67,12 @@ async function adoptBrowserZone(root) {
   if (response.ok) window.location.reload();
 }
 
-async function start() {
+function start() {
   const root = document.querySelector("[data-insights]");
   if (!root) return;
   adoptBrowserZone(root);
-  const canvases = [...root.querySelectorAll("canvas[data-insights-chart]")];
-  if (!canvases.length) return;
-  const Chart = await loadChartJs(root.dataset.chartLibrary);
-  for (const canvas of canvases) {
+  const { Chart } = window;
+  for (const canvas of root.querySelectorAll("canvas[data-insights-chart]")) {
     if (Chart.getChart(canvas)) continue;
     draw(Chart, canvas);
     canvas.closest("section").querySelector("details[data-chart-table]").open = false;
@@ -103,13 +81,10 @@ async function start() {
 
 // Redrawn when the system switches between light and dark.
 function redraw() {
-  if (!window.Chart) return;
   for (const canvas of document.querySelectorAll("canvas[data-insights-chart]")) {
     if (window.Chart.getChart(canvas)) draw(window.Chart, canvas);
   }
 }
 
-document.addEventListener("DOMContentLoaded", start);
-if (document.readyState !== "loading") start();
-document.addEventListener("htmx:load", start);
+start();
 window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
