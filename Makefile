@@ -63,6 +63,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js.map $(VENDOR)/socket.io.min.js.map
+	cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/dist/chart.umd.js.map $(VENDOR)/
 	mkdir -p $(VENDOR)/api-docs
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/api-docs/
 	cp node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/api-docs/

@@ -232,6 +232,7 @@ def _sqlite_begin(connection) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from qosyl.blueprints.accounts.routes import bp as accounts_bp
+    from qosyl.blueprints.insights.routes import bp as insights_bp
     from qosyl.blueprints.main.routes import bp as main_bp
     from qosyl.blueprints.meetings.routes import bp as meetings_bp
     from qosyl.blueprints.messages.routes import bp as messages_bp
@@ -252,6 +253,7 @@ def _register_blueprints(app: Flask) -> None:
         rooms_bp,
         messages_bp,
         meetings_bp,
+        insights_bp,
         settings_bp,
     )
     for blueprint in blueprints:

@@ -77,6 +77,7 @@ MUTATING_ROUTES = {
     "messages.start_meeting": ("/messages/{conversation}/meeting", "conversation-member"),
     "messages.new_group": ("/messages/groups/new", "signed-in"),
     "settings.messages": ("/settings/messages", "signed-in"),
+    "settings.time_zone": ("/settings/time-zone", "signed-in"),
     "messages.answer_invite": ("/messages/{group}/accept", "conversation-member"),
     "messages.rename": ("/messages/{group}/rename", "conversation-member"),
     "messages.invite": ("/messages/{group}/invite", "conversation-member"),
@@ -205,6 +206,7 @@ def snapshot(app) -> tuple:
                 User.pending_email,
                 User.bio,
                 User.onboarded_at,
+                User.time_zone,
             ).order_by(User.id)
         ).all()
         notes = db.session.execute(

@@ -7,6 +7,7 @@ import pycountry
 from qosyl.actions import ActionError
 from qosyl.actions import check_storable
 from qosyl.actions import Checks
+from qosyl.actions import unproxy
 from qosyl.actions.accounts import check_name
 from qosyl.actions.uploads import image_from
 from qosyl.actions.uploads import Upload
@@ -20,6 +21,7 @@ from qosyl.live.oncommit import on_rollback
 from qosyl.live.realtime import user_room
 from qosyl.models import User
 from qosyl.models.user import SOCIAL_LINKS
+from qosyl.reads.insights import valid_time_zone
 from qosyl.render import media
 
 LINK_HOSTS = {name: hosts for name, _, hosts in SOCIAL_LINKS}
@@ -98,4 +100,16 @@ def update_profile(
     _replace_image(user, "cover_key", "cover", new_cover, remove_cover)
     # The header of every open tab of theirs shows the new picture (or new initials).
     publish(events.ProfilePictureChanged(user_id=user.id, user=user, to=(user_room(user.id),)))
+    db.session.commit()
+
+
+CHOOSE_TIME_ZONE = "Choose a time zone from the list."
+
+
+def set_time_zone(user: User, name: str) -> None:
+    """Where the user's days start and end (insights cut their days there)."""
+    zone = valid_time_zone(name)
+    if zone is None:
+        raise ActionError(CHOOSE_TIME_ZONE, "time_zone")
+    unproxy(user).time_zone = zone
     db.session.commit()

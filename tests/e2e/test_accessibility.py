@@ -19,7 +19,8 @@ SIGNED_IN_PAGES = [
     "/rooms/{room}/participants", "/rooms/{room}/edit", "/rooms/{room}/messages/{message}/edit",
     "/activity", "/messages", "/messages?q=a", "/messages/{conversation}",
     "/messages/groups/new", "/messages/invites", "/messages/{group}", "/settings/messages",
-    "/meetings", "/meetings/{meeting}",
+    "/meetings", "/meetings/{meeting}", "/settings/time-zone", "/insights", "/insights?days=90",
+    "/rooms/{room}/insights", "/insights/site",
 ]  # fmt: skip
 
 
@@ -60,7 +61,15 @@ def test_anonymous_pages(scheme_context, axe_source):
 
 
 def test_signed_in_pages(scheme_context, axe_source, make_live_user, live_server):
-    username = make_live_user(first_name="Axe", last_name="Checker", bio="Reads pages aloud.")
+    # An administrator with a time zone: the insights pages store none of their own, and
+    # the site overview is there to check.
+    username = make_live_user(
+        first_name="Axe",
+        last_name="Checker",
+        bio="Reads pages aloud.",
+        time_zone="UTC",
+        is_admin=True,
+    )
     app = live_server.app()
     with app.app_context():
         from qosyl.actions.accounts import user_by_username

@@ -7,6 +7,7 @@ from wtforms import BooleanField
 from wtforms import Form
 from wtforms import FormField
 from wtforms import PasswordField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
@@ -16,6 +17,7 @@ from qosyl.blueprints.profiles.forms import ProfileSetupForm
 from qosyl.links import MAX_LENGTH as LINK_LENGTH
 from qosyl.models.user import SOCIAL_LINKS
 from qosyl.notification_kinds import KINDS
+from qosyl.reads.insights import time_zones
 from qosyl.web.forms import email_field
 from qosyl.web.forms import strip
 
@@ -107,3 +109,12 @@ class DeleteAccountForm(FlaskForm):
         "I understand that my account, posts, comments and messages are deleted for good",
         validators=[DataRequired("Tick the box to confirm.")],
     )
+
+
+class TimeZoneForm(FlaskForm):
+    # The action checks the choice, so a zone this machine does not know gets its message.
+    time_zone = SelectField("Time zone", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = sorted(time_zones())

@@ -23,6 +23,7 @@ from qosyl.blueprints.settings.forms import DeleteAccountForm
 from qosyl.blueprints.settings.forms import MessageSettingsForm
 from qosyl.blueprints.settings.forms import NotificationSettingsForm
 from qosyl.blueprints.settings.forms import ProfileForm
+from qosyl.blueprints.settings.forms import TimeZoneForm
 from qosyl.notification_kinds import KINDS
 from qosyl.reads.people import blocked_people
 from qosyl.reads.sign_ins import device
@@ -31,6 +32,7 @@ from qosyl.web.auth import sign_out
 from qosyl.web.forms import apply_action_error
 from qosyl.web.forms import form_status
 from qosyl.web.htmx import render
+from qosyl.web.htmx import wants_fragment
 
 bp = Blueprint("settings", __name__)
 
@@ -125,6 +127,27 @@ def messages():
         flash("Message settings saved.", "success")
         return redirect(url_for("settings.messages"))
     return render("settings/messages.html", status=form_status(form), form=form)
+
+
+@bp.route("/settings/time-zone", methods=["GET", "POST"])
+def time_zone():
+    """The zone insights cut days in. The page's form posts here, and so does the insights
+    page's script (HX-Request) with the browser's zone when none is stored: it gets 204, or
+    400 and the reason, instead of a page."""
+    form = TimeZoneForm(time_zone=current_user.time_zone or "UTC")
+    if form.validate_on_submit():
+        try:
+            profiles.set_time_zone(current_user, form.time_zone.data)
+        except ActionError as error:
+            if wants_fragment():
+                return error.message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+            apply_action_error(form, error)
+        else:
+            if wants_fragment():
+                return "", 204
+            flash("Your time zone is saved.", "success")
+            return redirect(url_for("settings.time_zone"))
+    return render("settings/time_zone.html", status=form_status(form), form=form)
 
 
 @bp.get("/settings/blocked")
