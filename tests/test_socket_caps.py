@@ -7,6 +7,7 @@ import pytest
 
 from qosyl.extensions import socketio
 from qosyl.live import connections
+from qosyl.live.sockets import TAB_CLOSED
 from tests import factories
 
 
@@ -82,3 +83,39 @@ def test_behind_a_proxy_sockets_see_the_clients_address(app):
 
     assert isinstance(app.wsgi_app, ProxyFix)
     assert isinstance(app.wsgi_app.app, _SocketIOMiddleware)
+
+
+def test_an_event_from_a_tab_that_has_closed_is_refused_and_brings_nothing_back(app, user):
+    """Handlers run on their own green threads, so a tab's last event can be handled after
+    its disconnect: it must not record the tab again (it would count against the cap)."""
+    _, socket = tab(app, user)
+    with app.app_context():
+        (sid,) = connections.sids(user.id)
+        connections.closed(user.id, sid, "127.0.0.1")  # the disconnect, handled first
+        from qosyl.live import presence
+
+        presence.tab_disconnected(user.id, sid)
+    assert socket.emit("presence:away", {"away": True}, callback=True) == TAB_CLOSED
+    assert recorded(app, user) == []
+    with app.app_context():
+        assert presence.states([user.id]) == {user.id: "offline"}
+
+
+def test_a_tab_that_closes_while_its_event_is_handled_leaves_nothing_behind(app, user, monkeypatch):
+    """The disconnect lands while a handler waits on Redis or the database: whatever the
+    handler records after it is cleared when the handler ends."""
+    from qosyl.blueprints.main import events
+    from qosyl.live import presence
+
+    _, socket = tab(app, user)
+    keep_alive = connections.kept_alive
+
+    def disconnected_meanwhile(user_id, sid, login_id, address):
+        events.disconnect()
+        keep_alive(user_id, sid, login_id, address)
+
+    monkeypatch.setattr(connections, "kept_alive", disconnected_meanwhile)
+    socket.emit("presence:away", {"away": False}, callback=True)
+    assert recorded(app, user) == []
+    with app.app_context():
+        assert presence.states([user.id]) == {user.id: "offline"}

@@ -56,6 +56,11 @@ def opened(user_id: int, sid: str, login_id: int, address: str) -> None:
     local.add(sid)
 
 
+def open_here(sid: str) -> bool:
+    """Is this tab connected to this process (opened and not yet closed)?"""
+    return sid in _in_this_process()
+
+
 def kept_alive(user_id: int, sid: str, login_id: int, address: str) -> None:
     """The tab is still there: in Redis, its entries live on for another TTL."""
     _by_user().update(user_id, sid, str(login_id))

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from flask import request
 from flask import session
 from flask_login import current_user
 
 from qosyl.extensions import socketio
+from qosyl.live import connections
 from qosyl.live.api import api_room
 
 SIGNED_OUT = {"error": "You are signed out. Reload the page."}
+TAB_CLOSED = {"error": "This tab lost its connection. Reload the page."}
 
 # A socket signed in by an API access token keeps, in its own Socket.IO session, which
 # sign-in (token family) it runs under and when its token expires.
@@ -38,13 +41,34 @@ def audience_room(room: str) -> str:
     return api_room(room) if is_token_socket() else room
 
 
+# What a closed tab leaves behind is cleared by one function (the disconnect handler's),
+# registered here by the module that defines it.
+_tab_closed: list[Callable[[], None]] = []
+
+
+def when_a_tab_closes(clear: Callable[[], None]) -> Callable[[], None]:
+    _tab_closed.append(clear)
+    return clear
+
+
 def signed_in_event(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(handler)
         def checked(data=None):
             if not current_user.is_authenticated:
                 return SIGNED_OUT
-            return handler(data)
+            # Handlers run on their own green threads: the tab's disconnect can be handled
+            # before an event it sent last (a quick click to the next page). What that event
+            # records (presence, viewing, a meeting seat) would then outlive the tab and
+            # count against its account's caps until it expired.
+            if not connections.open_here(request.sid):
+                return TAB_CLOSED
+            try:
+                return handler(data)
+            finally:
+                if not connections.open_here(request.sid):
+                    for clear in _tab_closed:
+                        clear()
 
         socketio.on(name)(checked)
         return checked

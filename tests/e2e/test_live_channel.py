@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -71,3 +72,27 @@ def test_a_notification_from_another_process_arrives_live(page, live_server, mak
     expect(page.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()
     expect(page.get_by_role("listitem").filter(has_text="Welcome to Qosyl!")).to_be_visible()
     assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_clicking_through_pages_quickly_leaves_no_tab_behind(page, live_server, make_live_user):
+    """Each page opens its own socket. One left mid-handshake must not linger on the server
+    (a long-polling session would, until its ping timeout) and count against the tabs an
+    account may hold: clicking quickly through a few pages would get the next one refused."""
+    if not live_server.uses_message_queue:
+        pytest.skip("Redis is not reachable: the tabs are in the server's memory")
+    from qosyl.actions.accounts import user_by_username
+    from qosyl.live import connections
+
+    username = make_live_user()
+    app = live_server.app()
+    with app.app_context():
+        user_id = user_by_username(username).id
+    sign_in(page, username)
+    for visit in range(20):
+        page.goto("/about" if visit % 2 else "/people")
+    wait_for_live_channel(page)
+    deadline = time.monotonic() + 10
+    with app.app_context():
+        while len(tabs := connections.sids(user_id)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(tabs) == 1, f"{len(tabs)} tabs still open on the server for one page"

@@ -28,6 +28,7 @@ from qosyl.live.sockets import signed_in_event
 from qosyl.live.sockets import TOKEN_EXPIRES
 from qosyl.live.sockets import TOKEN_LOGIN
 from qosyl.live.sockets import TOKEN_USER
+from qosyl.live.sockets import when_a_tab_closes
 
 # Kept in the socket's own session: a tab whose sign-in was revoked still disconnects as
 # the user it connected as.
@@ -112,6 +113,7 @@ def load_token_socket_user(request):
 
 
 @socketio.on("disconnect")
+@when_a_tab_closes
 def disconnect(reason=None):
     user_id = session.get(PRESENCE_USER)
     if user_id is not None:
