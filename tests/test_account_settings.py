@@ -428,7 +428,7 @@ def test_every_settings_page_is_one_blueprint_under_one_nav(app, logged_in):
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/settings/")]
     assert {rule.endpoint.partition(".")[0] for rule in rules} == {"settings"}
     pages = sorted(rule.rule for rule in rules if "GET" in rule.methods)
-    assert len(pages) == 8
+    assert len(pages) == 9
     for page in pages:
         response = logged_in.get(page)
         assert response.status_code == 200, page
