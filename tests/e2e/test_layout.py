@@ -30,7 +30,10 @@ def _live_user(live_server, first_name: str, last_name: str, **fields) -> str:
 def world(live_server):
     """One person with something on every page: posts (one with code), a room, the lobby,
     a conversation, a group, an invitation, a friend request and a notification."""
-    username = _live_user(live_server, "Lay", "Out", bio="Tries pages on a phone.")
+    # A stored time zone: insights would otherwise store the browser's and reload mid-check.
+    username = _live_user(
+        live_server, "Lay", "Out", bio="Tries pages on a phone.", time_zone="Asia/Kathmandu"
+    )
     friend_name = _live_user(live_server, "Pen", "Pal")
     asker_name = _live_user(live_server, "Ask", "Er")
     lobby_id = lobby_as_host(live_server, friend_name)
@@ -103,7 +106,8 @@ PAGES = [
     "/messages/groups/new", "/notifications", "/settings/profile", "/settings/password",
     "/settings/email", "/settings/notifications", "/settings/messages", "/settings/blocked",
     "/settings/sign-ins", "/settings/delete", "/welcome", "/about", "/search?q=layout",
-    "/tags/layout", "/meetings", "/meetings/{meeting}",
+    "/tags/layout", "/meetings", "/meetings/{meeting}", "/insights", "/insights?days=90",
+    "/rooms/{room}/insights", "/settings/time-zone",
 ]  # fmt: skip
 
 
