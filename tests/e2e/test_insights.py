@@ -95,3 +95,34 @@ def test_a_host_sees_the_busiest_hours_of_their_room(page, live_server, make_liv
     assert page.evaluate(
         "document.querySelector('.heat-map').parentElement.scrollWidth > window.innerWidth"
     )
+
+
+def test_an_administrator_reads_the_site_overview(browser, base_url, make_live_user):
+    admin = make_live_user(first_name="Ada", last_name="Admin", time_zone="UTC", is_admin=True)
+    someone = make_live_user(first_name="Sam", last_name="Else", time_zone="UTC")
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    sign_in(page, someone)
+    page.get_by_label("Account menu").click()
+    expect(page.get_by_role("link", name="Insights")).to_be_visible()
+    expect(page.get_by_role("link", name="Site overview")).to_have_count(0)
+    assert page.goto("/insights/site").status == 404
+    context.close()
+
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    sign_in(page, admin)
+    page.get_by_label("Account menu").click()
+    page.get_by_role("link", name="Site overview").click()
+    expect(page.get_by_role("heading", name="Site overview")).to_be_visible()
+    wait_until(page, CHARTS_DRAWN)
+    chart = page.get_by_role("region", name="Sign-ups and daily active users")
+    chart.get_by_text("Show data table").click()
+    columns = table_columns(
+        chart.get_by_role("table", name="Sign-ups and daily active users per day")
+    )
+    # The last two days' sign-ups (today may have begun since) count at least these two
+    # accounts; the server's database is shared with other journeys.
+    assert sum(columns[0][-2:]) >= 2
+    assert page.evaluate(FIRST_CHART_POINTS) == columns
+    context.close()
