@@ -49,6 +49,7 @@ from qosyl.actions import messages as messages_actions
 from qosyl.actions import rooms as rooms_actions
 from qosyl.actions.accounts import complete_onboarding
 from qosyl.actions.accounts import normalise_email
+from qosyl.actions.accounts import set_admin
 from qosyl.actions.groups import accept_invite
 from qosyl.actions.groups import create_group
 from qosyl.actions.messages import direct_conversation
@@ -383,6 +384,7 @@ def _create_people(demo: Demo, count: int, progress: Progress) -> None:
     profiles = _pick_profiles(rng, count)
     taken = set(db.session.scalars(select(func.lower(User.username))))
     taken |= {email.split("@")[0] for email in db.session.scalars(select(func.lower(User.email)))}
+    new_site = not taken
     joined = [demo.start + 10 * MINUTE] + sorted(
         demo.between(demo.start + HOUR, demo.now - 12 * DAY) for _ in range(count - 1)
     )
@@ -399,6 +401,9 @@ def _create_people(demo: Demo, count: int, progress: Progress) -> None:
             )
             activity = 2.5 if index == 0 else rng.lognormvariate(0, 0.6)
             demo.people.append(Person(user, interests, role, activity))
+    if new_site:
+        # The demo login of a new site administers it: a newcomer sees the site overview.
+        set_admin(demo.people[0].user, True)
     demo.counts["users"] = count
 
 

@@ -144,6 +144,8 @@ def test_every_phase_reports_progress(seeded):
 def test_first_user_is_aigerim_and_every_user_can_sign_in(demo):
     users = db.session.scalars(select(User).order_by(User.id)).all()
     assert users[0].username == "aigerim"
+    # She administers the demo site (its overview of insights); nobody else does.
+    assert [user.username for user in users if user.is_admin] == ["aigerim"]
     assert len({user.username for user in users}) == len(users)
     for user in users:
         assert USERNAME.match(user.username), user.username
@@ -336,6 +338,8 @@ def test_seeding_again_adds_people_but_no_second_lobby(demo_app):
     with demo_app.app_context():
         assert _count(User) == 8
         assert db.session.scalar(select(func.count()).where(Room.is_lobby)) == 1
+        # Only the first seed's login administers the site.
+        assert db.session.scalar(select(func.count()).where(User.is_admin)) == 1
         assert _count(Topic) == 11
 
 
