@@ -58,6 +58,9 @@ def test_the_lobby_host_removes_someone_who_then_can_neither_read_nor_write(
     # Let back in, they talk again.
     host.goto(f"/rooms/{lobby_id}/participants")
     host.get_by_role("button", name="Let Timur back").click()
+    # The host's page says it is done before the guest looks again (else the reload races
+    # the readmission).
+    expect(host.get_by_role("button", name="Remove Timur")).to_be_visible()
     guest.reload()
     wait_for_live_channel(guest)
     guest_lobby = guest.get_by_role("region", name="Lobby", exact=True)
