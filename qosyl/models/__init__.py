@@ -15,6 +15,8 @@ from qosyl.models.post import Post
 from qosyl.models.post import PostHashtag
 from qosyl.models.post import PostLike
 from qosyl.models.post import PostMention
+from qosyl.models.rollups import ActiveDay
+from qosyl.models.rollups import ActivityCount
 from qosyl.models.room import Room
 from qosyl.models.room import RoomMember
 from qosyl.models.room import RoomMembershipEvent
@@ -28,6 +30,8 @@ from qosyl.models.user import LoginSession
 from qosyl.models.user import User
 
 __all__ = [
+    "ActiveDay",
+    "ActivityCount",
     "Attachment",
     "Block",
     "Comment",

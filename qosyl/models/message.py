@@ -123,8 +123,6 @@ class Message(db.Model):
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
         # Also a person's messages over a period (insights).
         Index("ix_messages_author_id_created_at", "author_id", "created_at"),
-        # Insights count messages over a period.
-        Index("ix_messages_created_at", "created_at"),
     )
 
 

@@ -37,8 +37,7 @@ class Post(db.Model):
 
     __table_args__ = (
         Index("ix_posts_author_id_id", "author_id", "id"),
-        # Insights count posts over a period, everyone's and a person's.
-        Index("ix_posts_created_at", "created_at"),
+        # Insights list a person's posts of a period.
         Index("ix_posts_author_id_created_at", "author_id", "created_at"),
     )
 
@@ -54,11 +53,7 @@ class PostLike(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (
-        Index("ix_post_likes_user_id", "user_id"),
-        # Insights count likes over a period.
-        Index("ix_post_likes_created_at", "created_at"),
-    )
+    __table_args__ = (Index("ix_post_likes_user_id", "user_id"),)
 
 
 class Comment(db.Model):
@@ -89,8 +84,6 @@ class Comment(db.Model):
         Index("ix_comments_post_id_id", "post_id", "id"),
         Index("ix_comments_author_id", "author_id"),
         Index("ix_comments_parent_id", "parent_id"),
-        # Insights count comments over a period.
-        Index("ix_comments_created_at", "created_at"),
     )
 
 

@@ -23,28 +23,26 @@ from functools import lru_cache
 
 from sqlalchemy import and_
 from sqlalchemy import BigInteger
+from sqlalchemy import bindparam
 from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import ColumnElement
 from sqlalchemy import distinct
 from sqlalchemy import func
-from sqlalchemy import literal
-from sqlalchemy import literal_column
 from sqlalchemy import select
-from sqlalchemy import union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from qosyl.models import Comment
-from qosyl.models import Follow
-from qosyl.models import Friendship
-from qosyl.models import Message
 from qosyl.models import Post
-from qosyl.models import PostLike
 from qosyl.models import Room
-from qosyl.models import RoomMembershipEvent
 from qosyl.models import RoomMessage
 from qosyl.models import User
 from qosyl.models.base import db
+from qosyl.models.rollups import ActivityCount
+from qosyl.models.rollups import ROOM
+from qosyl.models.rollups import SITE
+from qosyl.models.rollups import SLOT_SECONDS
+from qosyl.models.rollups import USER
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -96,7 +94,9 @@ def _epoch_sqlite(element, compiler, **kw):
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+    # floor, not CAST alone: CAST rounds, and 23:59:59.6 belongs to the day it is in.
+    # date_part is a double, where EXTRACT is a numeric since PostgreSQL 14: slower by half.
+    return f"CAST(FLOOR(date_part('epoch', {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
 # The period
@@ -133,14 +133,18 @@ class Window:
     def current_start(self) -> datetime:
         return _utc(datetime.combine(self.first_day, time(), self.zone))
 
-    def local_seconds(self, column) -> ColumnElement[int]:
-        """The column's instant as seconds since the epoch on the zone's wall clock."""
-        seconds = epoch_seconds(column)
+    def _shifted(self, seconds, past) -> ColumnElement[int]:
+        """`seconds` moved onto the zone's wall clock; past(change) is whether the row is at
+        or after a daylight-saving change."""
         if len(self.offsets) == 1:
             return seconds + self.offsets[0][1]
         # Later changes first: the first boundary the row is past decides its offset.
-        branches = [(column >= since, offset) for since, offset in reversed(self.offsets[1:])]
+        branches = [(past(since), offset) for since, offset in reversed(self.offsets[1:])]
         return seconds + case(*branches, else_=self.offsets[0][1])
+
+    def local_seconds(self, column) -> ColumnElement[int]:
+        """The column's instant as seconds since the epoch on the zone's wall clock."""
+        return self._shifted(epoch_seconds(column), lambda since: column >= since)
 
     def local_day(self, column) -> ColumnElement[int]:
         """Days since 1970-01-01 on the zone's calendar."""
@@ -149,6 +153,32 @@ class Window:
     def hour_of_week(self, column) -> ColumnElement[int]:
         """0 for Monday 00:00-00:59 local, up to 167 for Sunday 23:00-23:59."""
         return (self.local_seconds(column) // HOUR + MONDAY_SHIFT_HOURS) % WEEK_HOURS
+
+    # The same for a rollup's UTC quarter-hours (exact: offsets and daylight-saving changes
+    # fall on quarter-hours).
+
+    def slot_local_seconds(self, slot) -> ColumnElement[int]:
+        seconds = cast(slot, BigInteger) * SLOT_SECONDS
+        return self._shifted(seconds, lambda since: slot >= _slot_after(since))
+
+    def slot_local_day(self, slot) -> ColumnElement[int]:
+        return self.slot_local_seconds(slot) // DAY
+
+    def slot_hour_of_week(self, slot) -> ColumnElement[int]:
+        return (self.slot_local_seconds(slot) // HOUR + MONDAY_SHIFT_HOURS) % WEEK_HOURS
+
+    def slots_in_range(self, slot, current_only: bool = False) -> ColumnElement[bool]:
+        start = self.current_start if current_only else self.start
+        return and_(slot >= _slot_after(start), slot < _slot_after(self.end))
+
+    def day_bounds(self) -> list[tuple[int, datetime, datetime]]:
+        """Each day of both periods: its number and its UTC start and end."""
+        days = self.previous + self.current
+        starts = [_utc(datetime.combine(day, time(), self.zone)) for day in days]
+        return [
+            (day_number(day), start, end)
+            for day, start, end in zip(days, starts, [*starts[1:], self.end], strict=True)
+        ]
 
     def in_range(self, column, current_only: bool = False) -> ColumnElement[bool]:
         start = self.current_start if current_only else self.start
@@ -199,6 +229,11 @@ def _offsets(
     return tuple(found)
 
 
+def _slot_after(moment: datetime) -> int:
+    """The first quarter-hour slot starting at or after the moment."""
+    return -(-int(moment.timestamp()) // SLOT_SECONDS)
+
+
 def day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
@@ -246,44 +281,61 @@ def _series(
     return result
 
 
-def _counted(period: Window, rows, *, distinct_who: bool = False) -> dict[tuple[str, int], int]:
-    """GROUP BY kind, local day over a UNION ALL of (kind, at[, who]) selects: one query."""
-    both = union_all(*rows).subquery()
+def _rolled_up(
+    period: Window, scope: str, scope_id: int, series: Iterable[str]
+) -> dict[tuple[str, int], int]:
+    """Counts per series and local day, summed from the rollups' quarter-hours: one query."""
+    slots = (
+        select(
+            ActivityCount.series,
+            period.slot_local_day(ActivityCount.slot).label("day"),
+            ActivityCount.n,
+        )
+        .where(
+            ActivityCount.scope == scope,
+            ActivityCount.scope_id == scope_id,
+            ActivityCount.series.in_(list(series)),
+            period.slots_in_range(ActivityCount.slot),
+        )
+        .subquery()
+    )
     # The day is computed in a subquery and grouped by name: PostgreSQL would not match a
     # GROUP BY expression to the selected one when each carries its own parameters.
-    days = select(
-        both.c.kind,
-        period.local_day(both.c.at).label("day"),
-        *([both.c.who] if distinct_who else []),
-    ).subquery()
-    count = func.count(distinct(days.c.who)) if distinct_who else func.count()
-    query = select(days.c.kind, days.c.day, count).group_by(days.c.kind, days.c.day)
-    return {(kind, int(n)): int(c) for kind, n, c in db.session.execute(query)}
+    query = select(slots.c.series, slots.c.day, func.sum(slots.c.n)).group_by(
+        slots.c.series, slots.c.day
+    )
+    return {(name, int(day)): int(n) for name, day, n in db.session.execute(query)}
 
 
-def _counted_with_people(
-    period: Window, rows
-) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-    """Like _counted, with the number of different people per day too, in the same query."""
-    both = union_all(*rows).subquery()
-    days = select(both.c.kind, period.local_day(both.c.at).label("day"), both.c.who).subquery()
-    query = select(
-        days.c.kind, days.c.day, func.count(), func.count(distinct(days.c.who))
-    ).group_by(days.c.kind, days.c.day)
-    counts, people = {}, {}
-    for kind, n, count, who in db.session.execute(query):
-        counts[(kind, int(n))] = int(count)
-        people[(kind, int(n))] = int(who)
-    return counts, people
+@lru_cache(maxsize=8)
+def _active_members_statement(days: int):
+    """A count of different authors per day, each over its day's UTC bounds (parameters
+    start_N and end_N), built once per number of days: building 180 subqueries anew took
+    longer than running them."""
+    counts = [
+        select(func.count(distinct(RoomMessage.author_id)))
+        .where(
+            RoomMessage.room_id == bindparam("room_id"),
+            RoomMessage.created_at >= bindparam(f"start_{n}", type_=RoomMessage.created_at.type),
+            RoomMessage.created_at < bindparam(f"end_{n}", type_=RoomMessage.created_at.type),
+        )
+        .scalar_subquery()
+        for n in range(days)
+    ]
+    return select(*counts)
 
 
-def _rows(kind: str, column, *where, who=None):
-    # A literal in the SQL text, not a parameter: the kinds are this module's constants, and
-    # PostgreSQL cannot type a parameter that only a UNION's GROUP BY uses.
-    columns = [literal_column(f"'{kind}'").label("kind"), column.label("at")]
-    if who is not None:
-        columns.append(who.label("who"))
-    return select(*columns).where(*where)
+def _active_members_per_day(room: Room, period: Window) -> dict[tuple[str, int], int]:
+    """How many different people wrote in the room per local day: distinct people cannot
+    be summed from counts. One count per day over its exact UTC bounds, each a short range
+    scan of the index on (room, time, author); grouping every row by a computed day cost
+    three times as much."""
+    bounds = period.day_bounds()
+    values: dict[str, object] = {"room_id": room.id}
+    for n, (_, start, end) in enumerate(bounds):
+        values[f"start_{n}"], values[f"end_{n}"] = start, end
+    found = db.session.execute(_active_members_statement(len(bounds)), values).one()
+    return {("active", day): int(count) for (day, _, _), count in zip(bounds, found, strict=True)}
 
 
 # My insights (ANA-1)
@@ -323,28 +375,9 @@ class MyInsights:
 
 
 def my_insights(user: User, period: Window) -> MyInsights:
-    """Three queries: the series, the top rooms and the top posts."""
+    """Three queries: the series (from the rollups), the top rooms and the top posts."""
     me = user.id
-    my_post_ids = select(Post.id).where(Post.author_id == me).scalar_subquery()
-    rows = [
-        _rows("messages", RoomMessage.created_at, RoomMessage.author_id == me,
-              period.in_range(RoomMessage.created_at)),
-        _rows("messages", Message.created_at, Message.author_id == me,
-              period.in_range(Message.created_at)),
-        _rows("posts", Post.created_at, Post.author_id == me, period.in_range(Post.created_at)),
-        _rows("likes", PostLike.created_at, PostLike.post_id.in_(my_post_ids),
-              PostLike.user_id != me, period.in_range(PostLike.created_at)),
-        _rows("comments", Comment.created_at, Comment.post_id.in_(my_post_ids),
-              Comment.author_id != me, period.in_range(Comment.created_at)),
-        _rows("followers", Follow.created_at, Follow.followed_id == me,
-              period.in_range(Follow.created_at)),
-        _rows("friends", Friendship.created_at, Friendship.user_id == me,
-              period.in_range(Friendship.created_at)),
-        _rows("rooms_joined", RoomMembershipEvent.created_at, RoomMembershipEvent.user_id == me,
-              RoomMembershipEvent.kind == RoomMembershipEvent.JOINED,
-              period.in_range(RoomMembershipEvent.created_at)),
-    ]  # fmt: skip
-    series = _series(period, _counted(period, rows), MY_SERIES)
+    series = _series(period, _rolled_up(period, USER, me, MY_SERIES), MY_SERIES)
     return MyInsights(
         period=period,
         series=series,
@@ -367,35 +400,17 @@ def _my_top_rooms(me: int, period: Window) -> list[TopRoom]:
 
 
 def _my_top_posts(me: int, period: Window) -> list[TopPost]:
-    """My posts with the most likes and comments from others in the period."""
-    reactions = union_all(
-        select(PostLike.post_id, literal(1).label("like"), literal(0).label("comment"))
-        .join(Post, Post.id == PostLike.post_id)
-        .where(Post.author_id == me, PostLike.user_id != me,
-               period.in_range(PostLike.created_at, True)),
-        select(Comment.post_id, literal(0), literal(1))
-        .join(Post, Post.id == Comment.post_id)
-        .where(Post.author_id == me, Comment.author_id != me,
-               period.in_range(Comment.created_at, True)),
-    ).subquery()  # fmt: skip
-    likes = func.sum(reactions.c.like).label("likes")
-    comments = func.sum(reactions.c.comment).label("comments")
-    # The five first, then their posts: joining every reaction to its post reads them all.
-    top = (
-        select(reactions.c.post_id, likes, comments)
-        .group_by(reactions.c.post_id)
-        .order_by((likes + comments).desc(), reactions.c.post_id.desc())
-        .limit(TOP)
-        .subquery()
-    )
+    """My posts of the period with the most likes and comments (as the posts show them)."""
+    reactions = Post.like_count + Post.comment_count
     query = (
-        select(Post.id, func.substr(Post.body, 1, 200), top.c.likes, top.c.comments)
-        .join(top, top.c.post_id == Post.id)
-        .order_by((top.c.likes + top.c.comments).desc(), Post.id.desc())
+        select(Post.id, func.substr(Post.body, 1, 200), Post.like_count, Post.comment_count)
+        .where(Post.author_id == me, period.in_range(Post.created_at, True), reactions > 0)
+        .order_by(reactions.desc(), Post.id.desc())
+        .limit(TOP)
     )
     return [
-        TopPost(id, _excerpt(body), int(n_likes), int(n_comments))
-        for id, body, n_likes, n_comments in db.session.execute(query)
+        TopPost(id, _excerpt(body), likes, comments)
+        for id, body, likes, comments in db.session.execute(query)
     ]
 
 
@@ -432,23 +447,10 @@ class RoomInsights:
 
 
 def room_insights(room: Room, period: Window) -> RoomInsights:
-    """Four queries: messages and who wrote them, joins and leaves, contributors, the heat
-    map."""
-    messages = _rows(
-        "messages",
-        RoomMessage.created_at,
-        RoomMessage.room_id == room.id,
-        period.in_range(RoomMessage.created_at),
-        who=RoomMessage.author_id,
-    )
-    counts, active = _counted_with_people(period, [messages])
-    membership = [
-        _rows(kind, RoomMembershipEvent.created_at, RoomMembershipEvent.room_id == room.id,
-              RoomMembershipEvent.kind == kind, period.in_range(RoomMembershipEvent.created_at))
-        for kind in (RoomMembershipEvent.JOINED, RoomMembershipEvent.LEFT)
-    ]  # fmt: skip
-    counts.update({("active", n): c for (_, n), c in active.items()})
-    counts.update(_counted(period, membership))
+    """Four queries: the counts per day, the active members per day, the contributors and
+    the heat map."""
+    counts = _rolled_up(period, ROOM, room.id, ("messages", "joined", "left"))
+    counts.update(_active_members_per_day(room, period))
     return RoomInsights(
         period=period,
         series=_series(period, counts, ROOM_SERIES),
@@ -458,14 +460,20 @@ def room_insights(room: Room, period: Window) -> RoomInsights:
 
 
 def _top_contributors(room: Room, period: Window) -> list[Contributor]:
-    sent = func.count(RoomMessage.id)
-    query = (
-        select(User.id, User.username, User.first_name, User.last_name, sent)
-        .join(RoomMessage, RoomMessage.author_id == User.id)
+    # The five counted first (from the index alone), then their accounts.
+    sent = func.count().label("sent")
+    top = (
+        select(RoomMessage.author_id, sent)
         .where(RoomMessage.room_id == room.id, period.in_range(RoomMessage.created_at, True))
-        .group_by(User.id, User.username, User.first_name, User.last_name)
-        .order_by(sent.desc(), User.id)
+        .group_by(RoomMessage.author_id)
+        .order_by(sent.desc(), RoomMessage.author_id)
         .limit(TOP)
+        .subquery()
+    )
+    query = (
+        select(User.id, User.username, User.first_name, User.last_name, top.c.sent)
+        .join(top, top.c.author_id == User.id)
+        .order_by(top.c.sent.desc(), User.id)
     )
     return [
         Contributor(id, username, f"{first} {last}".strip(), count)
@@ -475,11 +483,16 @@ def _top_contributors(room: Room, period: Window) -> list[Contributor]:
 
 def _busiest_hours(room: Room, period: Window) -> list[list[int]]:
     hours = (
-        select(period.hour_of_week(RoomMessage.created_at).label("hour"))
-        .where(RoomMessage.room_id == room.id, period.in_range(RoomMessage.created_at, True))
+        select(period.slot_hour_of_week(ActivityCount.slot).label("hour"), ActivityCount.n)
+        .where(
+            ActivityCount.scope == ROOM,
+            ActivityCount.scope_id == room.id,
+            ActivityCount.series == "messages",
+            period.slots_in_range(ActivityCount.slot, True),
+        )
         .subquery()
     )
-    query = select(hours.c.hour, func.count()).group_by(hours.c.hour)
+    query = select(hours.c.hour, func.sum(hours.c.n)).group_by(hours.c.hour)
     cells = [0] * WEEK_HOURS
     for index, count in db.session.execute(query):
         cells[int(index)] = int(count)
@@ -487,6 +500,9 @@ def _busiest_hours(room: Room, period: Window) -> list[list[int]]:
 
 
 # Site overview (ANA-3, administrators)
+
+# The site's days are UTC days, whoever looks (see site_insights).
+SITE_ZONE = zoneinfo.ZoneInfo("UTC")
 
 SITE_SERIES = {
     "signups": "Sign-ups",
@@ -504,31 +520,13 @@ class SiteInsights:
 
 
 def site_insights(period: Window) -> SiteInsights:
-    """Two queries: what was made per day, and who did something per day.
+    """One query, over the rollups. The period is cut in UTC (SITE_ZONE) for every
+    administrator: the daily active people are counted per UTC day as things happen.
 
     Active means having sent a message, posted, commented or liked that day: what the
     database records of a person's day (reading leaves no trace, on purpose).
     """
-    made = [
-        _rows("signups", User.created_at, period.in_range(User.created_at)),
-        _rows("messages", RoomMessage.created_at, period.in_range(RoomMessage.created_at)),
-        _rows("messages", Message.created_at, period.in_range(Message.created_at)),
-        _rows("posts", Post.created_at, period.in_range(Post.created_at)),
-        _rows("rooms", Room.created_at, period.in_range(Room.created_at)),
-    ]
-    activity = [
-        _rows("active", RoomMessage.created_at, period.in_range(RoomMessage.created_at),
-              who=RoomMessage.author_id),
-        _rows("active", Message.created_at, period.in_range(Message.created_at),
-              who=Message.author_id),
-        _rows("active", Post.created_at, period.in_range(Post.created_at), who=Post.author_id),
-        _rows("active", Comment.created_at, period.in_range(Comment.created_at),
-              who=Comment.author_id),
-        _rows("active", PostLike.created_at, period.in_range(PostLike.created_at),
-              who=PostLike.user_id),
-    ]  # fmt: skip
-    counts = _counted(period, made)
-    counts.update(_counted(period, activity, distinct_who=True))
+    counts = _rolled_up(period, SITE, 0, SITE_SERIES)
     return SiteInsights(period=period, series=_series(period, counts, SITE_SERIES))
 
 

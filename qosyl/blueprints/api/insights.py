@@ -8,6 +8,8 @@ anyone else they do not exist (404).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import marshmallow as ma
 from flask import url_for
 from flask_login import current_user
@@ -27,6 +29,7 @@ from qosyl.reads.insights import my_insights
 from qosyl.reads.insights import PERIODS
 from qosyl.reads.insights import room_insights
 from qosyl.reads.insights import site_insights
+from qosyl.reads.insights import SITE_ZONE
 from qosyl.reads.insights import WEEKDAYS
 from qosyl.reads.insights import Window
 from qosyl.reads.insights import window
@@ -116,12 +119,8 @@ class TopRoomSchema(ma.Schema):
 class TopPostSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     excerpt = ma.fields.String(required=True, metadata={"description": "Plain text, shortened."})
-    likes = ma.fields.Integer(
-        required=True, metadata={"description": "From others, in the period."}
-    )
-    comments = ma.fields.Integer(
-        required=True, metadata={"description": "From others, in the period."}
-    )
+    likes = ma.fields.Integer(required=True, metadata={"description": "As the post shows them."})
+    comments = ma.fields.Integer(required=True, metadata={"description": "As the post shows them."})
     url = ma.fields.Function(
         lambda post: absolute(url_for("posts.show", post_id=post.id)),
         required=True,
@@ -139,8 +138,8 @@ class MyInsightsSchema(InsightsSchema):
         ma.fields.Nested(TopPostSchema),
         required=True,
         metadata={
-            "description": "The caller's posts with the most likes and comments from others "
-            "in the period (up to 5)."
+            "description": "The caller's posts written in the period with the most likes "
+            "and comments (up to 5)."
         },
     )
 
@@ -175,8 +174,8 @@ class RoomInsightsSchema(InsightsSchema):
 # The operations
 
 
-def _period(days: int) -> Window:
-    return window(zone_of(current_user), days)
+def _period(days: int, zone: ZoneInfo | None = None) -> Window:
+    return window(zone or zone_of(current_user), days)
 
 
 def _dumpable(result, **extra) -> With:
@@ -223,9 +222,9 @@ def room(args, room_id: int):
 @bp.response(200, InsightsSchema)
 def site(args):
     """The whole site per day: sign-ups, daily active users, messages, posts, rooms
-    created. For administrators only."""
+    created. Days are UTC days, whoever asks. For administrators only."""
     access_site_insights(current_user)
-    return _dumpable(site_insights(_period(args["days"])))
+    return _dumpable(site_insights(_period(args["days"], SITE_ZONE)))
 
 
 def _as_people(contributors: list[Contributor]) -> list[With]:

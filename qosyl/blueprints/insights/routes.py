@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import ceil
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import request
@@ -75,13 +76,13 @@ class ChartView:
         }
 
 
-def _period() -> insights.Window:
+def _period(zone: ZoneInfo | None = None) -> insights.Window:
     """The days asked for (?days=7, 30 or 90; anything else is the default), in the viewer's
-    time zone."""
+    time zone unless another is given."""
     days = request.args.get("days", type=int)
     if days not in insights.PERIODS:
         days = insights.DEFAULT_PERIOD
-    return insights.window(insights.zone_of(current_user), days)
+    return insights.window(zone or insights.zone_of(current_user), days)
 
 
 def _views(charts, series, period, csv_endpoint: str, **url_values) -> list[ChartView]:
@@ -195,16 +196,19 @@ def room_csv(room_id: int, chart: str):
 @bp.get("/insights/site")
 def site():
     access_site_insights(current_user)
-    period = _period()
+    period = _period(insights.SITE_ZONE)
     found = insights.site_insights(period)
     return _page(
-        "insights/site.html", period, _views(SITE_CHARTS, found.series, period, "insights.site_csv")
+        "insights/site.html",
+        period,
+        _views(SITE_CHARTS, found.series, period, "insights.site_csv"),
+        site_wide=True,
     )
 
 
 @bp.get(f"/insights/site/{_slugs(SITE_CHARTS)}.csv")
 def site_csv(chart: str):
     access_site_insights(current_user)
-    period = _period()
+    period = _period(insights.SITE_ZONE)
     found = insights.site_insights(period)
     return _csv("site", SITE_CHARTS, chart, found.series, period)
