@@ -111,6 +111,41 @@ def test_a_message_counts_on_the_day_of_the_viewers_zone(app, user, room_id):
             assert by_day(messages, period) == {day: 1}, zone
 
 
+def test_the_last_fraction_of_a_second_belongs_to_its_own_day(app, user, room_id):
+    # Rounding the epoch instead of flooring it would count this on the 21st.
+    with app.app_context():
+        db.session.add(
+            RoomMessage(room_id=room_id, author_id=user.id, body="x",
+                        created_at=datetime(2026, 11, 20, 23, 59, 59, 900_000, UTC))
+        )  # fmt: skip
+        db.session.commit()
+        period = insights.window(zoneinfo.ZoneInfo("UTC"), 7, at("2026-11-22 12:00"))
+        room = db.session.get(Room, room_id)
+        engagement = insights.room_insights(room, period)
+        mine = insights.my_insights(user, period)
+    assert by_day(engagement.series["messages"], period) == {"2026-11-20": 1}
+    assert by_day(engagement.series["active"], period) == {"2026-11-20": 1}
+    assert by_day(mine.series["messages"], period) == {"2026-11-20": 1}
+
+
+def test_active_members_are_counted_per_local_day_across_a_change(app, user, make_user, room_id):
+    # Berlin's 25 October 2026 lasts 25 hours: 24 Oct 22:00 to 25 Oct 23:00 UTC.
+    carol, dan = make_user(username="carol"), make_user(username="dan")
+    room_messages(app, room_id, user, "2026-10-24 22:00")  # 00:00 on the 25th, first second
+    room_messages(app, room_id, carol, "2026-10-25 22:59")  # 23:59 on the 25th, after the change
+    room_messages(app, room_id, dan, "2026-10-25 23:00")  # 00:00 on the 26th
+    room_messages(app, room_id, dan, "2026-10-24 21:59")  # 23:59 on the 24th
+    with app.app_context():
+        period = insights.window(BERLIN, 7, at("2026-10-28 12:00"))
+        engagement = insights.room_insights(db.session.get(Room, room_id), period)
+    assert by_day(engagement.series["active"], period) == {
+        "2026-10-24": 1, "2026-10-25": 2, "2026-10-26": 1,
+    }  # fmt: skip
+    assert by_day(engagement.series["messages"], period) == by_day(
+        engagement.series["active"], period
+    )
+
+
 def test_days_across_the_autumn_change_have_their_own_length(app, user, room_id):
     """Berlin, 25 October 2026: 25 hours long, from 22:00 UTC the day before to 23:00."""
     room_messages(

@@ -296,6 +296,22 @@ def test_the_site_overview_is_for_administrators(app, client, logged_in, user, b
     assert content[-1] == [today().isoformat(), "2", "0", "1"]
 
 
+def test_the_site_overview_is_in_utc_days_whatever_the_administrators_zone(
+    app, logged_in, user, busy_room
+):
+    make_admin(app, user)
+    with app.app_context():
+        reload(user).time_zone = "Pacific/Kiritimati"  # UTC+14: a day ahead of UTC at times
+        db.session.commit()
+    response = logged_in.get("/insights/site")
+    page = response.get_data(as_text=True)
+    assert "midnight to midnight in UTC, the same for every administrator" in page
+    assert "Kiritimati" not in page
+    assert tables_of(response)["Sign-ups and daily active users per day"][-1][0] == (
+        datetime.now(UTC).date().isoformat()
+    )
+
+
 @pytest.mark.parametrize(
     "url", ["/insights", "/insights/activity.csv", "/rooms/1/insights", "/insights/site",
             "/settings/time-zone"],

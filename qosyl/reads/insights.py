@@ -1,11 +1,14 @@
 """Insights (ANA-1 to ANA-3): counts per day (or per hour of the week) cut in the viewer's
 time zone, for a person, a room's host and the site's administrators.
 
-Each chart is one aggregate query that runs the same on SQLite and PostgreSQL. Rows are
-bucketed by their seconds since the epoch, shifted by the zone's UTC offset: the offset is
-constant between two daylight-saving changes, so the query carries one CASE branch per
-change in the period (none in most periods, one or two in others) and the database does
-the grouping. Days with nothing in them come back as zeros, filled in here.
+Each chart is one aggregate query that runs the same on SQLite and PostgreSQL, over the
+rollups (qosyl/models/rollups.py): counts per UTC quarter-hour, which database triggers keep
+as things happen. A quarter-hour's start is shifted by the zone's UTC offset, constant
+between two daylight-saving changes, so the query carries one CASE branch per change in
+the period (none in most periods, one or two in others) and the database groups by local
+day. Different people per day cannot be summed from counts: a room's active members are
+counted from its messages, one short index range per local day. Days with nothing in them
+come back as zeros, filled in here.
 """
 
 from __future__ import annotations
@@ -30,8 +33,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import distinct
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from qosyl.models import Post
 from qosyl.models import Room
@@ -77,28 +78,6 @@ def zone_of(user: User) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(valid_time_zone(user.time_zone) or "UTC")
 
 
-# Epoch seconds, the same number on both databases
-
-
-class epoch_seconds(FunctionElement):
-    """Seconds since 1970-01-01 of a naive UTC timestamp column, as an integer."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_postgresql(element, compiler, **kw):
-    # floor, not CAST alone: CAST rounds, and 23:59:59.6 belongs to the day it is in.
-    # date_part is a double, where EXTRACT is a numeric since PostgreSQL 14: slower by half.
-    return f"CAST(FLOOR(date_part('epoch', {compiler.process(element.clauses, **kw)})) AS BIGINT)"
-
-
 # The period
 
 
@@ -133,33 +112,19 @@ class Window:
     def current_start(self) -> datetime:
         return _utc(datetime.combine(self.first_day, time(), self.zone))
 
-    def _shifted(self, seconds, past) -> ColumnElement[int]:
-        """`seconds` moved onto the zone's wall clock; past(change) is whether the row is at
-        or after a daylight-saving change."""
-        if len(self.offsets) == 1:
-            return seconds + self.offsets[0][1]
-        # Later changes first: the first boundary the row is past decides its offset.
-        branches = [(past(since), offset) for since, offset in reversed(self.offsets[1:])]
-        return seconds + case(*branches, else_=self.offsets[0][1])
-
-    def local_seconds(self, column) -> ColumnElement[int]:
-        """The column's instant as seconds since the epoch on the zone's wall clock."""
-        return self._shifted(epoch_seconds(column), lambda since: column >= since)
-
-    def local_day(self, column) -> ColumnElement[int]:
-        """Days since 1970-01-01 on the zone's calendar."""
-        return self.local_seconds(column) // DAY
-
-    def hour_of_week(self, column) -> ColumnElement[int]:
-        """0 for Monday 00:00-00:59 local, up to 167 for Sunday 23:00-23:59."""
-        return (self.local_seconds(column) // HOUR + MONDAY_SHIFT_HOURS) % WEEK_HOURS
-
-    # The same for a rollup's UTC quarter-hours (exact: offsets and daylight-saving changes
-    # fall on quarter-hours).
+    # A rollup's UTC quarter-hours on the zone's calendar (exact: offsets and daylight-saving
+    # changes fall on quarter-hours).
 
     def slot_local_seconds(self, slot) -> ColumnElement[int]:
+        """The slot's start as seconds since the epoch on the zone's wall clock."""
         seconds = cast(slot, BigInteger) * SLOT_SECONDS
-        return self._shifted(seconds, lambda since: slot >= _slot_after(since))
+        if len(self.offsets) == 1:
+            return seconds + self.offsets[0][1]
+        # Later changes first: the first boundary the slot is past decides its offset.
+        branches = [
+            (slot >= _slot_after(since), offset) for since, offset in reversed(self.offsets[1:])
+        ]
+        return seconds + case(*branches, else_=self.offsets[0][1])
 
     def slot_local_day(self, slot) -> ColumnElement[int]:
         return self.slot_local_seconds(slot) // DAY
