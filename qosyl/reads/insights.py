@@ -396,10 +396,20 @@ ROOM_SERIES = {
 
 @dataclass
 class Contributor:
-    id: int
-    username: str
-    full_name: str
+    person: User
     messages: int
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+    @property
+    def username(self) -> str:
+        return self.person.username
+
+    @property
+    def full_name(self) -> str:
+        return self.person.full_name
 
 
 @dataclass
@@ -436,14 +446,11 @@ def _top_contributors(room: Room, period: Window) -> list[Contributor]:
         .subquery()
     )
     query = (
-        select(User.id, User.username, User.first_name, User.last_name, top.c.sent)
+        select(User, top.c.sent)
         .join(top, top.c.author_id == User.id)
         .order_by(top.c.sent.desc(), User.id)
     )
-    return [
-        Contributor(id, username, f"{first} {last}".strip(), count)
-        for id, username, first, last, count in db.session.execute(query)
-    ]
+    return [Contributor(person, count) for person, count in db.session.execute(query)]
 
 
 def _busiest_hours(room: Room, period: Window) -> list[list[int]]:

@@ -13,14 +13,11 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from flask import url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from qosyl.blueprints.api.core import ApiBlueprint
 from qosyl.blueprints.api.schemas import absolute
 from qosyl.blueprints.api.schemas import UserSummary
 from qosyl.blueprints.api.schemas import With
-from qosyl.extensions import db
-from qosyl.models import User
 from qosyl.reads.access import access_room_insights
 from qosyl.reads.access import access_site_insights
 from qosyl.reads.insights import Contributor
@@ -228,11 +225,5 @@ def site(args):
 
 
 def _as_people(contributors: list[Contributor]) -> list[With]:
-    """The contributors as UserSummary dumps them (with their avatars): one query."""
-    if not contributors:
-        return []
-    ids = [contributor.id for contributor in contributors]
-    people = {
-        person.id: person for person in db.session.scalars(select(User).where(User.id.in_(ids)))
-    }
-    return [With(people[c.id], messages=c.messages) for c in contributors]
+    """The contributors as UserSummary dumps them (with their avatars)."""
+    return [With(c.person, messages=c.messages) for c in contributors]
