@@ -21,7 +21,6 @@ if __name__ == "__main__":
 
 from qosyl import create_app  # noqa: E402
 from qosyl import offload  # noqa: E402
-from qosyl.extensions import socketio  # noqa: E402
 
 app = create_app()
 # Images decode in OS threads: their memory goes back to the system once they are stored.
@@ -59,10 +58,14 @@ def serving_capacity(sockets: int, http: int) -> int:
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    socketio.run(
+    import eventlet.wsgi
+
+    from qosyl.web.serving import listen
+
+    # What socketio.run() does under eventlet, on a listener with Nagle's algorithm off.
+    eventlet.wsgi.server(
+        listen(host, port),
         app,
-        host=host,
-        port=port,
         log_output=os.environ.get("ACCESS_LOG") == "1",
         max_size=serving_capacity(
             app.config["SOCKETS_PER_PROCESS"], app.config["HTTP_CONNECTIONS"]
