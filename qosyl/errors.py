@@ -19,6 +19,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from qosyl.extensions import db
@@ -103,6 +104,17 @@ class RateLimited(ActionError):
         self.retry_after = max(1, retry_after)
 
 
+# No database connection came free within the pool's timeout: the server is overloaded, not
+# broken. Answered as "try again" (503, or a Socket.IO reply with retry_after) rather than as
+# a failure with a traceback: the chat's outbox sends again, in order, after the wait.
+BUSY_MESSAGE = "The server is busy. Try again in a moment."
+BUSY_RETRY_AFTER = 2
+
+
+def busy(error: Exception) -> bool:
+    return isinstance(error, PoolTimeout)
+
+
 def error_reply(error: ActionError) -> dict:
     """An ActionError as a Socket.IO acknowledgement."""
     reply: dict = {"error": error.message}
@@ -121,6 +133,7 @@ MESSAGES = {
     422: "Some fields are not valid: see each field's message.",
     429: "Too many attempts. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again in a moment.",
+    503: BUSY_MESSAGE,
 }
 CSRF_MESSAGE = "This form has expired or came from elsewhere. Reload the page and try again."
 
@@ -138,6 +151,7 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
+    503: "busy",
 }
 
 
@@ -201,6 +215,9 @@ def socket_error(error: Exception):
     event = request.event["message"]
     if isinstance(error, ActionError):
         return False if event == "connect" else error_reply(error)
+    if busy(error) and event != "connect":
+        current_app.logger.warning("busy: Socket.IO event %r waited too long for a database", event)
+        return error_reply(RateLimited(BUSY_MESSAGE, retry_after=BUSY_RETRY_AFTER))
     current_app.logger.error("unhandled error in Socket.IO event %r", event, exc_info=error)
     if current_app.testing:
         raise error
@@ -256,6 +273,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         db.session.rollback()
+        if busy(error):
+            app.logger.warning("busy: %s %s waited too long for the database", request.method,
+                               request.path)  # fmt: skip
+            if is_api_request() or is_htmx():
+                response = current_app.make_response(_respond(503, BUSY_MESSAGE))
+            else:  # a page of its own: the layout would ask the database for its counts
+                page = render_template("errors/busy.html", message=BUSY_MESSAGE)
+                response = current_app.make_response((page, 503))
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+            return response
         app.logger.exception("unhandled error")
         if app.testing:
             raise error

@@ -329,3 +329,36 @@ def test_socket_io_polling_still_posts_its_own_bodies(app, user):
     assert response.status_code == 200 and response.get_data(as_text=True) == "OK"
     connected = client.get(f"/socket.io/?EIO=4&transport=polling&sid={sid}")
     assert connected.get_data(as_text=True).startswith("40{")  # the connect was accepted
+
+
+# Overload: no database connection free within the pool's timeout
+
+
+def _pool_exhausted(*args, **kwargs):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    raise PoolTimeout("QueuePool limit of size 1 overflow 0 reached")
+
+
+def test_a_busy_database_asks_a_socket_sender_to_try_again(app, user, monkeypatch, caplog):
+    import qosyl.live.presence
+
+    socket = signed_in_tab(app, user)
+    monkeypatch.setattr(qosyl.live.presence, "tab_state", _pool_exhausted)
+    reply = socket.emit("presence:away", {"away": True}, callback=True)
+    # Answered even under testing (which re-raises real failures): it is no failure.
+    assert reply == {"error": "The server is busy. Try again in a moment.", "retry_after": 2}
+    assert "busy" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_a_busy_database_answers_pages_503_with_retry_after(logged_in, monkeypatch, caplog):
+    import qosyl.render.templating
+
+    monkeypatch.setattr(qosyl.render.templating, "header_counts", _pool_exhausted)
+    response = logged_in.get("/about")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "The server is busy. Try again in a moment." in response.get_data(as_text=True)
+    api = logged_in.get("/about", headers={"HX-Request": "true"})
+    assert api.status_code == 503
+    assert api.headers["X-Qosyl-Message"] == "The server is busy. Try again in a moment."
+    assert "Traceback" not in caplog.text
