@@ -20,6 +20,7 @@ from qosyl.notification_kinds import sentence_html
 from qosyl.reads.notifications import header_counts
 from qosyl.render import markup
 from qosyl.render import media
+from qosyl.render.chat_markup import message_html
 
 
 def avatar_url(user, variant: str = "thumb") -> str | None:
@@ -131,6 +132,7 @@ def register_template_helpers(app: Flask) -> None:
         csrf_field=csrf_field,
         chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
         watched_posts_limit=MAX_WATCHED_POSTS,
+        message_html=message_html,
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago
