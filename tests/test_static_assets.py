@@ -198,3 +198,20 @@ def test_switched_off_pages_use_plain_names_uncompressed_and_revalidated(client)
     assert script.headers.get("Content-Encoding") is None
     assert script.headers["Cache-Control"] == "no-cache"
     assert fetch(client, "/static/js/app.0123456789.js").status_code == 404
+
+
+def test_a_changed_file_gets_a_new_precache_url_and_a_new_worker_cache(client, static_folder):
+    def worker() -> tuple[str, list[str]]:
+        body = fetch(client, "/sw.js").get_data(as_text=True)
+        cache = re.search(r'const CACHE = "([^"]+)"', body).group(1)
+        return cache, json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1))
+
+    cache, precache = worker()
+    old_url = hashed_url(client)
+    assert old_url in precache
+    (static_folder / "js" / "app.js").write_text(SCRIPT + "// deployed\n")
+    init_assets(client.application)  # the new deploy's process
+    new_cache, new_precache = worker()
+    assert new_cache != cache
+    assert hashed_url(client) in new_precache
+    assert old_url not in new_precache
