@@ -28,6 +28,7 @@ import mimetypes
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from flask import abort
@@ -82,12 +83,19 @@ def served_files(folder: Path) -> list[Path]:
     )
 
 
+@lru_cache(maxsize=1024)
+def content_digest(path: Path, mtime_ns: int, size: int) -> str:
+    """Keyed by modification time and size too: each app of a process (the tests make one
+    per test) reuses the digests, and a changed file is read again."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
+
+
 def build_manifest(folder: Path) -> Manifest:
     hashed: dict[str, str] = {}
     for path in served_files(folder):
         name = path.relative_to(folder).as_posix()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
-        hashed[name] = hashed_name(name, digest)
+        stat = path.stat()
+        hashed[name] = hashed_name(name, content_digest(path, stat.st_mtime_ns, stat.st_size))
     return Manifest(hashed=hashed, plain={value: key for key, value in hashed.items()})
 
 
