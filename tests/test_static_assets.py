@@ -76,8 +76,10 @@ def test_a_wrong_or_stale_hash_is_not_found(client, static_folder):
     current = hashed_url(client)
     assert fetch(client, current).status_code == 200
     assert fetch(client, "/static/js/app.0123456789.js").status_code == 404
-    # The file changes (a deploy): the new process hashes it anew; the old name is gone.
+    # The file changes (a deploy): until the new process, its name is not served...
     (static_folder / "js" / "app.js").write_text(SCRIPT + "// new\n")
+    assert fetch(client, current).status_code == 404
+    # ...which hashes it anew; the old name is gone.
     init_assets(client.application)
     renamed = hashed_url(client)
     assert renamed != current

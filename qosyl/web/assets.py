@@ -60,6 +60,9 @@ class Manifest:
 
     hashed: dict[str, str]
     plain: dict[str, str]
+    # (modification time, size) of each file when hashed: a file changed since is not
+    # served under its old hashed name.
+    stamps: dict[str, tuple[int, int]]
 
 
 def hashed_name(name: str, digest: str) -> str:
@@ -92,11 +95,18 @@ def content_digest(path: Path, mtime_ns: int, size: int) -> str:
 
 def build_manifest(folder: Path) -> Manifest:
     hashed: dict[str, str] = {}
+    stamps: dict[str, tuple[int, int]] = {}
     for path in served_files(folder):
         name = path.relative_to(folder).as_posix()
-        stat = path.stat()
-        hashed[name] = hashed_name(name, content_digest(path, stat.st_mtime_ns, stat.st_size))
-    return Manifest(hashed=hashed, plain={value: key for key, value in hashed.items()})
+        stamps[name] = stamp(path)
+        hashed[name] = hashed_name(name, content_digest(path, *stamps[name]))
+    plain = {value: key for key, value in hashed.items()}
+    return Manifest(hashed=hashed, plain=plain, stamps=stamps)
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 class StaticAssets:
@@ -216,10 +226,16 @@ def send_static(filename: str, *, max_age: int | None) -> Response:
 
 def serve_static(filename: str) -> Response:
     """The view behind /static/: hashed names cached for a year, plain names revalidated.
-    A hashed name of another content is not in the manifest and not on disk: 404."""
-    plain = assets().manifest.plain.get(filename) if assets().optimised else None
+    A hashed name of another content is not in the manifest and not on disk: 404. So is a
+    current name whose file changed on disk since it was hashed (until the restart that
+    a deploy brings): new content must not be cached for a year under the old name."""
+    manifest = assets().manifest
+    plain = manifest.plain.get(filename) if assets().optimised else None
     if plain is None:
         return send_static(filename, max_age=None)
+    path = assets().folder / plain
+    if not path.is_file() or stamp(path) != manifest.stamps[plain]:
+        abort(404)
     response = send_static(plain, max_age=ONE_YEAR)
     response.cache_control.public = True
     response.cache_control.immutable = True
