@@ -8,9 +8,9 @@ VENDOR := qosyl/static/vendor
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres install install-test vendor browser lint format seed clean
+.PHONY: run test test-sqlite test-postgres install install-test vendor assets browser lint format seed clean
 
-run: install vendor
+run: install vendor assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask rerender --missing
 	$(BIN)/flask seed --if-empty
@@ -19,7 +19,7 @@ run: install vendor
 
 # Under CI=true the suite runs on SQLite and again on PostgreSQL, and a missing
 # browser or service fails the run instead of skipping.
-test: install-test vendor browser
+test: install-test vendor assets browser
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 ifeq ($(CI),true)
@@ -69,6 +69,11 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/api-docs/
 	touch $@
 
+# Static files compressed once: a .br and a .gz copy beside each text file, sent by
+# qosyl/web/assets.py to browsers that accept them (only stale copies are rewritten).
+assets: install vendor
+	$(BIN)/python -m qosyl.web.precompress
+
 # Browser tests drive Debian's Chromium; the meeting relay test starts Debian's coturn.
 # Install them when we may.
 SYSTEM_PACKAGES := chromium:/usr/bin/chromium coturn:/usr/bin/turnserver
@@ -98,3 +103,4 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache
+	find qosyl/static \( -name '*.br' -o -name '*.gz' \) -delete

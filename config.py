@@ -162,6 +162,10 @@ class Config:
         "worker-src 'self'"
     )
     HSTS = False
+    # Static files under hashed names with a year-long cache, sent gzip/brotli-compressed
+    # (qosyl/web/assets.py). Off: plain names, revalidated, uncompressed (bench/static_bytes.py
+    # measures both in one run).
+    STATIC_OPTIMISED = env_bool("STATIC_OPTIMISED", True)
 
     # How many reverse proxies sit in front (sets ProxyFix); 0 = none.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
-from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask import has_request_context
-from flask import request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -33,6 +29,8 @@ from qosyl.live import oncommit
 from qosyl.live import web as live_web
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
+from qosyl.web.assets import assets
+from qosyl.web.assets import init_assets
 from qosyl.web.htmx import add_vary
 from qosyl.web.inputs import IdConverter
 from qosyl.web.inputs import refuse_non_form_body
@@ -264,35 +262,18 @@ def _register_blueprints(app: Flask) -> None:
     init_api(app)
 
 
-@cache
-def _static_version(static_folder: str, filename: str) -> str | None:
-    path = Path(static_folder) / filename
-    if not path.is_file():
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-
-
 def _register_hooks(app: Flask) -> None:
-    @app.url_defaults
-    def version_static_urls(endpoint: str, values: dict) -> None:
-        # A content hash in every static URL lets browsers cache assets for a year.
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            version = _static_version(app.static_folder, values["filename"])
-            if version:
-                values["v"] = version
+    # Static files under hashed names, cached for a year and sent compressed.
+    init_assets(app)
 
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        headers.setdefault("Content-Security-Policy", assets().content_security_policy())
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
         if app.config.get("HSTS"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint == "static" and request.args.get("v"):
-            response.cache_control.public = True
-            response.cache_control.max_age = 31536000
-            response.cache_control.immutable = True
         return add_vary(response)

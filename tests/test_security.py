@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -22,17 +24,21 @@ PAGES_SIGNED_IN = [
 
 
 class InlineCode(HTMLParser):
-    """Collects what a strict CSP would block: inline scripts, handlers, style attributes."""
+    """Collects what a strict CSP would block: inline scripts (but those the CSP lists by
+    hash: the import map), handlers, style attributes."""
 
-    def __init__(self):
+    def __init__(self, allowed_hashes: frozenset[str] = frozenset()):
         super().__init__()
         self.problems: list[str] = []
+        self.allowed_hashes = allowed_hashes
         self._in_inline_script = False
+        self._script = ""
 
     def handle_starttag(self, tag, attrs):
         names = dict(attrs)
         if tag == "script" and "src" not in names:
             self._in_inline_script = True
+            self._script = ""
         if tag == "style":
             self.problems.append("<style> element")
         for name, value in attrs:
@@ -46,29 +52,39 @@ class InlineCode(HTMLParser):
                 self.problems.append(f"javascript: URL on <{tag}>")
 
     def handle_data(self, data):
-        if self._in_inline_script and data.strip():
-            self.problems.append("inline <script>")
+        if self._in_inline_script:
+            self._script += data
 
     def handle_endtag(self, tag):
-        if tag == "script":
+        if tag == "script" and self._in_inline_script:
+            digest = base64.b64encode(hashlib.sha256(self._script.encode()).digest()).decode()
+            if self._script.strip() and digest not in self.allowed_hashes:
+                self.problems.append("inline <script>")
             self._in_inline_script = False
 
 
-def inline_code(html: str) -> list[str]:
-    parser = InlineCode()
+def inline_code(html: str, allowed_hashes: frozenset[str] = frozenset()) -> list[str]:
+    parser = InlineCode(allowed_hashes)
     parser.feed(html)
     return parser.problems
+
+
+def script_hashes(csp: str) -> frozenset[str]:
+    """The inline scripts script-src allows by hash; nothing else may be listed but 'self'."""
+    sources = re.search(r"script-src ([^;]*)", csp).group(1).split()
+    assert sources[0] == "'self'"
+    assert all(re.fullmatch(r"'sha256-[A-Za-z0-9+/]+=*'", source) for source in sources[1:])
+    return frozenset(source[len("'sha256-") : -1] for source in sources[1:])
 
 
 def check_page(response):
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self';" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "HX-Request" in response.headers["Vary"]
-    assert inline_code(response.get_data(as_text=True)) == []
+    assert inline_code(response.get_data(as_text=True), script_hashes(csp)) == []
 
 
 @pytest.mark.parametrize("url", PAGES_ANONYMOUS)
@@ -104,7 +120,8 @@ def test_signed_in_pages_have_no_inline_code(app, logged_in, user, url):
 def test_form_pages_with_errors_have_no_inline_code(client):
     response = post(client, "/register", {"username": "<script>"})
     assert response.status_code == 422
-    assert inline_code(response.get_data(as_text=True)) == []
+    csp = response.headers["Content-Security-Policy"]
+    assert inline_code(response.get_data(as_text=True), script_hashes(csp)) == []
 
 
 def test_the_checker_catches_what_it_looks_for():
@@ -121,6 +138,10 @@ def test_the_checker_catches_what_it_looks_for():
             "<style> element",
         ]
     )
+    # An inline script is allowed only when the CSP lists its exact content's hash.
+    digest = base64.b64encode(hashlib.sha256(b"alert(1)").digest()).decode()
+    assert inline_code("<script>alert(1)</script>", frozenset({digest})) == []
+    assert inline_code("<script>alert(2)</script>", frozenset({digest})) == ["inline <script>"]
 
 
 def test_every_page_sends_the_csrf_token_with_htmx_requests(logged_in):
@@ -141,7 +162,7 @@ def test_htmx_config_lets_422_responses_swap_and_disables_eval(client):
 
 def test_static_files_are_versioned_and_cached_for_a_year(client):
     html = client.get("/").get_data(as_text=True)
-    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{10})"', html).group(1)
+    css = re.search(r'href="(/static/css/app\.[0-9a-f]{10}\.css)"', html).group(1)
     response = client.get(css)
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "immutable" in response.headers["Cache-Control"]

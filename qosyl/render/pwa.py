@@ -12,6 +12,9 @@ from flask import url_for
 from PIL import Image
 from PIL import ImageDraw
 
+from qosyl.web.assets import assets
+from qosyl.web.assets import static_url
+
 SOURCE_ICON = Path(__file__).parent.parent / "static" / "icons" / "logo.png"
 THEME_COLOR = "#0f766e"
 BACKGROUND_COLOR = "#0f5e59"
@@ -99,17 +102,20 @@ def shell_files(static_folder: Path) -> list[str]:
 
 
 def precache_urls() -> list[str]:
+    """The offline page, the shell's files by hashed name (a deploy that changes a file
+    changes its URL, so the new worker fetches it anew) and the icons."""
     urls = [url_for("main.offline")]
-    urls += [
-        url_for("static", filename=name) for name in shell_files(Path(current_app.static_folder))
-    ]
+    urls += [static_url(name) for name in shell_files(Path(current_app.static_folder))]
     urls += [url_for("main.icon", name=name) for name in ICONS]
     return urls
 
 
 def cache_version(urls: list[str]) -> str:
-    """Changes whenever a precached file changes, so the worker refreshes its cache."""
-    digest = hashlib.sha256("\n".join(urls).encode())
+    """Changes whenever a precached file changes, so the worker refreshes its cache (by the
+    files' hashed names, which the URLs carry only when static optimisation is on)."""
+    shell = shell_files(Path(current_app.static_folder))
+    hashed = [assets().manifest.hashed.get(name, name) for name in shell]
+    digest = hashlib.sha256("\n".join(urls + hashed).encode())
     digest.update(Path(current_app.root_path, "templates", "offline.html").read_bytes())
     digest.update(SOURCE_ICON.read_bytes())
     return digest.hexdigest()[:12]

@@ -7,15 +7,14 @@
 // - Never across users: a page of another user, or of nobody (signed out), drops every
 //   kept page first; offline.js also drops them when "Sign out" is pressed.
 // - HTMX fragments (HX-Request without HX-Boosted) are never kept: only whole pages.
-// - Versioned static files come from the shell cache. A module a script imports is asked
-//   for by its bare path (an import names no version): it comes from the network, so it is
-//   never older than the script importing it, and from the shell cache when offline.
+// - The shell's static files come from the shell cache. Their URLs carry a hash of their
+//   content (modules reach each other's hashed URLs through the page's import map), so a
+//   deploy that changes a file gives it a new URL, a new cache name, and the old cache goes.
 const CACHE = "qosyl-shell-{{ version }}";
 const PAGES_PREFIX = "qosyl-pages-";
 const MAX_PAGES = 60;
 const PRECACHE = {{ precache_urls|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
-const PRECACHED_PATHS = new Set(PRECACHE.map((entry) => new URL(entry, self.location.origin).pathname));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -108,10 +107,6 @@ self.addEventListener("fetch", (event) => {
   }
   if (PRECACHE.includes(url.pathname + url.search)) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
-  } else if (!url.search && PRECACHED_PATHS.has(url.pathname)) {
-    event.respondWith(fetch(request).catch(() => caches.open(CACHE)
-      .then((cache) => cache.match(request, { ignoreSearch: true }))
-      .then((hit) => hit || Response.error())));
   }
 });
 
