@@ -10,6 +10,7 @@ broadcast. The event names and payloads are documented next to the HTTP API
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from qosyl.live import events
@@ -51,11 +52,18 @@ def deliver(event: events.Event) -> Delivery | None:
     return lambda: realtime.emit(push)
 
 
-def message_json(message) -> dict[str, Any]:
-    """A chat message of any stream, as the history endpoints give it."""
+@cache
+def _chat_message_schema():
+    # Imported late: the API's schemas import the app's models and helpers.
     from qosyl.blueprints.api.schemas import ChatMessageSchema
 
-    return ChatMessageSchema().dump(message)
+    return ChatMessageSchema()
+
+
+def message_json(message) -> dict[str, Any]:
+    """A chat message of any stream, as the history endpoints give it (one schema instance
+    for all: schemas keep no state between dumps)."""
+    return _chat_message_schema().dump(message)
 
 
 @_format(events.ChatMessageSent)
