@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+from collections.abc import Callable
 from functools import cache
+from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,10 +49,67 @@ class Qosyl(Flask):
     URL, which then starts with PUBLIC_URL. Flask alone would fail there for lack of a request
     or of SERVER_NAME (which would also restrict which host the app answers)."""
 
-    def url_for(self, endpoint: str, *, _external: bool | None = None, **values) -> str:
-        if _external is None and not has_request_context():
-            _external = False
-        return super().url_for(endpoint, _external=_external, **values)
+    # Paths built in a request, remembered per process: a page builds hundreds (each post
+    # card links its author, itself, its like and edit forms) and werkzeug's builder costs
+    # ~30 us a call. A path is a pure function of the key (script root, endpoint, values),
+    # the URL map never changes after start, so no entry can go stale: the bound only
+    # limits memory.
+    LINK_CACHE_SIZE = 16_384
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values,
+    ) -> str:
+        if not has_request_context():
+            if _external is None:
+                _external = False
+        elif (
+            _external is None
+            and _anchor is None
+            and _method is None
+            and _scheme is None
+            and endpoint != "static"  # versioned by a url_defaults hook: built each time
+            and all(type(value) in (int, str) for value in values.values())
+            and self._links_memoisable()
+        ):
+            if endpoint[:1] == ".":  # blueprint-relative: the key holds the full name
+                blueprint = request.blueprint
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            return self._cached_path(request.script_root, endpoint, tuple(values.items()))
+        return super().url_for(
+            endpoint,
+            _anchor=_anchor,
+            _method=_method,
+            _scheme=_scheme,
+            _external=_external,
+            **values,
+        )
+
+    def _links_memoisable(self) -> bool:
+        """No url_defaults hook but the static one: a hook could make a path depend on more
+        than the key. Flask refuses new hooks once a request was handled, so asked once."""
+        memoisable = getattr(self, "_memoisable", None)
+        if memoisable is None:
+            hooks = [hook for hooks in self.url_default_functions.values() for hook in hooks]
+            memoisable = all(getattr(hook, "static_only", False) for hook in hooks)
+            if self._got_first_request:
+                self._memoisable = memoisable
+        return memoisable
+
+    @cached_property
+    def _cached_path(self) -> Callable[[str, str, tuple[tuple[str, int | str], ...]], str]:
+        @lru_cache(maxsize=self.LINK_CACHE_SIZE)
+        def path(script_root: str, endpoint: str, values: tuple[tuple[str, int | str], ...]) -> str:
+            # Called inside the request whose script root is in the key.
+            return super(Qosyl, self).url_for(endpoint, **dict(values))
+
+        return path
 
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)
@@ -280,6 +340,8 @@ def _register_hooks(app: Flask) -> None:
             version = _static_version(app.static_folder, values["filename"])
             if version:
                 values["v"] = version
+
+    version_static_urls.static_only = True  # Qosyl.url_for may remember other paths
 
     @app.after_request
     def security_headers(response):
