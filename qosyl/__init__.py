@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask import has_request_context
 from flask import request
+from flask.globals import _cv_request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -43,6 +43,14 @@ from qosyl.web.inputs import refuse_non_form_body
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
+def _plain(values: dict) -> bool:
+    """Only ints and strings: True and 1 (or 1.0) are equal keys but different paths."""
+    for value in values.values():
+        if type(value) is not int and type(value) is not str:
+            return False
+    return True
+
+
 class Qosyl(Flask):
     """Flask, with links built the same inside and outside a request (actions run from the
     CLI, pushes rendered for a socket, mail): a path unless `_external=True` asks for a full
@@ -66,7 +74,10 @@ class Qosyl(Flask):
         _external: bool | None = None,
         **values,
     ) -> str:
-        if not has_request_context():
+        # The context variable itself: `request` and has_request_context() go through
+        # LocalProxy lookups that cost as much as the rest of a remembered path.
+        context = _cv_request.get(None)
+        if context is None:
             if _external is None:
                 _external = False
         elif (
@@ -75,13 +86,14 @@ class Qosyl(Flask):
             and _method is None
             and _scheme is None
             and endpoint != "static"  # versioned by a url_defaults hook: built each time
-            and all(type(value) in (int, str) for value in values.values())
+            and _plain(values)
             and self._links_memoisable()
         ):
             if endpoint[:1] == ".":  # blueprint-relative: the key holds the full name
-                blueprint = request.blueprint
+                blueprint = context.request.blueprint
                 endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
-            return self._cached_path(request.script_root, endpoint, tuple(values.items()))
+            key = tuple(values.items())
+            return self._cached_path(context.request.root_path, endpoint, key)
         return super().url_for(
             endpoint,
             _anchor=_anchor,

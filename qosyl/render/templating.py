@@ -108,9 +108,14 @@ def filesize(size: int) -> str:
 
 def csrf_field() -> Markup:
     """The hidden CSRF input of a hand-made form (WTForms forms have form.hidden_tag())."""
-    from flask_wtf.csrf import generate_csrf
+    # Once per request: a feed page has a form per card, and generate_csrf (which keeps
+    # the token in g as well) costs several lookups a call.
+    if "csrf_field" not in g:
+        from flask_wtf.csrf import generate_csrf
 
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+        token = generate_csrf()
+        g.csrf_field = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+    return g.csrf_field
 
 
 def register_template_helpers(app: Flask) -> None:
