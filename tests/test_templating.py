@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
 from types import SimpleNamespace
 
 from flask import session
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import create_engine
 from sqlalchemy import text
 
 from qosyl.render.templating import csrf_field
 from qosyl.render.templating import PostCardParts
+from qosyl.render.templating import time_tag
 from tests import factories
 
 
@@ -109,3 +114,12 @@ def test_the_oldest_parts_go_first_past_the_bound():
     for post in posts:
         parts("head", post, lambda p: f"<p>{p.id}</p>")
     assert [key[2] for key in parts.parts] == [2, 3]
+
+
+def test_a_time_tag_reads_as_before():
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert time_tag(moment) == Markup(
+        '<time datetime="2026-01-02T03:04:05+00:00" title="2026-01-02 03:04 UTC">2 Jan 2026</time>'
+    )
+    recent = datetime.now(UTC) - timedelta(minutes=5)
+    assert str(time_tag(recent)).endswith(">5 minutes ago</time>")
