@@ -46,6 +46,12 @@ BENCH_DB = "qosyl_bench"
 USER_AGENT = "qosyl-bench"  # same in requests and wrk: flask-login's session check sees one client
 CHUNK = 5_000
 LIKE_POSTS = 50  # posts the like toggle rotates over (more than connections: no two fight)
+# The post, room and conversation pages: a page's worth of comments and chat history.
+COMMENTS = 40  # on one post; every fourth is a reply
+ROOM_MEMBERS = 20  # besides the bench user
+CHAT_MESSAGES = 120  # in the room and in the conversation: the pages show the latest 50
+PASS_TARGET = 0.6  # each page >= 0.6x the bare page's req/s (issue 14)
+PASS_BARE = 0.3  # the bare page >= 0.3x /healthz
 
 FIRST = "Aigerim Dias Madina Arman Dana Ana Kwame Jiwoo Sean Valentina Chidi Lena Omar Mei".split()
 LAST = "Sadykova Akhmetov Kovac Park Murphy Okafor Rossi Tanaka Silva Novak Haddad Berg".split()
@@ -133,6 +139,9 @@ class Seeded:
     profile_user: str = ""
     profile_posts: int = 0
     like_post_ids: list[int] = field(default_factory=list)
+    post_page_id: int = 0
+    room_id: int = 0
+    conversation_id: int = 0
 
 
 @dataclass
@@ -150,6 +159,7 @@ class Run:
     statuses: dict[str, int]
     vs_rps: float = 1.0  # this run / the baseline run just before it
     vs_p50: float = 1.0
+    baseline: str = ""  # what vs_* compare with: "bare page" or, for a bare page, "healthz"
     # Latencies that cannot be: with c connections the mean is at most c / (req/s).
     suspect: bool = False
 
@@ -367,6 +377,105 @@ class Dataset:
         }
 
 
+def seed_threads(conn: Any, data: Dataset, post_id: int, out: Seeded) -> None:
+    """Comments on `post_id`, a room with members and history, and a conversation between
+    the bench user and user 2 with history: the post, room and conversation pages."""
+    from qosyl import models
+
+    rng, rendered, now = data.rng, data.rendered, data.now
+    others = list(data.others)
+
+    def body() -> tuple[str, str]:  # a random template, rendered
+        t = rng.randrange(len(rendered))
+        return TEMPLATES[t], rendered[t][0]
+
+    comments = models.Comment.__table__
+    top_ids: list[int] = []
+    for i in range(COMMENTS):
+        text_, html = body()
+        row = {
+            "post_id": post_id,
+            "author_id": rng.choice(others),
+            "parent_id": rng.choice(top_ids) if top_ids and i % 4 == 3 else None,
+            "body": text_,
+            "body_html": html,
+            "created_at": now - timedelta(minutes=COMMENTS - i),
+        }
+        new_id = conn.execute(comments.insert().returning(comments.c.id), row).scalar_one()
+        if row["parent_id"] is None:
+            top_ids.append(new_id)
+    posts = models.Post.__table__
+    conn.execute(posts.update().where(posts.c.id == post_id).values(comment_count=COMMENTS))
+
+    def new_row(model: Any, **values: Any) -> int:
+        table = model.__table__
+        return conn.execute(table.insert().returning(table.c.id), values).scalar_one()
+
+    topic = new_row(models.Topic, name="Benchmarks", created_at=now)
+    room = new_row(
+        models.Room,
+        name="Bench room",
+        topic_id=topic,
+        host_id=1,
+        description="Where the benchmark talks",
+        is_lobby=False,
+        created_at=now,
+        updated_at=now,
+    )
+    members = [1, *rng.sample(others, ROOM_MEMBERS)]
+    conn.execute(
+        models.RoomMember.__table__.insert(),
+        [{"room_id": room, "user_id": uid, "joined_at": now} for uid in members],
+    )
+    conversation = new_row(
+        models.Conversation,
+        kind=models.ConversationKind.DIRECT,
+        direct_key="1:2",
+        name="",
+        created_at=now,
+        last_message_at=now,
+    )
+    conn.execute(
+        models.ConversationMember.__table__.insert(),
+        [
+            {
+                "conversation_id": conversation,
+                "user_id": uid,
+                "status": models.MemberStatus.ACTIVE,
+                "joined_at": now,
+            }
+            for uid in (1, 2)
+        ],
+    )
+    room_rows, conversation_rows = [], []
+    for i in range(CHAT_MESSAGES):
+        when = now - timedelta(minutes=CHAT_MESSAGES - i)
+        text_, html = body()
+        room_rows.append(
+            {
+                "room_id": room,
+                "author_id": rng.choice(members),
+                "body": text_,
+                "body_html": html,
+                "created_at": when,
+            }
+        )
+        text_, html = body()
+        conversation_rows.append(
+            {
+                "conversation_id": conversation,
+                "author_id": 1 + i % 2,
+                "body": text_,
+                "body_html": html,
+                "created_at": when,
+            }
+        )
+    conn.execute(models.RoomMessage.__table__.insert(), room_rows)
+    conn.execute(models.Message.__table__.insert(), conversation_rows)
+    out.post_page_id, out.room_id, out.conversation_id = post_id, room, conversation
+    out.rows.update(comments=COMMENTS, room_messages=CHAT_MESSAGES, messages=CHAT_MESSAGES)
+
+
 def seed(env: dict[str, str], sizes: Sizes, rng: random.Random, analyze: bool) -> Seeded:
     """Bulk inserts through SQLAlchemy Core inside an app pointed at the bench database."""
     os.environ.update(env)  # config.py reads the environment when first imported
@@ -395,12 +504,19 @@ def seed(env: dict[str, str], sizes: Sizes, rng: random.Random, analyze: bool) -
     ]
     expected = data.counts()
     out = Seeded()
+    recent = (pid for pid in range(sizes.posts, 0, -1) if data.authors[pid - 1] != 1)
+    out.like_post_ids = list(islice(recent, LIKE_POSTS))
+    post_page_id = next(recent, out.like_post_ids[-1])
     with app.app_context():
         for name, model, rows in jobs:
             started = time.perf_counter()
             with db.engine.begin() as conn:
                 out.rows[name] = insert(conn, model.__table__, rows, expected[name], name)
             out.seconds[name] = time.perf_counter() - started
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            seed_threads(conn, data, post_page_id, out)
+        out.seconds["threads"] = time.perf_counter() - started
         started = time.perf_counter()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -427,8 +543,6 @@ def seed(env: dict[str, str], sizes: Sizes, rng: random.Random, analyze: bool) -
         per_author[author] = per_author.get(author, 0) + 1
     top = max((uid for uid in per_author if uid != 1), key=per_author.__getitem__)
     out.profile_user, out.profile_posts = f"user{top:06d}", per_author[top]
-    recent = (pid for pid in range(sizes.posts, 0, -1) if data.authors[pid - 1] != 1)
-    out.like_post_ids = list(islice(recent, LIKE_POSTS))
     return out
 
 
@@ -598,6 +712,19 @@ function request()
 end
 """
 
+# --target keys and the names the output uses.
+TARGETS = {
+    "feed": "home feed",
+    "api": "API feed",
+    "profile": "profile",
+    "post": "post page",
+    "room": "room page",
+    "conversation": "conversation",
+    "like": "like toggle",
+}
+# The pages issue 14 holds to PASS_TARGET x the bare page.
+PAGES = ("home feed", "profile", "post page", "room page", "conversation")
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
@@ -659,15 +786,21 @@ class Runner:
         status_lua.write_text(LUA_COMMON)
         like_lua.write_text(LUA_LIKE % {"ids": ", ".join(map(str, self.ids)), "csrf": csrf})
         like_lua.write_text(like_lua.read_text() + LUA_COMMON)
+        self.healthz = ("healthz", f"{base}/healthz", status_lua)
         self.baseline = ("bare page", f"{base}/about", status_lua)
         self.targets = [
             ("home feed", f"{base}/", status_lua),
             ("API feed", f"{base}/api/posts/feed/", status_lua),
             ("profile", f"{base}/u/{seeded.profile_user}", status_lua),
+            ("post page", f"{base}/p/{seeded.post_page_id}", status_lua),
+            ("room page", f"{base}/rooms/{seeded.room_id}", status_lua),
+            ("conversation", f"{base}/messages/{seeded.conversation_id}", status_lua),
             ("like toggle", f"{base}/p/{self.ids[0]}/like", like_lua),
         ]
+        chosen = {TARGETS[key] for key in opts["target"]} or set(TARGETS.values())
         if not opts["api"]:
-            self.targets = [target for target in self.targets if target[0] != "API feed"]
+            chosen.discard("API feed")
+        self.targets = [target for target in self.targets if target[0] in chosen]
         self.runs: list[Run] = []
 
     def check(self, url: str, method: str = "GET", marker: str = "", **kw: Any) -> None:
@@ -703,6 +836,7 @@ class Runner:
         return run
 
     def run(self) -> list[Run]:
+        self.check(self.healthz[1], marker="ok")
         for name, url, _ in (self.baseline, *self.targets):
             if name == "API feed":
                 self.check(url, marker='"items"', headers={"Authorization": self.bearer[15:]})
@@ -711,18 +845,27 @@ class Runner:
         self.check(f"{self.base}/p/{self.ids[0]}/like", "POST", headers=self.hx)
         self.reset_likes()
         if self.opts["warmup"] > 0:  # templates compiled, caches filled
-            for _, url, script in (self.baseline, *self.targets):
+            for _, url, script in (self.healthz, self.baseline, *self.targets):
                 self.wrk_run(url, script, self.opts["warmup"])
             self.reset_likes()
         click.echo("Runs (the baseline just before each target):")
         for rnd in range(1, self.opts["rounds"] + 1):
+            # The bare page against /healthz: what the layout and the session cost.
+            health = self.measure(self.healthz[0], rnd, *self.healthz[1:])
+            bare = self.measure(self.baseline[0], rnd, *self.baseline[1:])
+            compare(bare, health)
             for name, url, script in self.targets:
                 bare = self.measure(self.baseline[0], rnd, *self.baseline[1:])
                 run = self.measure(name, rnd, url, script)
-                run.vs_rps, run.vs_p50 = run.rps / bare.rps, run.p50_ms / bare.p50_ms
+                compare(run, bare)
                 if name == "like toggle":
                     self.reset_likes()
         return self.runs
+
+
+def compare(run: Run, baseline: Run) -> None:
+    run.vs_rps, run.vs_p50 = run.rps / baseline.rps, run.p50_ms / baseline.p50_ms
+    run.baseline = baseline.target
 
 
 def median(runs: list[Run], attr: str) -> float:
@@ -742,6 +885,12 @@ def median(runs: list[Run], attr: str) -> float:
 @click.option("--connections", default=10, help="wrk connections (1 thread).")
 @click.option(
     "--api/--no-api", default=True, help="Also measure GET /api/posts/feed/ (bearer token)."
+)
+@click.option(
+    "--target",
+    multiple=True,
+    type=click.Choice(list(TARGETS)),
+    help="Measure only these targets (repeat the option); default: all.",
 )
 @click.option("--warmup", default=2.0, help="Unmeasured seconds per URL before round 1.")
 @click.option(
@@ -803,6 +952,17 @@ def main(**opts: Any) -> None:
     report(opts, sizes, seeded, db_label, context, runs)
 
 
+def verdict(name: str, runs: list[Run]) -> str:
+    """One line: the ratio to the baseline and, for the pages issue 14 names, PASS or FAIL."""
+    ratio, base = median(runs, "vs_rps"), runs[0].baseline
+    goal = PASS_BARE if name == "bare page" else PASS_TARGET if name in PAGES else None
+    outcome = "" if goal is None else f" (goal >= {goal}x): {'PASS' if ratio >= goal else 'FAIL'}"
+    return (
+        f"{name}: {median(runs, 'rps'):.0f} req/s = {ratio:.2f}x of {base}; p50"
+        f" {median(runs, 'p50_ms'):.1f} ms = {median(runs, 'vs_p50'):.2f}x{outcome}"
+    )
+
+
 def report(
     opts: dict[str, Any],
     sizes: Sizes,
@@ -831,14 +991,18 @@ def report(
     echo(
         f"  targets   GET / as {BENCH_USER} (follows {sizes.bench_follows}, friends"
         f" {sizes.bench_friends}); GET /u/{seeded.profile_user} ({seeded.profile_posts:,} posts);"
-        f" POST /p/<id>/like|unlike over {len(seeded.like_post_ids)} posts; bare page GET /about"
+        f" POST /p/<id>/like|unlike over {len(seeded.like_post_ids)} posts;"
+        f" GET /p/{seeded.post_page_id} ({COMMENTS} comments);"
+        f" GET /rooms/{seeded.room_id} and GET /messages/{seeded.conversation_id}"
+        f" ({CHAT_MESSAGES} messages each); bare page GET /about, itself against GET /healthz"
         + ("; GET /api/posts/feed/ with the bench user's bearer token" if opts["api"] else "")
     )
     by_target: dict[str, list[Run]] = {}
     for run in runs:
         by_target.setdefault(run.target, []).append(run)
     header = f"{'target':<13}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-    echo("\n" + header + f"{'req/s vs bare':>15}{'p50 vs bare':>13}")
+    echo("\n" + header + f"{'req/s vs base':>15}{'p50 vs base':>13}  (base: bare page;")
+    echo(" " * len(header) + "  for the bare page, /healthz)")
     echo("-" * (len(header) + 28))
     errors = 0
     for name, group in by_target.items():
@@ -846,17 +1010,15 @@ def report(
         errors += bad
         line = f"{name:<13}{median(group, 'rps'):>8.0f}{median(group, 'p50_ms'):>9.1f}"
         line += f"{median(group, 'p99_ms'):>9.1f}{bad:>9}"
-        if name != "bare page":  # median of the ratios to the baseline run just before
-            line += f"{median(group, 'vs_rps'):>14.2f}x{median(group, 'vs_p50'):>12.2f}x"
+        compared = [run for run in group if run.baseline]
+        if compared:  # median of the ratios to the baseline run just before
+            line += f"{median(compared, 'vs_rps'):>14.2f}x{median(compared, 'vs_p50'):>12.2f}x"
         echo(line)
     echo("")
     for name, group in by_target.items():
-        if name != "bare page":
-            echo(
-                f"{name}: {median(group, 'rps'):.0f} req/s = {median(group, 'vs_rps'):.2f}x"
-                f" of the bare page; p50 {median(group, 'p50_ms'):.1f} ms ="
-                f" {median(group, 'vs_p50'):.2f}x"
-            )
+        compared = [run for run in group if run.baseline]
+        if compared:
+            echo(verdict(name, compared))
     suspect = sum(run.suspect for run in runs)
     if suspect:
         echo(

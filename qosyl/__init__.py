@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from functools import cached_property
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask import has_request_context
+from flask.globals import _cv_request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -38,16 +41,86 @@ from qosyl.web.inputs import refuse_non_form_body
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
+def _plain(values: dict) -> bool:
+    """Only ints and strings: True and 1 (or 1.0) are equal keys but different paths."""
+    for value in values.values():
+        if type(value) is not int and type(value) is not str:
+            return False
+    return True
+
+
 class Qosyl(Flask):
     """Flask, with links built the same inside and outside a request (actions run from the
     CLI, pushes rendered for a socket, mail): a path unless `_external=True` asks for a full
     URL, which then starts with PUBLIC_URL. Flask alone would fail there for lack of a request
     or of SERVER_NAME (which would also restrict which host the app answers)."""
 
-    def url_for(self, endpoint: str, *, _external: bool | None = None, **values) -> str:
-        if _external is None and not has_request_context():
-            _external = False
-        return super().url_for(endpoint, _external=_external, **values)
+    # Paths built in a request, remembered per process: a page builds hundreds (each post
+    # card links its author, itself, its like and edit forms) and werkzeug's builder costs
+    # ~30 us a call. A path is a pure function of the key (script root, endpoint, values),
+    # the URL map never changes after start, so no entry can go stale: the bound only
+    # limits memory.
+    LINK_CACHE_SIZE = 16_384
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values,
+    ) -> str:
+        # The context variable itself: `request` and has_request_context() go through
+        # LocalProxy lookups that cost as much as the rest of a remembered path.
+        context = _cv_request.get(None)
+        if context is None:
+            if _external is None:
+                _external = False
+        elif (
+            _external is None
+            and _anchor is None
+            and _method is None
+            and _scheme is None
+            and endpoint != "static"  # hashed names come from qosyl/web/assets.py
+            and _plain(values)
+            and self._links_memoisable()
+        ):
+            if endpoint[:1] == ".":  # blueprint-relative: the key holds the full name
+                blueprint = context.request.blueprint
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            key = tuple(values.items())
+            return self._cached_path(context.request.root_path, endpoint, key)
+        return super().url_for(
+            endpoint,
+            _anchor=_anchor,
+            _method=_method,
+            _scheme=_scheme,
+            _external=_external,
+            **values,
+        )
+
+    def _links_memoisable(self) -> bool:
+        """No url_defaults hook (or only ones marked static_only): a hook could make a path
+        depend on more than the key. Flask refuses new hooks once a request was handled, so
+        asked once."""
+        memoisable = getattr(self, "_memoisable", None)
+        if memoisable is None:
+            hooks = [hook for hooks in self.url_default_functions.values() for hook in hooks]
+            memoisable = all(getattr(hook, "static_only", False) for hook in hooks)
+            if self._got_first_request:
+                self._memoisable = memoisable
+        return memoisable
+
+    @cached_property
+    def _cached_path(self) -> Callable[[str, str, tuple[tuple[str, int | str], ...]], str]:
+        @lru_cache(maxsize=self.LINK_CACHE_SIZE)
+        def path(script_root: str, endpoint: str, values: tuple[tuple[str, int | str], ...]) -> str:
+            # Called inside the request whose script root is in the key.
+            return super(Qosyl, self).url_for(endpoint, **dict(values))
+
+        return path
 
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)

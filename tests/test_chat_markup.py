@@ -97,5 +97,13 @@ def test_the_cache_keeps_the_most_recently_used(app, user, room_id, monkeypatch)
     monkeypatch.setattr(chat_markup._recent, "size", 3)
     ids = [say_in_room(app, user, room_id, f"m{n}") for n in range(5)]
     assert len(chat_markup._recent.items) == 3
-    kept = {key[1] for key in chat_markup._recent.items}
+    kept = {key[2] for key in chat_markup._recent.items}
     assert kept == set(ids[-3:])
+
+
+def test_a_page_under_another_script_root_gets_its_own_links(app, logged_in, user, room_id):
+    say_in_room(app, user, room_id, "hello")
+    plain = page(logged_in, room_id)
+    rooted = logged_in.get(f"/rooms/{room_id}", base_url="http://localhost/qosyl/").text
+    assert f'href="/u/{user.username}"' in plain
+    assert f'href="/qosyl/u/{user.username}"' in rooted

@@ -6,17 +6,19 @@ the home page's lobby and every history page, from here. Rendering it was a quar
 home page's time (cProfile: six macro calls, three url_for and an avatar per message).
 
 The key holds everything the markup shows that can change: the message's edit time (its
-text), its author's `updated_at` (name and avatar; bumped by every change of the row) and
-its files. A change made by any process therefore gives a new key when the row is read
-again: nothing is forgotten explicitly, and no process serves another's stale copy. Old
-keys fall out of the least-recently-used end.
+text), its author's `updated_at` (name and avatar; bumped by every change of the row), its
+files, and the script root its links start with. A change made by any process therefore
+gives a new key when the row is read again: nothing is forgotten explicitly, and no process
+serves another's stale copy. Old keys fall out of the least-recently-used end.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from urllib.parse import urlsplit
 
 from flask import current_app
+from flask.globals import _cv_request
 from markupsafe import Markup
 
 CACHED_MESSAGES = 4096
@@ -46,6 +48,16 @@ class _Recent:
 _recent = _Recent(CACHED_MESSAGES)
 
 
+def _link_root() -> str:
+    """The path the markup's links start with: the request's script root, or outside a
+    request (a broadcast from an action run elsewhere) PUBLIC_URL's path, as Qosyl.url_for
+    builds them there."""
+    context = _cv_request.get(None)
+    if context is not None:
+        return context.request.root_path
+    return urlsplit(current_app.config.get("PUBLIC_URL") or "").path.rstrip("/")
+
+
 def _key(message) -> tuple:
     author = message.author
     files = (
@@ -54,6 +66,7 @@ def _key(message) -> tuple:
         else ()
     )
     return (
+        _link_root(),
         message.kind,
         message.id,
         getattr(message, "edited_at", None),  # conversation messages are not edited

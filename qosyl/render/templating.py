@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from datetime import UTC
 from functools import lru_cache
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import pycountry
 from flask import Flask
 from flask import g
+from flask.globals import _cv_request
 from flask_login import current_user
 from markupsafe import escape
 from markupsafe import Markup
@@ -109,9 +111,54 @@ def filesize(size: int) -> str:
 
 def csrf_field() -> Markup:
     """The hidden CSRF input of a hand-made form (WTForms forms have form.hidden_tag())."""
-    from flask_wtf.csrf import generate_csrf
+    # Once per request: a feed page has a form per card, and generate_csrf (which keeps
+    # the token in g as well) costs several lookups a call.
+    if "csrf_field" not in g:
+        from flask_wtf.csrf import generate_csrf
 
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+        token = generate_csrf()
+        g.csrf_field = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+    return g.csrf_field
+
+
+class PostCardParts:
+    """The parts of a post card that read the same for every viewer, rendered once per
+    content and remembered in this process (macros/posts.html).
+
+    The key holds every value those parts show (the post's text, photo and counters; its
+    author's names, username and photo; the script root its links start with), so an
+    edit, a like, a rename or a new photo, made in this process or any other, makes a new
+    key: nothing to invalidate, and a stale entry is never found again. Oldest entries go
+    first once there are `size`.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.parts: dict[tuple, Markup] = {}
+
+    def __call__(self, part: str, post, render: Callable[[object], str]) -> Markup:
+        author = post.author
+        context = _cv_request.get(None)
+        key = (
+            part,
+            context.request.root_path if context else None,
+            post.id,
+            post.body_html,
+            post.image_key,
+            post.like_count,
+            post.comment_count,
+            author.id,
+            author.username,
+            author.first_name,
+            author.last_name,
+            author.avatar_key,
+        )
+        markup = self.parts.get(key)
+        if markup is None:
+            markup = self.parts[key] = Markup(render(post))
+            if len(self.parts) > self.size:
+                self.parts.pop(next(iter(self.parts)), None)
+        return markup
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -133,6 +180,8 @@ def register_template_helpers(app: Flask) -> None:
         chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
         watched_posts_limit=MAX_WATCHED_POSTS,
         message_html=message_html,
+        # One per app: apps in one process (tests) may be configured differently.
+        post_card_part=PostCardParts(),
     )
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["ago"] = ago

@@ -118,7 +118,8 @@ class StaticAssets:
         self._lock = threading.Lock()
         self._manifest: Manifest | None = None
         self._signature: tuple | None = None
-        self._import_map: str | None = None
+        # Per script root: the map holds URLs, which start with it.
+        self._import_maps: dict[str, str] = {}
 
     @property
     def folder(self) -> Path:
@@ -141,7 +142,7 @@ class StaticAssets:
             if self._manifest is None or signature != self._signature:
                 self._manifest = build_manifest(self.folder)
                 self._signature = signature
-                self._import_map = None
+                self._import_maps = {}
             return self._manifest
 
     def url(self, filename: str) -> str:
@@ -152,7 +153,8 @@ class StaticAssets:
     def import_map(self) -> str:
         """The import map's JSON: each module's plain URL to its hashed URL."""
         manifest = self.manifest
-        if self._import_map is None:
+        root = url_for("static", filename="")
+        if root not in self._import_maps:
             modules = sorted(
                 path.relative_to(self.folder).as_posix() for path in self.folder.glob(MODULES)
             )
@@ -161,8 +163,8 @@ class StaticAssets:
                 for name in modules
                 if name in manifest.hashed
             }
-            self._import_map = json.dumps({"imports": imports}, sort_keys=True)
-        return self._import_map
+            self._import_maps[root] = json.dumps({"imports": imports}, sort_keys=True)
+        return self._import_maps[root]
 
     def content_security_policy(self) -> str:
         """The configured CSP, with script-src allowing the inline import map by its hash."""

@@ -14,6 +14,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from qosyl.actions import ActionError
 from qosyl.actions import posts as actions
+from qosyl.actions.posts import MAX_COMMENT_LENGTH
 from qosyl.blueprints.posts.forms import comment_form
 from qosyl.blueprints.posts.forms import edit_post_form
 from qosyl.blueprints.posts.forms import EditCommentForm
@@ -48,8 +49,8 @@ from qosyl.web.inputs import page_number
 from qosyl.web.inputs import query_int
 
 bp = Blueprint("posts", __name__)
-# Every comment renders its own empty reply form.
-bp.add_app_template_global(reply_form, "reply_form")
+# The blank reply form's maxlength (macros/comments.html), as ReplyForm renders it.
+bp.add_app_template_global(MAX_COMMENT_LENGTH, "max_comment_length")
 
 
 @bp.before_request
