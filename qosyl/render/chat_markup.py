@@ -5,8 +5,8 @@ templates/macros/chat.html), so a message broadcast once is listed again, on the
 the home page's lobby and every history page, from here. Rendering it was a quarter of the
 home page's time (cProfile: six macro calls, three url_for and an avatar per message).
 
-The key holds everything the markup shows that can change: the message's edit time (its
-text), its author's `updated_at` (name and avatar; bumped by every change of the row), its
+The key holds everything the markup shows that can change: the message's text, time and
+edit time, its author's `updated_at` (name and avatar; bumped by every change of the row), its
 files, and the script root its links start with. A change made by any process therefore
 gives a new key when the row is read again: nothing is forgotten explicitly, and no process
 serves another's stale copy. Old keys fall out of the least-recently-used end.
@@ -69,6 +69,10 @@ def _key(message) -> tuple:
         _link_root(),
         message.kind,
         message.id,
+        # SQLite gives a deleted last row's id to the next row: the id alone could find a
+        # deleted message's markup. Its time and text tell them apart.
+        message.created_at,
+        message.body_html,
         getattr(message, "edited_at", None),  # conversation messages are not edited
         author.id,
         author.updated_at,
