@@ -2,7 +2,7 @@
 // device pickers), then the call: a full mesh of RTCPeerConnections (peer.js), signalled
 // over the tab's Socket.IO connection through the server, which relays only between
 // participants of the same meeting (blueprints/meetings/events.py).
-// The entry point (base.html); it starts whenever a meeting page is shown.
+// Loaded by main.js (base.html) only when a page has a meeting: most pages have none.
 import { socket } from "../socket.js";
 import { toast } from "../toast.js";
 import { levelOf, listDevices, openMedia, openTrack } from "./media.js";
@@ -594,7 +594,7 @@ class Meeting {
   }
 }
 
-function start() {
+export function start() {
   const root = document.querySelector("[data-meeting]");
   if (current && current.root === root) return;
   if (current) { current.destroy(); current = null; }
@@ -605,11 +605,8 @@ function start() {
 }
 
 if (socket) {
-  document.addEventListener("DOMContentLoaded", start);
-  if (document.readyState !== "loading") start();
-  // Pages come and go by HTMX (boosted links): a meeting starts with its page and ends when
-  // the page is swapped away.
-  document.body.addEventListener("htmx:load", start);
+  // Pages come and go by HTMX (boosted links): a meeting starts with its page (main.js) and
+  // ends when the page is swapped away.
   document.body.addEventListener("htmx:afterSettle", () => {
     if (current && !current.root.isConnected) { current.destroy(); current = null; }
   });
