@@ -65,7 +65,7 @@ def signed_in(live_server, browser):
     }
 
 
-# In about one run in three on a loaded 2-core machine, Chromium shows the new page's first
+# In about one run in four on a loaded 2-core machine, Chromium shows the new page's first
 # frame ~1 s after painting it (the page's layer tree is attached late, after the load
 # event); Lantern then counts every script as holding up the first paint. Room and
 # conversation, with more requests than home, then fall below 95.
