@@ -34,6 +34,7 @@ from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
 from qosyl.web.assets import assets
 from qosyl.web.assets import init_assets
+from qosyl.web.compress import init_compression
 from qosyl.web.htmx import add_vary
 from qosyl.web.inputs import IdConverter
 from qosyl.web.inputs import refuse_non_form_body
@@ -338,6 +339,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     # Static files under hashed names, cached for a year and sent compressed.
     init_assets(app)
+    # Registered first, so it runs last: it compresses the final body.
+    init_compression(app)
 
     @app.after_request
     def security_headers(response):

@@ -88,7 +88,11 @@ for (const type of ["reset", "submit"]) {
 }
 
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {
+  // Once the page has loaded: on a first visit the worker's precaching would otherwise
+  // compete with the page for the network and the main thread.
+  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => {
     console.warn("service worker not registered", error);
   });
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
 }

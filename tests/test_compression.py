@@ -1,0 +1,35 @@
+"""Pages are sent brotli- or gzip-compressed to browsers that accept it (qosyl/web/compress.py)."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding", "decode"),
+    [
+        ("gzip, deflate, br, zstd", "br", brotli.decompress),
+        ("gzip", "gzip", gzip.decompress),
+        ("br;q=0.5, gzip", "gzip", gzip.decompress),
+    ],
+)
+def test_a_page_is_compressed_as_the_browser_accepts(client, accept, encoding, decode):
+    plain = client.get("/about").get_data()
+    response = client.get("/about", headers={"Accept-Encoding": accept})
+    assert response.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in response.vary
+    assert int(response.headers["Content-Length"]) == len(response.data) < len(plain) / 2
+    assert decode(response.data) == plain
+
+
+def test_nothing_is_compressed_without_being_accepted_or_when_small(client):
+    plain = client.get("/about")
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.vary
+    assert b"</html>" in plain.data
+    # Not HTML (and small): sent as it is.
+    health = client.get("/healthz", headers={"Accept-Encoding": "br, gzip"})
+    assert "Content-Encoding" not in health.headers
