@@ -8,7 +8,7 @@ VENDOR := qosyl/static/vendor
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres install install-test vendor assets browser lint format seed clean
+.PHONY: lighthouse run test test-sqlite test-postgres install install-test vendor assets browser lint format seed clean
 
 run: install vendor assets
 	$(BIN)/flask db upgrade
@@ -100,6 +100,11 @@ lint: install-test
 format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Lighthouse's performance score (mobile) on home, a room and a conversation: on demand, not
+# in `make test` yet (bench/README.md, "Lighthouse").
+lighthouse: install-test vendor assets browser
+	LIGHTHOUSE=1 $(BIN)/python -m pytest -m e2e -s -p no:randomly tests/e2e/test_lighthouse.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache
