@@ -48,15 +48,61 @@ def _compile_each_url_builder_once() -> None:
 _compile_each_url_builder_once()
 
 
+def _share_engines_between_test_apps() -> None:
+    """Every test makes an app, and each app made an engine whose pool then opened new
+    connections: ~8 ms each on PostgreSQL, and a new backend compiles the rollup triggers'
+    PL/pgSQL again on its first write. Apps with the same engine settings share one engine,
+    so its pooled connections serve test after test (the fixture drops a pool that a test
+    left with connections checked out)."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    make_engine = SQLAlchemy._make_engine
+    engines: dict = {}
+
+    def shared(self, bind_key, options, app):
+        key = (bind_key, repr(sorted(options.items(), key=lambda item: item[0])))
+        if key not in engines:
+            engines[key] = make_engine(self, bind_key, options, app)
+        return engines[key]
+
+    SQLAlchemy._make_engine = shared
+
+
+_share_engines_between_test_apps()
+
+
 def _truncate_all(app: Flask) -> None:
+    """Empty every table and restart the ids at 1, as a fresh database would have them."""
     with app.app_context():
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                _empty_postgresql(connection, tables)
             else:
                 for table in tables:
                     connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+def _empty_postgresql(connection, tables: list[str]) -> None:
+    """TRUNCATE makes new files for every table and its indexes: ~65 ms a test, a third of
+    the suite's time on PostgreSQL. A test leaves a few rows, which DELETE removes in ~1 ms;
+    with the session as a replica, neither foreign keys nor the rollup triggers run for
+    rows that are all going. A role that may not do that (not a superuser) truncates."""
+    superuser = connection.scalar(text("SELECT current_setting('is_superuser') = 'on'"))
+    if not superuser:
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        return
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text("; ".join(f'DELETE FROM "{table}"' for table in tables)))
+    sequences = connection.scalars(
+        text(
+            "SELECT schemaname || '.' || sequencename FROM pg_sequences"
+            " WHERE last_value IS NOT NULL"
+        )
+    ).all()
+    if sequences:
+        restarts = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+        connection.execute(text(f"SELECT {restarts}"))
 
 
 def _database_of_this_worker(url: str) -> str:
@@ -120,7 +166,8 @@ def app(request, database_url: str, tmp_path) -> Iterator[Flask]:
     yield app
     _truncate_all(app)
     with app.app_context():
-        db.engine.dispose()
+        if db.engine.pool.checkedout():
+            db.engine.dispose()
 
 
 @pytest.fixture
