@@ -4,6 +4,9 @@ the change."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy import text
@@ -121,3 +124,34 @@ def test_a_new_message_under_a_deleted_ones_id_shows_its_own_text(app, logged_in
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             assert second == first
+
+
+def test_a_page_comes_grouped_by_author_as_the_script_groups_it(
+    app, logged_in, user, other_user, room_id
+):
+    """Drawn grouped from the start, the list keeps its height when chat/render.js takes over
+    (it used to shrink after the first paint: a layout shift)."""
+    from qosyl.actions import rooms as room_actions
+    from qosyl.models import RoomMessage
+    from tests.factories import with_room
+
+    with_room(app, room_id, room_actions.join, other_user)
+    ids = [
+        say_in_room(app, user, room_id, "one"),
+        say_in_room(app, user, room_id, "two, at once"),
+        say_in_room(app, other_user, room_id, "someone else"),
+        say_in_room(app, user, room_id, "back"),
+        say_in_room(app, user, room_id, "much later"),
+    ]
+    with app.app_context():
+        previous, later = db.session.get(RoomMessage, ids[3]), db.session.get(RoomMessage, ids[4])
+        later.created_at = previous.created_at + timedelta(seconds=chat_markup.GROUP_WITHIN_SECONDS)
+        db.session.commit()
+    items = dict(
+        (int(message_id), classes.split())
+        for classes, message_id in re.findall(
+            r'<li class="([^"]*)" id="message-(\d+)"', page(logged_in, room_id)
+        )
+    )
+    continued = ["message--continued" in items[message_id] for message_id in ids]
+    assert continued == [False, True, False, False, False]

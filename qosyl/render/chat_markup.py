@@ -80,16 +80,50 @@ def _key(message) -> tuple:
     )
 
 
-def message_html(message) -> Markup:
+# Consecutive messages by one person within this many seconds sit under one name and
+# picture; chat/render.js's regroup() applies the same rule to the data-sent seconds.
+GROUP_WITHIN_SECONDS = 5 * 60
+_ITEM_START = '<li class="message"'
+_CONTINUED_START = '<li class="message message--continued"'
+_NOTHING = Markup("")
+
+
+def message_html(message, *, continued: bool = False) -> Markup:
     """The message's list item (macros/chat.html message_item), from the cache if its key
-    is there."""
+    is there; `continued` when it sits under the previous message's name and picture."""
     key = _key(message)
+    if continued:
+        key = (*key, "continued")
     found = _recent.get(key)
     if found is None:
-        macros = current_app.jinja_env.get_template("macros/chat.html").module
-        found = Markup(macros.message_item(message))
+        if continued:
+            found = Markup(str.replace(message_html(message), _ITEM_START, _CONTINUED_START, 1))
+        else:
+            macros = current_app.jinja_env.get_template("macros/chat.html").module
+            found = Markup(macros.message_item(message))
         _recent.put(key, found)
     return found
+
+
+def messages_html(messages) -> Markup:
+    """A page of messages, oldest first, already grouped as chat/render.js groups them.
+    Grouped only by the script, the list shrank by a picture and a name per grouped message
+    after the first paint: Lighthouse counted a layout shift of 0.17 on the home page."""
+    parts = []
+    previous = None
+    for message in messages:
+        parts.append(message_html(message, continued=_continues(previous, message)))
+        previous = message
+    return _NOTHING.join(parts)
+
+
+def _continues(previous, message) -> bool:
+    return (
+        previous is not None
+        and previous.author_id == message.author_id
+        and int(message.created_at.timestamp()) - int(previous.created_at.timestamp())
+        < GROUP_WITHIN_SECONDS
+    )
 
 
 def forget_all() -> None:

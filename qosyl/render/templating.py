@@ -23,6 +23,7 @@ from qosyl.reads.notifications import header_counts
 from qosyl.render import markup
 from qosyl.render import media
 from qosyl.render.chat_markup import message_html
+from qosyl.render.chat_markup import messages_html
 
 
 def avatar_url(user, variant: str = "thumb") -> str | None:
@@ -180,6 +181,7 @@ def register_template_helpers(app: Flask) -> None:
         chat_edit_window_seconds=int(EDIT_WINDOW.total_seconds()),
         watched_posts_limit=MAX_WATCHED_POSTS,
         message_html=message_html,
+        messages_html=messages_html,
         # One per app: apps in one process (tests) may be configured differently.
         post_card_part=PostCardParts(),
     )

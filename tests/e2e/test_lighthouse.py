@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,15 +18,6 @@ from tests.e2e.conftest import CHROMIUM
 from tests.e2e.conftest import ROOT
 from tests.e2e.conftest import sign_in
 from tests.helpers import IN_CI
-
-# Not part of `make test` yet: in the full CI suite, after the other journeys, home scored 88
-# (total blocking time 250 ms, layout shift 0.145) and the conversation 93, where alone
-# they score 99-100 (bench/README.md, "Lighthouse"). Until that is understood it runs on
-# demand: `make lighthouse`.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("LIGHTHOUSE") != "1",
-    reason="Lighthouse runs on demand: make lighthouse (LIGHTHOUSE=1)",
-)
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 PASSING_SCORE = 0.95
@@ -85,11 +77,9 @@ LATE_FIRST_FRAME_MS = 500
 LATE_FRAME_LIMITS = {"total-blocking-time": 200, "cumulative-layout-shift": 0.1}
 
 
-@pytest.mark.parametrize("name", ["home", "room", "conversation"])
-def test_performance_score_on_mobile(name, signed_in, live_server, tmp_path):
-    url = live_server.url + signed_in[name]
-    report_path = tmp_path / "report.json"
-    # The default profile: a mid-range phone on slow 4G, simulated (Lantern) from one load.
+def lighthouse(url: str, cookie: str, report_path: Path) -> dict:
+    """One Lighthouse run of the default mobile profile: a mid-range phone on slow 4G,
+    simulated (Lantern) from one load."""
     subprocess.run(
         [
             str(LIGHTHOUSE),
@@ -99,14 +89,18 @@ def test_performance_score_on_mobile(name, signed_in, live_server, tmp_path):
             "--output=json",
             f"--output-path={report_path}",
             "--chrome-flags=--headless=new --no-sandbox",
-            f"--extra-headers={json.dumps({'Cookie': signed_in['cookie']})}",
+            f"--extra-headers={json.dumps({'Cookie': cookie})}",
             "--quiet",
         ],
         env={**os.environ, "CHROME_PATH": CHROMIUM},
         check=True,
         timeout=90,
     )
-    report = json.loads(report_path.read_text())
+    return json.loads(report_path.read_text())
+
+
+def judge(name: str, url: str, report: dict) -> tuple[bool, str]:
+    """Whether one run passes, and its figures."""
     # A redirect to /login would measure the wrong page.
     assert report["finalDisplayedUrl"] == url
     assert report.get("runtimeError") is None, report["runtimeError"]
@@ -118,12 +112,34 @@ def test_performance_score_on_mobile(name, signed_in, live_server, tmp_path):
     figures += f"; seen: first paint {seen['observedFirstContentfulPaint']} ms"
     figures += f", load {seen['observedLoad']} ms"
     late = seen["observedFirstContentfulPaint"] - seen["observedLoad"] > LATE_FIRST_FRAME_MS
-    print(
-        f"\nLighthouse {report['lighthouseVersion']} {name}: {score * 100:.0f} ({figures})"
-        + ("; Chromium presented the first frame late" if late else "")
-    )
     if late:
-        for key, limit in LATE_FRAME_LIMITS.items():
-            assert audits[key]["numericValue"] <= limit, f"{name}: {key}: {figures}"
+        figures += "; Chromium presented the first frame late"
+        passed = all(
+            audits[key]["numericValue"] <= limit for key, limit in LATE_FRAME_LIMITS.items()
+        )
     else:
-        assert score >= PASSING_SCORE, f"{name} scores {score * 100:.0f}: {figures}"
+        passed = score >= PASSING_SCORE
+    summary = f"Lighthouse {report['lighthouseVersion']} {name}: {score * 100:.0f} ({figures})"
+    return passed, summary
+
+
+# Lighthouse's own advice for CI is the median of several runs: one load on a shared
+# 2-core machine can land on a busy moment. The median of three passes when two runs pass,
+# so the third runs only when the first two disagree.
+RUNS = 3
+
+
+@pytest.mark.parametrize("name", ["home", "room", "conversation"])
+def test_performance_score_on_mobile(name, signed_in, live_server, tmp_path):
+    url = live_server.url + signed_in[name]
+    verdicts: list[bool] = []
+    summaries: list[str] = []
+    for run in range(RUNS):
+        report = lighthouse(url, signed_in["cookie"], tmp_path / f"report-{run}.json")
+        passed, summary = judge(name, url, report)
+        print("\n" + summary)
+        verdicts.append(passed)
+        summaries.append(summary)
+        if verdicts.count(True) * 2 > RUNS or verdicts.count(False) * 2 > RUNS:
+            break
+    assert verdicts.count(True) * 2 > RUNS, "\n".join(summaries)

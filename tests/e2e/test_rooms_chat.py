@@ -180,3 +180,38 @@ def test_the_lobby_on_the_home_page(browser, base_url, make_live_user, live_serv
     expect(b.get_by_role("region", name="Lobby", exact=True)).to_contain_text(word)
     a_context.close()
     b_context.close()
+
+
+def test_older_messages_load_when_scrolled_to_not_before(
+    browser, base_url, make_live_user, live_server
+):
+    """A room page shows its newest 50 messages, scrolled to the end, and asks for older
+    ones only when the reader scrolls up to them; what it shows does not move about."""
+    host_name = make_live_user(first_name="Hana", last_name="History")
+    app = live_server.app()
+    with app.app_context():
+        from qosyl.actions.accounts import user_by_username
+        from qosyl.actions.rooms import create_room
+        from qosyl.actions.rooms import send_message
+
+        host = user_by_username(host_name)
+        room = create_room(host, "Long memory", "History", "")
+        for n in range(60):
+            send_message(host, room, f"line {n}")
+        room_url = f"/rooms/{room.id}"
+    context, page = open_as(browser, base_url, host_name)
+    asked = []
+    page.on("request", lambda request: "messages?before=" in request.url and asked.append(1))
+    open_room(page, room_url)
+    log = page.get_by_role("log", name="Conversation in Long memory")
+    expect(log.locator(".message")).to_have_count(50)
+    expect(log.get_by_text("line 59", exact=True)).to_be_in_viewport()
+    # Grouped by the server as the script groups them: one name and picture for the run.
+    assert log.locator(".message:not(.message--continued)").count() == 1
+    assert asked == []
+
+    log.evaluate("(element) => { element.scrollTop = 0; }")
+    expect(log.locator(".message")).to_have_count(60)
+    expect(log.get_by_text("line 0", exact=True)).to_be_attached()
+    assert len(asked) == 1
+    context.close()

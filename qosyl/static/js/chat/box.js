@@ -32,6 +32,22 @@ export function scrollToEnd(box) {
   el.scrollTop = el.scrollHeight;
 }
 
+// The loader of older messages (top of the list) asks for them when it scrolls into the
+// chat's own view. Watched only once the box has scrolled to its end: before, the list
+// stands at its top, and history nobody asked for was fetched and pushed the messages
+// about after the first paint.
+export function watchOlder(box) {
+  const older = box.querySelector(".chat__older");
+  if (!older || older.dataset.watched) return;
+  older.dataset.watched = "1";
+  const observer = new IntersectionObserver((entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    observer.disconnect();
+    htmx.trigger(older, "chat:older");
+  }, { root: scroller(box) });
+  observer.observe(older);
+}
+
 // Writing a box disappears with it (a composer removed when the chat closes to this viewer).
 export function closeComposer(box, text) {
   status(box, text);

@@ -14,6 +14,7 @@ import { messageIn } from "./box.js";
 import { scrollToEnd } from "./box.js";
 import { SELECTOR } from "./box.js";
 import { status } from "./box.js";
+import { watchOlder } from "./box.js";
 import * as conversation from "./conversation.js";
 import * as outbox from "./outbox.js";
 import { insertMessage } from "./render.js";
@@ -43,6 +44,7 @@ function setUp(box) {
   prepare(box, box);
   regroup(box);
   scrollToEnd(box);
+  watchOlder(box);
   if (kindOf(box) === "conversation") { conversation.markRead(box); conversation.showSeen(box); }
   if (socket.connected) subscribe(box);
   outbox.resumeOutbox(box);  // messages written before a reload are still waiting
@@ -80,7 +82,7 @@ function listen() {
     if (root.matches && root.matches(SELECTOR)) setUp(root);
     if (root.querySelectorAll) root.querySelectorAll(SELECTOR).forEach(setUp);
     const box = root.closest && root.closest(SELECTOR);
-    if (box && box.dataset.chatReady) { prepare(root, box); regroup(box); }
+    if (box && box.dataset.chatReady) { prepare(root, box); regroup(box); watchOlder(box); }
   });
 
   // Leaving a page with a chat: stop hearing it (one event per kind of stream, as subscribe).
