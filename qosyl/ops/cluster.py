@@ -156,6 +156,17 @@ def free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Someone listens there already (a connection in TIME_WAIT does not count)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -269,6 +280,9 @@ def start(env: dict[str, str]) -> str:
             "stop it first (make cluster-stop)"
         )
     nginx = nginx_binary(env)
+    # Else /healthz would be answered by whatever listens there, and nginx would exit.
+    if port_taken(settings.host, settings.port):
+        raise ClusterError(f"{settings.host}:{settings.port} is taken: set CLUSTER_PORT")
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     prefix = settings.run_dir / "nginx"
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -356,6 +370,12 @@ def start(env: dict[str, str]) -> str:
                         f"the end of {process['log']}:\n{tail(Path(process['log']))}"
                     )
                 time.sleep(0.2)
+        for process, child in started:
+            if child.poll() is not None:
+                raise ClusterError(
+                    f"{process['name']} exited ({child.returncode}); "
+                    f"the end of {process['log']}:\n{tail(Path(process['log']))}"
+                )
     except BaseException:
         stop_processes(state["processes"])
         settings.state_file.unlink(missing_ok=True)
