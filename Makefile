@@ -8,7 +8,7 @@ VENDOR := qosyl/static/vendor
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: lighthouse run test test-sqlite test-postgres install install-test vendor assets browser lint format seed clean
+.PHONY: cluster cluster-stop cluster-status nginx lighthouse run test test-sqlite test-postgres install install-test vendor assets browser lint format seed clean
 
 run: install vendor assets
 	$(BIN)/flask db upgrade
@@ -19,7 +19,7 @@ run: install vendor assets
 
 # Under CI=true the suite runs on SQLite and again on PostgreSQL, and a missing
 # browser or service fails the run instead of skipping.
-test: install-test vendor assets browser
+test: install-test vendor assets browser nginx
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 ifeq ($(CI),true)
@@ -33,9 +33,10 @@ endif
 # accessibility, camera and microphone handling, media through a TURN relay) are left
 # out: they run on SQLite, and every server path they use runs in the other journeys.
 SAME_ON_EVERY_DATABASE := $(addprefix --ignore=tests/e2e/,test_layout.py test_accessibility.py test_meeting_prejoin.py test_meeting_relay.py)
+# The cluster journey (several processes behind nginx) needs PostgreSQL: it runs once, on it.
 test-sqlite:
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e --ignore=tests/e2e/test_cluster.py $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
@@ -88,6 +89,30 @@ browser:
 	else \
 		echo "Missing$$missing and cannot install here: the tests that need them will be skipped."; \
 	fi
+
+# nginx in front of the cluster, from Debian's packages when missing and we may install.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing nginx from Debian's packages..."; \
+		apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
+			|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; \
+	else \
+		echo "Missing nginx and cannot install here: make cluster and its test need it."; \
+	fi
+
+# WORKERS app processes (default 2) on PostgreSQL and Redis behind nginx on CLUSTER_PORT (8080):
+# qosyl/ops/cluster.py says what it starts and which settings it reads.
+WORKERS ?= 2
+CLUSTER_PORT ?= 8080
+cluster: install vendor assets nginx
+	WORKERS=$(WORKERS) CLUSTER_PORT=$(CLUSTER_PORT) $(BIN)/python -m qosyl.ops.cluster start
+
+cluster-stop:
+	$(BIN)/python -m qosyl.ops.cluster stop
+
+cluster-status:
+	$(BIN)/python -m qosyl.ops.cluster status
 
 seed: install
 	$(BIN)/flask db upgrade

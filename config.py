@@ -169,6 +169,9 @@ class Config:
 
     # How many reverse proxies sit in front (sets ProxyFix); 0 = none.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
+    # This process's name among several behind the proxy (`make cluster` sets node1, node2 ...):
+    # when set, every response says which process answered in an X-Qosyl-Node header.
+    NODE_NAME = os.environ.get("NODE_NAME", "")
 
     PAGE_SIZE = 20
 

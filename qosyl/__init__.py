@@ -246,6 +246,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Not a bare `mail`: the qosyl.render.mail module takes that name in this package.
     extensions.mail.init_app(app)
+    # Deployments sharing one Redis count apart: keys are "LIMITS:<channel>:...".
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"LIMITS:{app.config['SOCKETIO_CHANNEL']}"}
+    )
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
     import qosyl.blueprints.chat.events  # noqa: F401
@@ -352,4 +356,6 @@ def _register_hooks(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
         if app.config.get("HSTS"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if app.config.get("NODE_NAME"):
+            headers["X-Qosyl-Node"] = app.config["NODE_NAME"]
         return add_vary(response)

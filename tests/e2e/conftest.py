@@ -128,7 +128,7 @@ def smtp() -> Inbox:
     controller.stop()
 
 
-def _server_database(tmp_dir: Path) -> str:
+def server_database(tmp_dir: Path) -> str:
     """SQLite next to the server, or a PostgreSQL database of its own when testing on it."""
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -226,7 +226,7 @@ def _serve(tmp_dir: Path, smtp: Inbox, **settings: str):
         "QOSYL_ENV": "development",
         "QOSYL_INSTANCE_DIR": str(tmp_dir),
         "SECRET_KEY": uuid.uuid4().hex * 2,
-        "DATABASE_URL": _server_database(tmp_dir),
+        "DATABASE_URL": server_database(tmp_dir),
         "UPLOAD_FOLDER": str(tmp_dir / "uploads"),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp.port),
@@ -272,20 +272,24 @@ def _serve(tmp_dir: Path, smtp: Inbox, **settings: str):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-    if env["DATABASE_URL"].startswith("postgresql"):
-        engine = create_engine(
-            make_url(env["DATABASE_URL"]).set(database="postgres"), isolation_level="AUTOCOMMIT"
-        )
-        name = make_url(env["DATABASE_URL"]).database
-        try:
-            with engine.connect() as connection:
-                # Clean-up, not a test: DROP DATABASE waits for a checkpoint, which on a
-                # loaded machine once took past the test timeout. Bounded; left if it fails.
-                connection.execute(text("SET statement_timeout = '30s'"))
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        except OperationalError as error:
-            print(f"\nleft the e2e database {name}: {error}", file=sys.stderr)
-        engine.dispose()
+    drop_server_database(env["DATABASE_URL"])
+
+
+def drop_server_database(url: str) -> None:
+    """Drop a PostgreSQL database server_database made (nothing to do for SQLite)."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = make_url(url).database
+    try:
+        with engine.connect() as connection:
+            # Clean-up, not a test: DROP DATABASE waits for a checkpoint, which on a
+            # loaded machine once took past the test timeout. Bounded; left if it fails.
+            connection.execute(text("SET statement_timeout = '30s'"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except OperationalError as error:
+        print(f"\nleft the e2e database {name}: {error}", file=sys.stderr)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -294,9 +298,13 @@ def base_url(live_server) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _short_timeouts(page):
-    page.set_default_timeout(10_000)
-    page.set_default_navigation_timeout(15_000)
+def _short_timeouts(request):
+    # Only for tests that use pytest-playwright's page: asking for it would start the
+    # shared live server for tests that serve the app otherwise (test_cluster.py).
+    if "page" in request.fixturenames:
+        page = request.getfixturevalue("page")
+        page.set_default_timeout(10_000)
+        page.set_default_navigation_timeout(15_000)
 
 
 @pytest.fixture
