@@ -30,9 +30,10 @@ endif
 # PostgreSQL each worker has a database of its own, test_gw0 and test_gw1), then the
 # browser journeys one at a time (each starts browsers and a server of its own).
 # On PostgreSQL the journeys that check only what the browser does with a page (layout,
-# accessibility, camera and microphone handling, media through a TURN relay) are left
-# out: they run on SQLite, and every server path they use runs in the other journeys.
-SAME_ON_EVERY_DATABASE := $(addprefix --ignore=tests/e2e/,test_layout.py test_accessibility.py test_meeting_prejoin.py test_meeting_relay.py)
+# accessibility, camera and microphone handling, media through a TURN relay, Lighthouse's
+# scores) are left out: they run on SQLite, and every server path they use runs in the
+# other journeys.
+SAME_ON_EVERY_DATABASE := $(addprefix --ignore=tests/e2e/,test_layout.py test_accessibility.py test_meeting_prejoin.py test_meeting_relay.py test_lighthouse.py)
 # The cluster journey (several processes behind nginx) needs PostgreSQL: it runs once, on it.
 test-sqlite:
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
@@ -126,10 +127,10 @@ format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Lighthouse's performance score (mobile) on home, a room and a conversation: on demand, not
-# in `make test` yet (bench/README.md, "Lighthouse").
+# Lighthouse's performance score (mobile) on home, a room and a conversation alone, with
+# its figures printed (it also runs in `make test`, in the SQLite browser journeys).
 lighthouse: install-test vendor assets browser
-	LIGHTHOUSE=1 $(BIN)/python -m pytest -m e2e -s -p no:randomly tests/e2e/test_lighthouse.py
+	$(BIN)/python -m pytest -m e2e -s -p no:randomly tests/e2e/test_lighthouse.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache
