@@ -12,8 +12,9 @@ from tests.e2e.conftest import wait_until
 
 def wait_for_service_worker(page) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
-    # The first load is not controlled yet; clients.claim() takes it over.
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    # The first load is not controlled yet; clients.claim() takes it over, after the new
+    # worker has cleared old caches: more than 10 s once on a machine running three suites.
+    wait_until(page, "navigator.serviceWorker.controller !== null", timeout=30)
 
 
 def test_chromium_reports_the_app_installable(
