@@ -264,6 +264,29 @@ def test_a_friend_hears_online_when_the_first_tab_opens_and_offline_when_the_las
     assert heard(bob) == [{"user_id": user.id, "state": "offline"}]
 
 
+def test_a_reload_whose_new_tab_is_told_first_still_ends_online(app, user, other_user, monkeypatch):
+    """The old tab's "offline" and the new tab's "online" run on two green threads; each
+    waits for the audience's query. When the new tab's connection is handled during the old
+    tab's query, the friend must end up hearing "online"."""
+    befriend(app, user, other_user)
+    bob = signed_in_tab(app, other_user)
+    old_tab = signed_in_tab(app, user)
+    heard(bob)
+    reloaded = []
+    audience = presence.audience
+
+    def reload_meanwhile(user_id):
+        if not reloaded:
+            reloaded.append(True)
+            signed_in_tab(app, user)  # the new tab, handled while "offline" waits
+        return audience(user_id)
+
+    monkeypatch.setattr(presence, "audience", reload_meanwhile)
+    old_tab.disconnect()
+    assert reloaded
+    assert heard(bob)[-1] == {"user_id": user.id, "state": "online"}
+
+
 def test_a_friend_hears_away_and_back(app, user, other_user):
     befriend(app, user, other_user)
     bob = signed_in_tab(app, other_user)

@@ -45,6 +45,10 @@ def _announce(user_id: int, state: str | None) -> None:
     rooms = [user_room(uid) for uid in presence.audience(user_id)]
     # An empty list would mean "everyone" to Socket.IO.
     if rooms:
+        # The state as it is now, not as it was before the audience's query: a reload's
+        # "offline" (the old tab) and "online" (the new one) run on two green threads, and
+        # the change computed first could be told last, leaving the person shown offline.
+        state = presence.states([user_id])[user_id]
         data = {"user_id": user_id, "state": state}
         realtime.emit(Push("presence", data, rooms))
         realtime.emit(Push("online_status", data, [api_room(room) for room in rooms]))
