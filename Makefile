@@ -34,10 +34,11 @@ endif
 # scores) are left out: they run on SQLite, and every server path they use runs in the
 # other journeys.
 SAME_ON_EVERY_DATABASE := $(addprefix --ignore=tests/e2e/,test_layout.py test_accessibility.py test_meeting_prejoin.py test_meeting_relay.py test_lighthouse.py)
-# The cluster journey (several processes behind nginx) needs PostgreSQL: it runs once, on it.
+# The cluster journey and its faults (several processes behind nginx) need PostgreSQL: they run
+# once, on it.
 test-sqlite:
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m e2e --ignore=tests/e2e/test_cluster.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e --ignore=tests/e2e/test_cluster.py --ignore=tests/e2e/test_cluster_faults.py $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
