@@ -19,6 +19,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -104,15 +105,21 @@ class RateLimited(ActionError):
         self.retry_after = max(1, retry_after)
 
 
-# No database connection came free within the pool's timeout: the server is overloaded, not
-# broken. Answered as "try again" (503, or a Socket.IO reply with retry_after) rather than as
-# a failure with a traceback: the chat's outbox sends again, in order, after the wait.
+# No database connection came free within the pool's timeout, or the one in use was dropped:
+# the server is overloaded or the database restarting, not broken. Answered as "try again"
+# (503, or a Socket.IO reply with retry_after) rather than as a failure with a traceback: the
+# chat's outbox sends again, in order, after the wait.
 BUSY_MESSAGE = "The server is busy. Try again in a moment."
 BUSY_RETRY_AFTER = 2
 
 
 def busy(error: Exception) -> bool:
-    return isinstance(error, PoolTimeout)
+    """Try again: no connection came free, or the database dropped this one (restarted, or
+    an administrator ended the backend). SQLAlchemy has invalidated that connection, so the
+    pool makes a new one on the next checkout (pool_pre_ping catches those dropped idle)."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def error_reply(error: ActionError) -> dict:

@@ -351,6 +351,36 @@ def test_a_busy_database_asks_a_socket_sender_to_try_again(app, user, monkeypatc
     assert "busy" in caplog.text and "Traceback" not in caplog.text
 
 
+def _connection_dropped(*args, **kwargs):
+    from sqlalchemy.exc import OperationalError
+
+    # As SQLAlchemy raises it when PostgreSQL ended the backend (pg_terminate_backend).
+    raise OperationalError(
+        "SELECT 1",
+        {},
+        Exception("terminating connection due to administrator command"),
+        connection_invalidated=True,
+    )
+
+
+def test_a_dropped_database_connection_answers_503_not_an_error(logged_in, monkeypatch, caplog):
+    import qosyl.render.templating
+
+    monkeypatch.setattr(qosyl.render.templating, "header_counts", _connection_dropped)
+    response = logged_in.get("/about")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "Traceback" not in caplog.text
+
+
+def test_a_dropped_database_connection_asks_a_socket_sender_to_try_again(app, user, monkeypatch):
+    import qosyl.live.presence
+
+    socket = signed_in_tab(app, user)
+    monkeypatch.setattr(qosyl.live.presence, "tab_state", _connection_dropped)
+    reply = socket.emit("presence:away", {"away": True}, callback=True)
+    assert reply == {"error": "The server is busy. Try again in a moment.", "retry_after": 2}
+
+
 def test_a_busy_database_answers_pages_503_with_retry_after(logged_in, monkeypatch, caplog):
     import qosyl.render.templating
 

@@ -22,7 +22,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -525,3 +524,121 @@ def test_kill_9_one_process_while_100_clients_chat(stage_for):
     on_victim = [m for m in outcome.members if m.index % 2 == sorted(stage.pins).index("node1")]
     assert all(m.connects >= 2 for m in on_victim), "node1's clients did not reconnect"
     assert_serves(stage.cluster.url)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    redis_server = PrivateRedis(tmp_path / "redis.log")
+    yield redis_server
+    redis_server.stop()
+
+
+# How long Redis stays away: the fault itself, not a wait for something.
+REDIS_OUTAGE = 2.0
+
+
+def test_redis_restart_during_chat(stage_for, private_redis):
+    services("")
+    private_redis.start()
+    stage = stage_for(private_redis.url)
+    pids = {name: stage.pid(name) for name in ("node1", "node2")}
+
+    def restart() -> None:
+        private_redis.stop()
+        time.sleep(REDIS_OUTAGE)
+        private_redis.start()
+
+    outcome = chat_through(stage, restart)
+    check(outcome, stage)
+    # Recovered by itself: the same processes, serving.
+    assert {name: stage.pid(name) for name in pids} == pids
+    assert all(os.path.exists(f"/proc/{pid}") for pid in pids.values())
+    assert_serves(stage.cluster.url)
+
+
+def rollups_agree(engine) -> None:
+    """Every stored row is counted: the triggers' counts equal a rebuild from the rows."""
+    from qosyl.models import rollups
+
+    def snapshot(connection) -> tuple[set, set]:
+        counts = connection.exec_driver_sql(
+            "SELECT scope, scope_id, series, slot, n FROM activity_counts WHERE n <> 0"
+        )
+        days = connection.exec_driver_sql("SELECT day, user_id, n FROM active_days WHERE n <> 0")
+        return set(map(tuple, counts)), set(map(tuple, days))
+
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            kept = snapshot(connection)
+            rollups.rebuild(connection)
+            rebuilt = snapshot(connection)
+            transaction.rollback()
+    assert kept == rebuilt
+
+
+class PageLoop(threading.Thread):
+    """A signed-in person loading the room's page over and over, through nginx."""
+
+    def __init__(self, url: str, cookie: str):
+        super().__init__(daemon=True)
+        self.url, self.stop = url, threading.Event()
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = bench().USER_AGENT
+        self.http.cookies.set("session", cookie)
+        self.answers: list[tuple[float, int, str]] = []  # (when, status, body if not 200)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                response = self.http.get(self.url, timeout=10)
+                body = "" if response.status_code == 200 else response.text
+                self.answers.append((time.monotonic(), response.status_code, body))
+            except requests.RequestException as error:
+                self.answers.append((time.monotonic(), 0, str(error)))
+
+
+def test_postgres_connections_dropped_during_load(stage_for):
+    services(REDIS_URL)
+    stage = stage_for(REDIS_URL)
+    database = stage.engine.url.database
+    pages = PageLoop(f"{stage.cluster.url}/rooms/{stage.room_id}", stage.cookies[1])
+    terminated: list[tuple[float, int]] = []
+
+    def drop_connections() -> None:
+        admin = create_engine(stage.engine.url.set(database="postgres"))
+        try:
+            for _ in range(2):  # twice, a second apart: pools refilled in between
+                with admin.connect() as connection:
+                    dropped = connection.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = :name AND pid <> pg_backend_pid() "
+                            "AND application_name NOT LIKE 'pytest%'"
+                        ),
+                        {"name": database},
+                    ).scalar()
+                terminated.append((time.monotonic(), dropped))
+                time.sleep(1.0)  # the fault's rhythm, not a wait
+        finally:
+            admin.dispose()
+
+    pages.start()
+    try:
+        outcome = chat_through(stage, drop_connections)
+    finally:
+        pages.stop.set()
+        pages.join(timeout=15)
+    check(outcome, stage)
+    assert terminated and all(n > 0 for _, n in terminated), terminated
+    statuses = Counter(status for _, status, _ in pages.answers)
+    print(f"pages: {dict(statuses)}; backends terminated: {[n for _, n in terminated]}")
+    # Failed cleanly, if at all: "busy, try again", never an error page or a traceback.
+    assert set(statuses) <= {200, 503}, [a for a in pages.answers if a[1] not in (200, 503)]
+    assert not [body for _, _, body in pages.answers if "Traceback" in body]
+    # Service came back by itself within a few seconds of the last drop.
+    last_drop = terminated[-1][0]
+    assert any(status == 200 and when > last_drop for when, status, _ in pages.answers)
+    back = min(when for when, status, _ in pages.answers if status == 200 and when > last_drop)
+    assert back - last_drop < 5
+    assert not [a for a in pages.answers if a[0] > back and a[1] != 200]
+    rollups_agree(stage.engine)
