@@ -67,6 +67,9 @@ if __name__ == "__main__":
         listen(host, port),
         app,
         log_output=os.environ.get("ACCESS_LOG") == "1",
+        # An exception that escapes the app's handlers (one failing inside the error page, say)
+        # is a plain 500 for the client: eventlet's default sends the traceback with it.
+        debug=False,
         max_size=serving_capacity(
             app.config["SOCKETS_PER_PROCESS"], app.config["HTTP_CONNECTIONS"]
         ),
