@@ -112,6 +112,7 @@ def services(queue: str) -> None:
         pytest.skip(problem)
 
 
+@dataclass
 class Stage:
     """A running cluster with its room, its members' session cookies and its database."""
 
@@ -167,6 +168,7 @@ def sign_in_everyone(url: str, pins: list[str]) -> list[str]:
 def stage_for(tmp_path):
     """stage_for(queue): a cluster on that Redis, seeded and signed in; stopped after."""
     started: list[tuple[Cluster, dict]] = []
+    engines: list = []
 
     def make(queue: str) -> Stage:
         env = {
@@ -205,10 +207,13 @@ def stage_for(tmp_path):
         from config import normalise_database_url
 
         engine = create_engine(normalise_database_url(env["DATABASE_URL"]))
+        engines.append(engine)
         cookies = sign_in_everyone(cluster.url, [pins[name] for name in sorted(pins)])
         return Stage(cluster, int(seeded.stdout.split()[-1]), cookies, pins, engine)
 
     yield make
+    for engine in engines:
+        engine.dispose()  # before the database goes, or its connections die unclosed
     for cluster, env in started:
         stopped = cluster.command("stop")
         drop_server_database(env["DATABASE_URL"])
