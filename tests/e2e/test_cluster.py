@@ -12,25 +12,22 @@ Runs in the PostgreSQL e2e run only (`make test-postgres`); the SQLite run leave
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
+from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import cookie_per_node
+from tests.e2e.cluster import NGINX
 from tests.e2e.conftest import drop_server_database
 from tests.e2e.conftest import free_port
 from tests.e2e.conftest import LiveServer
 from tests.e2e.conftest import REDIS_URL
-from tests.e2e.conftest import ROOT
 from tests.e2e.conftest import server_database
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import user_maker
@@ -38,34 +35,6 @@ from tests.e2e.conftest import wait_for_live_channel
 from tests.e2e.conftest import wait_until
 from tests.helpers import IN_CI
 from tests.helpers import require_service
-
-NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-class Cluster:
-    def __init__(self, env: dict[str, str]):
-        self.env = env
-        self.url = f"http://127.0.0.1:{env['CLUSTER_PORT']}"
-        self.run_dir = env["CLUSTER_DIR"]
-
-    def command(self, action: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "qosyl.ops.cluster", action],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    def nodes(self) -> dict[str, str]:
-        """Each process's name and address, as the script recorded them."""
-        with open(os.path.join(self.run_dir, "state.json")) as state:
-            return {node["name"]: node["address"] for node in json.load(state)["nodes"]}
-
-    def access_log(self) -> str:
-        with open(os.path.join(self.run_dir, "nginx", "access.log")) as log:
-            return log.read()
 
 
 @pytest.fixture(scope="module")
@@ -106,18 +75,6 @@ def cluster(tmp_path_factory):
         drop_server_database(env["DATABASE_URL"])
     assert stopped.returncode == 0, stopped.stderr
     assert "node1" in stopped.stdout and "node2" in stopped.stdout and "nginx" in stopped.stdout
-
-
-def cookie_per_node(url: str) -> dict[str, str]:
-    """A `qosyl_node` cookie value that nginx sends to each process, found by asking."""
-    found: dict[str, str] = {}
-    for n in range(64):
-        value = f"browser-{n}"
-        response = requests.get(f"{url}/healthz", cookies={"qosyl_node": value}, timeout=5)
-        found.setdefault(response.headers["X-Qosyl-Node"], value)
-        if len(found) == 2:
-            return found
-    raise AssertionError(f"nginx sent every browser to the same process: {found}")
 
 
 def open_on(browser, cluster: Cluster, node_cookie: str, username: str):

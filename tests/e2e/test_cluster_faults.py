@@ -37,14 +37,14 @@ import requests
 from sqlalchemy import create_engine
 from sqlalchemy import text
 
+from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import cookie_per_node
+from tests.e2e.cluster import NGINX
 from tests.e2e.conftest import drop_server_database
 from tests.e2e.conftest import free_port
 from tests.e2e.conftest import REDIS_URL
 from tests.e2e.conftest import ROOT
 from tests.e2e.conftest import server_database
-from tests.e2e.test_cluster import Cluster
-from tests.e2e.test_cluster import cookie_per_node
-from tests.e2e.test_cluster import NGINX
 from tests.helpers import IN_CI
 from tests.helpers import require_service
 
@@ -363,7 +363,10 @@ def chat_through(stage: Stage, fault, *, after: float = SECONDS / 3) -> Outcome:
     """Connect every member, let the senders send for SECONDS with `fault()` (blocking, run
     in a thread) `after` seconds in, then wait until every member holds every stored
     message (or DEADLINE)."""
-    return asyncio.run(_chat(stage, fault, after))
+    # On a thread of its own: the browser journeys' Playwright keeps an event loop running
+    # on this one, and asyncio.run() refuses to start another there.
+    with ThreadPoolExecutor(1) as runner:
+        return runner.submit(asyncio.run, _chat(stage, fault, after)).result()
 
 
 async def _chat(stage: Stage, fault, after: float) -> Outcome:
