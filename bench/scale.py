@@ -139,7 +139,13 @@ def targets_of(dsn: str) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def measure(
-    env: dict[str, str], dsn: str, warmup: int, requests: int, plans: Path | None, slowest: int
+    env: dict[str, str],
+    dsn: str,
+    warmup: int,
+    requests: int,
+    plans: Path | None,
+    slowest: int,
+    only: tuple[str, ...] = (),
 ) -> list[Timing]:
     os.environ.update(env)
     from sqlalchemy import event
@@ -165,7 +171,10 @@ def measure(
         statements.append((statement, parameters))
 
     timings = []
-    for name, url, headers in targets_of(dsn):
+    targets = targets_of(dsn)
+    if only:
+        targets = targets[:1] + [t for t in targets[1:] if any(word in t[0] for word in only)]
+    for name, url, headers in targets:
         for _ in range(warmup):
             response = client.get(url, headers=headers)
             if response.status_code != 200:
@@ -245,6 +254,11 @@ def report(timings: list[Timing], counts: dict[str, int], seconds: dict[str, flo
     help="EXPLAIN (ANALYZE, BUFFERS) of the slowest pages' queries.",
 )
 @click.option("--slowest", default=3, help="How many of the slowest pages get their plans.")
+@click.option(
+    "--only",
+    multiple=True,
+    help="Time only the pages whose name contains this (repeatable); the bare page always.",
+)
 @click.option("--random-seed", default=2026)
 def main(
     database_url: str,
@@ -255,6 +269,7 @@ def main(
     warmup: int,
     plans: Path,
     slowest: int,
+    only: tuple[str, ...],
     random_seed: int,
     **size_options: int,
 ) -> None:
@@ -297,7 +312,7 @@ def main(
                 conn.execute("VACUUM ANALYZE")
             seconds["vacuum analyze"] = time.perf_counter() - began
         began = time.perf_counter()
-        timings = measure(env, dsn, warmup, requests_, plans, slowest)
+        timings = measure(env, dsn, warmup, requests_, plans, slowest, only)
         seconds["measure"] = time.perf_counter() - began
     finally:
         if not keep:
