@@ -218,7 +218,7 @@ def run(
         order += sizes if number % 2 == 0 else sizes[::-1]
     for position, workers in enumerate(order):
         click.echo(f"\n{workers} process(es) behind nginx:", err=True)
-        run_dir = instance / f"cluster-{workers}"
+        run_dir = instance / f"cluster-{position}-{workers}"  # its own nginx log per run
         with ExitStack() as stack:
             cluster = stack.enter_context(Cluster(workers, env, run_dir))
             pins = cluster.node_cookies()
