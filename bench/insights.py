@@ -118,8 +118,14 @@ def copy_rows(conn, table: str, columns: tuple[str, ...], rows: Iterable[tuple],
     return count
 
 
-def generate(dsn: str, sizes: Sizes, seed: int) -> dict[str, int]:
-    """Fill the migrated database; the row count per table."""
+def generate(
+    dsn: str,
+    sizes: Sizes,
+    seed: int,
+    post_body: Callable[[int, random.Random], str] | None = None,
+) -> dict[str, int]:
+    """Fill the migrated database; the row count per table. `post_body(n, rng)` writes post
+    n's text (default: the same words in every post; scale.py varies them for search)."""
     import psycopg
 
     from qosyl.passwords import hash_password
@@ -176,7 +182,8 @@ def generate(dsn: str, sizes: Sizes, seed: int) -> dict[str, int]:
 
     def posts():
         for n in range(1, sizes.posts + 1):
-            yield (n, post_authors[n - 1], f"Post {n} about tea and code", post_times[n - 1],
+            body = post_body(n, rng) if post_body else f"Post {n} about tea and code"
+            yield (n, post_authors[n - 1], body, post_times[n - 1],
                    like_count[n], comment_count[n])  # fmt: skip
 
     def follows_and_friends():

@@ -38,6 +38,8 @@ from feed import migrate
 from feed import Server
 
 CONNECT_CONCURRENCY = 50  # handshakes in flight at once
+ROOM_ID = 1  # chat_fanout's seed: every account is a member
+BROADCAST_TIMEOUT = 10.0  # seconds a broadcast may take to reach every subscriber
 
 
 PROBE_TIMEOUT = 10.0
@@ -130,6 +132,7 @@ async def hold_and_measure(base: str, cookies: list[str], opts: dict, pid: int) 
     )
     still = sum(1 for client in clients if client.connected)
     results["still_connected"] = still
+    results["broadcasts"] = await broadcasts(clients, opts)
     # One account past its cap, on a process with room to spare once the crowd is gone.
     for client in clients:
         await client.disconnect()
@@ -139,6 +142,89 @@ async def hold_and_measure(base: str, cookies: list[str], opts: dict, pid: int) 
     for client in extra:
         await client.disconnect()
     return results
+
+
+async def broadcasts(clients: list, opts: dict) -> dict:
+    """For each size in --broadcast: the first `size` held sockets subscribe to the room
+    (`room:subscribe`, as a browser tab does), then the first of them sends `--broadcasts`
+    messages (`room:send`) one after another; for each, the seconds from the send to the
+    last subscriber's receipt (None: not every subscriber had it within BROADCAST_TIMEOUT)."""
+    sizes = sorted(int(size) for size in opts["broadcast"].split(",") if size.strip())
+    out: dict[int, list[float | None]] = {}
+    client_cpu: dict[int, float] = {}
+    dropped: dict[int, int] = {}
+    receipts: dict[int, list] = {}  # message id -> [count, last receipt time]
+
+    def on_message(data: dict) -> None:
+        entry = receipts.setdefault(data.get("id"), [0, 0.0])
+        entry[0] += 1
+        entry[1] = time.perf_counter()
+
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def subscribe(client) -> bool:
+        async with gate:
+            client.on("room:message", on_message)
+            reply = await client.call(
+                "room:subscribe", {"room_id": ROOM_ID, "after_id": None}, timeout=60
+            )
+            return isinstance(reply, dict) and bool(reply.get("ok"))
+
+    subscribed = 0
+    for size in sizes:
+        if size > len(clients):
+            click.echo(f"broadcast to {size}: only {len(clients)} sockets held; skipped")
+            continue
+        done = await asyncio.gather(*(subscribe(c) for c in clients[subscribed:size]))
+        if not all(done):
+            raise click.ClickException(f"{done.count(False)} sockets could not subscribe")
+        subscribed = size
+        sender = clients[0]
+        times: list[float | None] = []
+        cpu = time.process_time()
+        for n in range(opts["broadcasts"] + 1):  # the first one warms up
+            started = time.perf_counter()
+            reply = await sender.call(
+                "room:send",
+                {"room_id": ROOM_ID, "body": f"broadcast {size} #{n}", "client_id": f"b{size}n{n}"},
+                timeout=BROADCAST_TIMEOUT,
+            )
+            if not (isinstance(reply, dict) and reply.get("ok")):
+                raise click.ClickException(f"room:send answered {reply!r}")
+            deadline = started + BROADCAST_TIMEOUT
+            entry = receipts.setdefault(reply["id"], [0, 0.0])
+            # Every subscriber still connected (a client whose connection dropped is counted
+            # in `dropped`, not waited for).
+            wanted = sum(1 for client in clients[:size] if client.connected)
+            while entry[0] < wanted and time.perf_counter() < deadline:
+                await asyncio.sleep(0.002)
+            if n:
+                times.append(entry[1] - started if entry[0] >= wanted else None)
+            await asyncio.sleep(0.1)
+        out[size] = times
+        dropped[size] = sum(1 for client in clients[:size] if not client.connected)
+        # The receiving clients all run in this process: their CPU time bounds how soon the
+        # last one can have a message, whatever the server does.
+        client_cpu[size] = (time.process_time() - cpu) / (opts["broadcasts"] + 1)
+        ok = [t for t in times if t is not None]
+        click.echo(
+            f"broadcast to {size:,}: p50 {ms(statistics.median(ok)) if ok else '-'},"
+            f" p99 {ms(percentile(ok, 0.99)) if ok else '-'}; {len(times) - len(ok)} incomplete",
+            err=True,
+        )
+    return {"times": out, "client_cpu": client_cpu, "dropped": dropped}
+
+
+def raise_open_files(wanted: int) -> None:
+    """This process holds every client socket: lift its open-file limit as far as allowed."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+    if ceiling < wanted:
+        click.echo(f"open-file limit {hard}: this process cannot hold {wanted} sockets", err=True)
 
 
 def ms(seconds: float) -> str:
@@ -152,6 +238,12 @@ def ms(seconds: float) -> str:
 @click.option("--account-cap", default=20, help="The server's SOCKETS_PER_ACCOUNT.")
 @click.option("--probes", default=300, help="Sequential GET /healthz in each measurement.")
 @click.option(
+    "--broadcast",
+    default="1000",
+    help="Room sizes to time a broadcast to (comma-separated, at most --sockets; '' for none).",
+)
+@click.option("--broadcasts", default=50, help="Messages timed per room size.")
+@click.option(
     "--database-url",
     default=None,
     help="A PostgreSQL admin URL to run on PostgreSQL (default: a SQLite file).",
@@ -164,6 +256,7 @@ def main(**opts) -> None:
             f"{opts['sockets']} sockets over {opts['users']} accounts is {per_account} each,"
             f" over --account-cap {opts['account_cap']}: add --users"
         )
+    raise_open_files(opts["sockets"] + opts["account_cap"] + 256)
     with tempfile.TemporaryDirectory(prefix="qosyl-bench-sockets-") as tmp:
         instance = Path(tmp)
         with bench_database(opts["database_url"], instance, keep=False) as (url, label):
@@ -220,6 +313,21 @@ def report(opts: dict, label: str, rss_idle: int, probe_idle: list, results: dic
         f"  server memory: {rss_idle / 1024:.0f} MB idle, {results['rss_held'] / 1024:.0f} MB"
         f" holding {held:,}: {grown / max(held, 1):.1f} KB per connection"
     )
+    for size, times in results["broadcasts"]["times"].items():
+        ok = [t for t in times if t is not None]
+        if ok:
+            print(
+                f"  room broadcast to {size:,} subscribed sockets, {len(times)} messages (send to"
+                f" the last receipt): p50 {ms(statistics.median(ok))},"
+                f" p99 {ms(percentile(ok, 0.99))}, max {ms(max(ok))}; the clients' CPU"
+                f" {ms(results['broadcasts']['client_cpu'][size])} per broadcast (one process)"
+                + (f"; {len(times) - len(ok)} not received by all" if len(ok) < len(times) else "")
+                + (
+                    f"; {results['broadcasts']['dropped'][size]} of them disconnected by then"
+                    if results["broadcasts"]["dropped"][size]
+                    else ""
+                )
+            )
     accepted, refusals = results["one_account"]
     print(
         f"  one account opening {opts['account_cap'] + 1} tabs: {accepted} accepted;"

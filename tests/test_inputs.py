@@ -384,7 +384,7 @@ def test_a_dropped_database_connection_asks_a_socket_sender_to_try_again(app, us
 def test_a_busy_database_answers_pages_503_with_retry_after(logged_in, monkeypatch, caplog):
     import qosyl.render.templating
 
-    monkeypatch.setattr(qosyl.render.templating, "header_counts", _pool_exhausted)
+    monkeypatch.setattr(qosyl.render.templating, "header_badges", _pool_exhausted)
     response = logged_in.get("/about")
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert "The server is busy. Try again in a moment." in response.get_data(as_text=True)

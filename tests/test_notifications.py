@@ -285,3 +285,18 @@ def test_a_session_of_an_old_password_sees_nothing(app, client, user):
     with app.app_context():
         factories.end_sign_ins(user)
     assert client.get("/notifications").status_code == 302
+
+
+def test_the_header_counts_to_99_plus_and_the_api_exactly(app, logged_in, user):
+    """The header's counts stop at the cap (bounded work on every page, bench/scale.py);
+    the API's unread count stays exact."""
+    make_notifications(app, user, 120)
+    bell = logged_in.get("/notifications/bell").get_data(as_text=True)
+    assert 'aria-label="Notifications, more than 99 unread"' in bell
+    assert ">99+</span>" in bell
+    with app.app_context():
+        from qosyl.reads.notifications import header_badges
+        from qosyl.reads.notifications import header_counts
+
+        assert header_badges(user.id)[0] == 100
+        assert header_counts(user.id)[0] == 120

@@ -329,3 +329,18 @@ def test_room_pages_have_fixed_query_budgets(app, logged_in, user, make_user, n)
     # user, rooms with counts, topics, trending, my rooms, bell
     with assert_query_count(app, 6):
         assert logged_in.get("/rooms").status_code == 200
+
+
+def test_room_page_lists_twenty_participants_and_counts_them_all(app, logged_in, user, make_user):
+    """The side card loads the first 20 participants and the count in one query, not every
+    member (a room of 2,000 loaded 2,000 users per view: bench/scale.py)."""
+    room_id = make_room(app, user)
+    people = [make_user(username=f"p{i:02d}") for i in range(25)]
+    for person in people:
+        with_room(app, room_id, room_actions.join, person)
+    with_room(app, room_id, room_actions.remove_member, people[-1])
+    html = logged_in.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert ">25 participants</a>" in html  # the host and 24 of the 25; the removed one not
+    card = html.split('id="room-participants"', 1)[1]
+    assert card.count("<li>") == 20
+    assert "/u/p18" in card and "/u/p19" not in card  # the host first, then by join time

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from qosyl.actions.chat import EDIT_WINDOW
 from qosyl.live.watching import MAX_WATCHED_POSTS
 from qosyl.notification_kinds import sentence_html
-from qosyl.reads.notifications import header_counts
+from qosyl.reads.notifications import header_badges
 from qosyl.render import markup
 from qosyl.render import media
 from qosyl.render.chat_markup import message_html
@@ -72,7 +72,7 @@ def country_name(code: str) -> str:
 def _header_counts() -> tuple[int, int]:
     """Unread notifications and messages of the signed-in user, counted once per request."""
     if "header_counts" not in g:
-        g.header_counts = header_counts(current_user.id)
+        g.header_counts = header_badges(current_user.id)
     return g.header_counts
 
 

@@ -29,6 +29,7 @@ from qosyl.reads.meetings import running_meeting
 from qosyl.reads.rooms import activity_page
 from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import participants
+from qosyl.reads.rooms import participants_preview
 from qosyl.reads.rooms import room_membership
 from qosyl.reads.rooms import room_messages_page
 from qosyl.reads.rooms import rooms_of
@@ -100,7 +101,7 @@ def show(room_id: int):
     member = room_membership(room, current_user.id)
     readable = can_read_room(room, current_user.id)
     messages, older = room_messages_page(room.id) if readable else ([], None)
-    members, _ = participants(room)
+    members, member_count = participants_preview(room)
     return render(
         "rooms/show.html",
         room=room,
@@ -109,6 +110,7 @@ def show(room_id: int):
         messages=messages,
         older=older,
         members=members,
+        member_count=member_count,
         form=message_form(room.id),
         meeting=running_meeting(current_user.id, room_id=room.id) if readable else None,
     )
