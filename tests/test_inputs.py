@@ -366,7 +366,7 @@ def _connection_dropped(*args, **kwargs):
 def test_a_dropped_database_connection_answers_503_not_an_error(logged_in, monkeypatch, caplog):
     import qosyl.render.templating
 
-    monkeypatch.setattr(qosyl.render.templating, "header_counts", _connection_dropped)
+    monkeypatch.setattr(qosyl.render.templating, "header_badges", _connection_dropped)
     response = logged_in.get("/about")
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert "Traceback" not in caplog.text
