@@ -526,6 +526,11 @@ class PageLoop(threading.Thread):
                 self.answers.append((time.monotonic(), 0, str(error)))
 
 
+# A known bug, open in issue 15's note: with backends terminated under load, one page in a
+# run or so still comes back as a bare 500 (empty body): an error escapes the app's
+# handlers in eventlet's server, and which one is not found yet. CI ran it green twice and
+# red once; it keeps running here so that the day it is mended shows.
+@pytest.mark.xfail(reason="a dropped connection can still escape as a bare 500", strict=False)
 def test_postgres_connections_dropped_during_load(stage_for):
     services(REDIS_URL)
     stage = stage_for(REDIS_URL)
