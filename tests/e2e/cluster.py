@@ -8,10 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 
 import requests
 
+from tests.e2e.conftest import free_port
 from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import server_database
 
 NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -52,3 +56,25 @@ def cookie_per_node(url: str) -> dict[str, str]:
         if len(found) == 2:
             return found
     raise AssertionError(f"nginx sent every browser to the same process: {found}")
+
+
+def cluster_env(tmp: Path, queue: str, name: str, **settings: str) -> dict[str, str]:
+    """The environment of a test's own cluster: two processes, a free port, a database, run
+    directory and Socket.IO channel of its own; `settings` added."""
+    env = {
+        **os.environ,
+        "QOSYL_ENV": "development",
+        "QOSYL_INSTANCE_DIR": str(tmp),
+        "CLUSTER_DIR": str(tmp / "run"),
+        "CLUSTER_PORT": str(free_port()),
+        "WORKERS": "2",
+        "DATABASE_URL": server_database(tmp),
+        "SOCKETIO_MESSAGE_QUEUE": queue,
+        "SOCKETIO_CHANNEL": f"qosyl-{name}-{uuid.uuid4().hex[:8]}",
+        "UPLOAD_FOLDER": str(tmp / "uploads"),
+        "MAIL_SERVER": "",
+        "PYTHONWARNINGS": "ignore",
+        **settings,
+    }
+    env.pop("SECRET_KEY", None)  # the script makes one that every process shares
+    return env

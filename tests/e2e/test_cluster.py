@@ -15,20 +15,18 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import cluster_env
 from tests.e2e.cluster import cookie_per_node
 from tests.e2e.cluster import NGINX
 from tests.e2e.conftest import drop_server_database
-from tests.e2e.conftest import free_port
 from tests.e2e.conftest import LiveServer
 from tests.e2e.conftest import REDIS_URL
-from tests.e2e.conftest import server_database
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import user_maker
 from tests.e2e.conftest import wait_for_live_channel
@@ -49,21 +47,7 @@ def cluster(tmp_path_factory):
             pytest.fail(message)
         pytest.skip(message)
     tmp = tmp_path_factory.mktemp("cluster")
-    env = {
-        **os.environ,
-        "QOSYL_ENV": "development",
-        "QOSYL_INSTANCE_DIR": str(tmp),
-        "CLUSTER_DIR": str(tmp / "run"),
-        "CLUSTER_PORT": str(free_port()),
-        "WORKERS": "2",
-        "DATABASE_URL": server_database(tmp),
-        "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-        "SOCKETIO_CHANNEL": f"qosyl-cluster-{uuid.uuid4().hex[:8]}",
-        "UPLOAD_FOLDER": str(tmp / "uploads"),
-        "MAIL_SERVER": "",
-        "PYTHONWARNINGS": "ignore",
-    }
-    env.pop("SECRET_KEY", None)  # the script makes one that every process shares
+    env = cluster_env(tmp, REDIS_URL, "cluster")
     cluster = Cluster(env)
     try:
         started = cluster.command("start")

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,13 +37,12 @@ from sqlalchemy import create_engine
 from sqlalchemy import text
 
 from tests.e2e.cluster import Cluster
+from tests.e2e.cluster import cluster_env
 from tests.e2e.cluster import cookie_per_node
 from tests.e2e.cluster import NGINX
 from tests.e2e.conftest import drop_server_database
-from tests.e2e.conftest import free_port
 from tests.e2e.conftest import REDIS_URL
 from tests.e2e.conftest import ROOT
-from tests.e2e.conftest import server_database
 from tests.helpers import IN_CI
 from tests.helpers import require_service
 
@@ -171,24 +169,14 @@ def stage_for(tmp_path):
     engines: list = []
 
     def make(queue: str) -> Stage:
-        env = {
-            **os.environ,
-            "QOSYL_ENV": "development",
-            "QOSYL_INSTANCE_DIR": str(tmp_path),
-            "CLUSTER_DIR": str(tmp_path / "run"),
-            "CLUSTER_PORT": str(free_port()),
-            "WORKERS": "2",
-            "DATABASE_URL": server_database(tmp_path),
-            "SOCKETIO_MESSAGE_QUEUE": queue,
-            "SOCKETIO_CHANNEL": f"qosyl-faults-{uuid.uuid4().hex[:8]}",
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "MAIL_SERVER": "",
-            "PYTHONWARNINGS": "ignore",
-            "RATELIMIT_ENABLED": "true",
-            "RATELIMIT_CHAT": bench().RATELIMIT_CHAT,
-            "RATELIMIT_LOGIN_PER_IP": bench().RATELIMIT_LOGIN,
-        }
-        env.pop("SECRET_KEY", None)
+        env = cluster_env(
+            tmp_path,
+            queue,
+            "faults",
+            RATELIMIT_ENABLED="true",
+            RATELIMIT_CHAT=bench().RATELIMIT_CHAT,
+            RATELIMIT_LOGIN_PER_IP=bench().RATELIMIT_LOGIN,
+        )
         env.pop("RATELIMIT_STORAGE_URI", None)  # the queue's Redis, as in production
         cluster = Cluster(env)
         started.append((cluster, env))
