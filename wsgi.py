@@ -61,11 +61,12 @@ if __name__ == "__main__":
     import eventlet.wsgi
 
     from qosyl.web.serving import listen
+    from qosyl.web.serving import logging_escapes
 
     # What socketio.run() does under eventlet, on a listener with Nagle's algorithm off.
     eventlet.wsgi.server(
         listen(host, port),
-        app,
+        logging_escapes(app),
         log_output=os.environ.get("ACCESS_LOG") == "1",
         # An exception that escapes the app's handlers (one failing inside the error page, say)
         # is a plain 500 for the client: eventlet's default sends the traceback with it.

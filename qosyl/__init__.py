@@ -9,10 +9,12 @@ from functools import cached_property
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask import Flask
 from flask.globals import _cv_request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR
@@ -211,11 +213,29 @@ def _one_sqlite_connection_under_eventlet(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def _end_session(error: BaseException | None) -> None:
+    """End the request's session as Flask-SQLAlchemy does, but survive a connection that died
+    after the last query and before the closing rollback (a backend terminated, PostgreSQL
+    restarting). The answer is made by then; the rollback, raising out of teardown, escaped
+    every error handler and the server sent a bare 500 instead."""
+    try:
+        db.session.remove()
+    except DBAPIError as dropped:
+        if not dropped.connection_invalidated:
+            raise
+        # Nothing is left to undo on a dead connection, and SQLAlchemy has invalidated it (the
+        # pool opens a new one): closing again hands it back to the pool and forgets the session.
+        current_app.logger.warning("database connection lost before the end of a request")
+        db.session.remove()
+
+
 def _init_extensions(app: Flask) -> None:
     from qosyl.web.auth import load_user
 
     _one_sqlite_connection_under_eventlet(app)
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's teardown, so it runs before it and leaves it nothing.
+    app.teardown_appcontext(_end_session)
     migrate.init_app(
         app,
         db,

@@ -392,3 +392,32 @@ def test_a_busy_database_answers_pages_503_with_retry_after(logged_in, monkeypat
     assert api.status_code == 503
     assert api.headers["X-Qosyl-Message"] == "The server is busy. Try again in a moment."
     assert "Traceback" not in caplog.text
+
+
+def test_a_connection_dropped_before_the_requests_closing_rollback_still_answers(
+    app, logged_in, monkeypatch, caplog
+):
+    """The connection dies after the page's last query, before the rollback that ends every
+    request (a backend terminated, PostgreSQL restarted): the page was made, so it is sent.
+    That rollback raised out of Flask's teardown, past every error handler: a bare 500 from
+    the server (once in CI, tests/e2e/test_cluster_faults.py)."""
+    import qosyl.render.templating
+
+    badges = qosyl.render.templating.header_badges
+
+    def badges_then_connection_lost(*args, **kwargs):
+        counts = badges(*args, **kwargs)
+        # The driver's own connection, closed under SQLAlchemy's feet.
+        db.session.connection().connection.dbapi_connection.close()
+        return counts
+
+    monkeypatch.setattr(qosyl.render.templating, "header_badges", badges_then_connection_lost)
+    with app.app_context():
+        pool = db.engine.pool
+    response = logged_in.get("/about")
+    assert response.status_code == 200
+    assert "connection lost" in caplog.text
+    # The dead connection went back to the pool (to be replaced), not left checked out.
+    assert pool.checkedout() == 0
+    monkeypatch.setattr(qosyl.render.templating, "header_badges", badges)
+    assert logged_in.get("/about").status_code == 200  # the pool made a new connection

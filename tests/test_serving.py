@@ -1,7 +1,10 @@
-"""The server's listening socket (qosyl/web/serving.py): connections it accepts send small
-writes at once (TCP_NODELAY), where eventlet's own listener leaves Nagle's algorithm on."""
+"""How `python wsgi.py` serves (qosyl/web/serving.py): connections it accepts send small
+writes at once (TCP_NODELAY), where eventlet's own listener leaves Nagle's algorithm on; an
+error escaping the app is logged before eventlet answers it."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.helpers import run_eventlet_probe
 
@@ -33,3 +36,18 @@ def test_accepted_connections_have_nagle_off():
     assert found["ours"] != 0
     # Why the wrapper exists: eventlet's listener alone leaves it on.
     assert found["eventlet"] == 0
+
+
+def test_an_error_escaping_the_app_is_logged_with_its_traceback(app, monkeypatch, caplog):
+    from werkzeug.test import create_environ
+
+    from qosyl.web.serving import logging_escapes
+
+    def failing(environ, start_response):
+        raise RuntimeError("teardown failed")
+
+    monkeypatch.setattr(app, "wsgi_app", failing)
+    with pytest.raises(RuntimeError):
+        logging_escapes(app)(create_environ("/rooms/1"), lambda *args: None)
+    assert "error escaped the app: GET /rooms/1" in caplog.text
+    assert "RuntimeError: teardown failed" in caplog.text

@@ -37,3 +37,19 @@ def listen(host: str, port: int) -> NoDelayListener:
         raise RuntimeError(f"Could not resolve {host!r}")
     family, address = addresses[0][0], addresses[0][4]
     return NoDelayListener(eventlet.listen(address, family))
+
+
+def logging_escapes(app):
+    """The WSGI app, logging with its traceback any error that escapes Flask's handlers (a
+    failing teardown, say) before eventlet answers it with a bare 500. eventlet logs those only
+    with its access log on (`log_output`), which `python wsgi.py` leaves off."""
+
+    def serve(environ, start_response):
+        try:
+            return app(environ, start_response)
+        except Exception:
+            app.logger.exception("error escaped the app: %s %s", environ.get("REQUEST_METHOD"),
+                                 environ.get("PATH_INFO"))  # fmt: skip
+            raise
+
+    return serve
