@@ -83,6 +83,9 @@ class Config:
         else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
+    # A counter store that is unreachable (Redis restarting) lets requests through uncounted
+    # instead of failing them.
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN_PER_IP = os.environ.get("RATELIMIT_LOGIN_PER_IP", "20 per minute")
     # Failed sign-ins from one address (an IPv6 /64) to one account; the right
     # password from elsewhere still signs in.

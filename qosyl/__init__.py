@@ -31,6 +31,7 @@ from qosyl.extensions import socketio
 from qosyl.live import api as live_api
 from qosyl.live import bus as live_bus
 from qosyl.live import oncommit
+from qosyl.live import queue as live_queue
 from qosyl.live import web as live_web
 from qosyl.models.base import include_in_migrations
 from qosyl.models.base import render_migration_item
@@ -266,9 +267,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Not a bare `mail`: the qosyl.render.mail module takes that name in this package.
     extensions.mail.init_app(app)
-    # Deployments sharing one Redis count apart: keys are "LIMITS:<channel>:...".
+    # Deployments sharing one Redis count apart: keys are "LIMITS:<channel>:...". Errors of an
+    # unreachable store come as StorageError, which qosyl/ratelimits.py lets through.
     app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"LIMITS:{app.config['SOCKETIO_CHANNEL']}"}
+        "RATELIMIT_STORAGE_OPTIONS",
+        {"key_prefix": f"LIMITS:{app.config['SOCKETIO_CHANNEL']}", "wrap_exceptions": True},
     )
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.
@@ -280,14 +283,19 @@ def _init_extensions(app: Flask) -> None:
     # SocketIO keeps the options of an earlier init_app (a Redis queue, say); each app
     # states its own, so an app without a queue never inherits one.
     socketio.server_options = {}
-    socketio.init_app(
-        app,
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    options = dict(
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
         # Cookies only ever come from our own pages.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
+    # A Redis queue gets the manager that rides out a Redis restart (qosyl/live/queue.py).
+    manager = live_queue.client_manager(queue, app.config["SOCKETIO_CHANNEL"])
+    if manager is not None:
+        options["client_manager"] = manager
+    else:
+        options.update(message_queue=queue, channel=app.config["SOCKETIO_CHANNEL"])
+    socketio.init_app(app, **options)
 
 
 def _default_async_mode() -> str:

@@ -10,6 +10,7 @@ its field themselves (forms.apply_action_error).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -120,6 +121,18 @@ def busy(error: Exception) -> bool:
     if isinstance(error, PoolTimeout):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+_warned_at: dict[str, float] = {}
+
+
+def warn_unreachable(what: str, error: Exception) -> None:
+    """Log that a service is unreachable and the app goes on without it; once a minute per
+    service, or an outage would log a line per request."""
+    now = time.monotonic()
+    if now - _warned_at.get(what, -60.0) >= 60.0:
+        _warned_at[what] = now
+        current_app.logger.warning("%s unreachable, going on without it: %s", what, error)
 
 
 def error_reply(error: ActionError) -> dict:

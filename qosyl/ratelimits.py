@@ -13,17 +13,22 @@ import hashlib
 import ipaddress
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits import parse_many
 from limits import RateLimitItem
+from limits.errors import StorageError
 
+from qosyl.errors import warn_unreachable
 from qosyl.extensions import limiter
 
 CHAT, POSTS, COMMENTS, UPLOADS = "chat", "posts", "comments", "uploads"
 SIGNALS = "signals"
+T = TypeVar("T")
 # Requests per API sign-in (token family): counted by sign-in id, not user id.
 API = "api"
 
@@ -32,27 +37,45 @@ def _limits(kind: str) -> list[RateLimitItem]:
     return parse_many(current_app.config[f"RATELIMIT_{kind.upper()}"])
 
 
+def _uncounted(count: Callable[[], T], fallback: T) -> T:
+    """One call to the counter store; `fallback` when it is unreachable (Redis restarting):
+    the action goes uncounted rather than failing. (The store wraps its errors as
+    StorageError: RATELIMIT_STORAGE_OPTIONS, qosyl/__init__.py.)"""
+    try:
+        return count()
+    except StorageError as error:
+        warn_unreachable("the rate-limit store (actions go uncounted)", error)
+        return fallback
+
+
 def allow(kind: str, user_id: int) -> bool:
     """Count one action of `kind` by `user_id`; False, counting nothing, once they are over
     any of its limits."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return True
     strategy, key, limits = limiter.limiter, str(user_id), _limits(kind)
-    if not all(strategy.test(limit, kind, key) for limit in limits):
-        return False
-    # Two requests may both pass the test; hit() then refuses the one over the limit.
-    return all([strategy.hit(limit, kind, key) for limit in limits])
+
+    def count() -> bool:
+        if not all(strategy.test(limit, kind, key) for limit in limits):
+            return False
+        # Two requests may both pass the test; hit() then refuses the one over the limit.
+        return all([strategy.hit(limit, kind, key) for limit in limits])
+
+    return _uncounted(count, True)
 
 
 def seconds_until_allowed(kind: str, user_id: int) -> int:
     """How long until `user_id` may do `kind` again (0 when they may now)."""
     strategy, key = limiter.limiter, str(user_id)
-    resets = [
-        strategy.get_window_stats(limit, kind, key).reset_time
-        for limit in _limits(kind)
-        if not strategy.test(limit, kind, key)
-    ]
-    return max(0, math.ceil(max(resets, default=0) - time.time()))
+
+    def resets() -> list[float]:
+        return [
+            strategy.get_window_stats(limit, kind, key).reset_time
+            for limit in _limits(kind)
+            if not strategy.test(limit, kind, key)
+        ]
+
+    return max(0, math.ceil(max(_uncounted(resets, []), default=0) - time.time()))
 
 
 def wait_text(kind: str, user_id: int) -> str:
@@ -121,12 +144,17 @@ def count_sign_in_attempt(client: str, account: str) -> int | None:
     if not current_app.config["RATELIMIT_ENABLED"]:
         return None
     limit = _sign_in_limit()
-    if limiter.limiter.hit(limit, "login-failures", client, account):
-        return None
-    stats = limiter.limiter.get_window_stats(limit, "login-failures", client, account)
-    return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def count() -> int | None:
+        if limiter.limiter.hit(limit, "login-failures", client, account):
+            return None
+        stats = limiter.limiter.get_window_stats(limit, "login-failures", client, account)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    return _uncounted(count, None)
 
 
 def forget_sign_in_failures(client: str, account: str) -> None:
     if current_app.config["RATELIMIT_ENABLED"]:
-        limiter.limiter.clear(_sign_in_limit(), "login-failures", client, account)
+        limit = _sign_in_limit()
+        _uncounted(lambda: limiter.limiter.clear(limit, "login-failures", client, account), None)

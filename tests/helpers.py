@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -238,6 +243,64 @@ def signed_in_tab(app: Flask, person):
     socket = socketio.test_client(app, flask_test_client=client)
     assert socket.is_connected()
     return socket
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, to stop and start again: the
+    machine's Redis serves everyone else."""
+
+    def __init__(self, workdir: Path):
+        with socket.socket() as probe:  # a free port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> PrivateRedis:
+        if not shutil.which("redis-server"):
+            problem = "redis-server not found (Debian's redis-server package)"
+            if IN_CI:
+                pytest.fail(problem)
+            pytest.skip(problem)
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            assert time.monotonic() < deadline, "the private Redis did not answer in 10 s"
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self, down: float) -> None:
+        """Stopped, kept down `down` seconds (the outage), started again: empty, as Redis
+        without persistence restarts."""
+        self.stop()
+        time.sleep(down)  # the length of the outage, not a wait for something
+        self.start()
 
 
 # The JSON API

@@ -221,3 +221,43 @@ def test_one_rule_refuses_the_same_input_over_a_form_and_over_socket_io(
     )
     assert event == {"error": "There is no such message."}
     assert messages(app) == 1
+
+
+def test_a_resync_catches_up_from_before_since_though_the_tab_holds_later_ones(
+    app, user, other_user, room_id
+):
+    """After a Redis outage (live:resync, qosyl/live/queue.py) a tab holds its own process's
+    messages of the outage but not the others': `since` takes the catch-up back to the last
+    message before that moment."""
+    from datetime import timedelta
+
+    from qosyl.models.base import utcnow
+
+    before = say_in_room(app, user, room_id, "before the outage")
+    missed = say_in_room(app, user, room_id, "published by another process, lost")
+    held = say_in_room(app, user, room_id, "sent through this process, held")
+    now = utcnow()
+    with app.app_context():
+        for message_id, age in ((before, 60), (missed, 1), (held, 0)):
+            db.session.get(RoomMessage, message_id).created_at = now - timedelta(seconds=age)
+        db.session.commit()
+    _, bob = tab(app, other_user)
+    since = (now - timedelta(seconds=3)).timestamp()
+    request = {"room_id": room_id, "after_id": held, "since": since}
+    reply = bob.emit("room:subscribe", request, callback=True)
+    assert [m["id"] for m in reply["messages"]] == [missed, held]
+    # Without `since`, only what came after the last id: the gap stays.
+    request = {"room_id": room_id, "after_id": held}
+    assert bob.emit("room:subscribe", request, callback=True)["messages"] == []
+    # Nothing held from before `since`: everything (within the catch-up limit).
+    request = {"room_id": room_id, "after_id": held, "since": since - 3600}
+    reply = bob.emit("room:subscribe", request, callback=True)
+    assert [m["id"] for m in reply["messages"]] == [before, missed, held]
+
+
+@pytest.mark.parametrize("since", ["yesterday", True, -1, 10**12, float("inf")])
+def test_a_since_that_is_no_moment_is_refused(app, other_user, room_id, since):
+    _, bob = tab(app, other_user)
+    request = {"room_id": room_id, "after_id": 0, "since": since}
+    reply = bob.emit("room:subscribe", request, callback=True)
+    assert reply == {"error": "`since` is a moment in seconds since 1970, not in the future."}

@@ -8,6 +8,7 @@ Redis when Socket.IO shares a Redis queue, so that every process of a deployment
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from qosyl.errors import warn_unreachable
 from qosyl.extensions import db
 from qosyl.models import ConversationMember
 from qosyl.models import Friendship
@@ -115,9 +117,31 @@ class MemoryStore:
         pass  # nothing expires in memory
 
 
+def _unreachable(fallback):
+    """A RedisStore method that answers `fallback(*args)` while Redis is unreachable (a
+    restart): people show offline and nothing is announced meanwhile, instead of every page
+    and event that asks failing. Tabs say their state again once the Socket.IO queue is back
+    (`live:resync`, qosyl/live/queue.py), and their keep-alives would anyway."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(self, *args):
+            import redis
+
+            try:
+                return method(self, *args)
+            except redis.ConnectionError as error:  # TimeoutError is one too
+                warn_unreachable(f"Redis ({self.prefix})", error)
+                return fallback(*args)
+
+        return guarded
+
+    return wrap
+
+
 class RedisStore:
     """Several processes: a hash per user of sid -> state, expiring TAB_TTL_SECONDS after
-    its last update."""
+    its last update. While Redis is unreachable, reads find nothing and writes are lost."""
 
     def __init__(self, client, prefix: str, ttl: int = TAB_TTL_SECONDS) -> None:
         self.client = client  # a redis.Redis with decode_responses=True
@@ -127,6 +151,7 @@ class RedisStore:
     def key(self, user_id: int | str) -> str:
         return f"{self.prefix}:presence:{user_id}"
 
+    @_unreachable(lambda user_id, sid, state: ([], []))
     def update(
         self, user_id: int | str, sid: str, state: str | None
     ) -> tuple[list[str], list[str]]:
@@ -143,20 +168,24 @@ class RedisStore:
             before, *_, after = pipe.execute()
         return before, after
 
+    @_unreachable(lambda user_ids: {uid: [] for uid in user_ids})
     def tab_states(self, user_ids: list[int]) -> dict[int, list[str]]:
         with self.client.pipeline(transaction=False) as pipe:
             for uid in user_ids:
                 pipe.hvals(self.key(uid))
             return dict(zip(user_ids, pipe.execute(), strict=True))
 
+    @_unreachable(lambda user_id: {})
     def tabs(self, user_id: int | str) -> dict[str, str]:
         return self.client.hgetall(self.key(user_id))
 
+    @_unreachable(lambda key, seconds: True)
     def first_within(self, key: str, seconds: float) -> bool:
         # SET NX with an expiry: one atomic step, and Redis forgets the mark by itself.
         mark = f"{self.prefix}:once:{key}"
         return bool(self.client.set(mark, 1, nx=True, px=max(1, int(seconds * 1000))))
 
+    @_unreachable(lambda user_id: None)
     def touch(self, user_id: int | str) -> None:
         # EXPIRE on a key that is gone does nothing: no entry comes back.
         self.client.expire(self.key(user_id), self.ttl)

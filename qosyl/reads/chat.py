@@ -3,6 +3,10 @@ messages by id, older ones by cursor, and what came after an id (a tab catching 
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
+
 from qosyl.extensions import db
 
 
@@ -17,8 +21,18 @@ def chat_page(query, model, before: int | None, limit: int):
     return list(reversed(rows[:limit])), older
 
 
-def chat_after(query, model, after_id: int, limit: int) -> list:
-    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many")."""
+def chat_after(query, model, after_id: int, limit: int, since: datetime | None = None) -> list:
+    """What a reconnecting tab missed, oldest first (at most `limit` + 1, to tell "too many").
+
+    With `since`, from the last message before that moment the tab holds, even when it holds
+    later ones: after a Redis outage (qosyl/live/queue.py) a tab has its own process's
+    messages of the outage but not the others'. The walk back from `after_id` meets only the
+    messages written since."""
+    if since is not None:
+        held_before = select(model.id).where(
+            query.whereclause, model.id <= after_id, model.created_at < since
+        )
+        after_id = db.session.scalar(held_before.order_by(model.id.desc()).limit(1)) or 0
     return list(
         db.session.scalars(query.where(model.id > after_id).order_by(model.id).limit(limit + 1))
     )

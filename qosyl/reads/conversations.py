@@ -135,8 +135,10 @@ def conversation_messages_page(
     return chat_page(_conversation_messages(conversation_id), Message, before, limit)
 
 
-def conversation_messages_after(conversation_id: int, after_id: int, limit: int) -> list[Message]:
-    return chat_after(_conversation_messages(conversation_id), Message, after_id, limit)
+def conversation_messages_after(
+    conversation_id: int, after_id: int, limit: int, since: datetime | None = None
+) -> list[Message]:
+    return chat_after(_conversation_messages(conversation_id), Message, after_id, limit, since)
 
 
 def invite_candidates(

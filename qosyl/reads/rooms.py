@@ -51,8 +51,10 @@ def room_messages_page(
     return chat_page(_room_messages(room_id), RoomMessage, before, limit)
 
 
-def room_messages_after(room_id: int, after_id: int, limit: int) -> list[RoomMessage]:
-    return chat_after(_room_messages(room_id), RoomMessage, after_id, limit)
+def room_messages_after(
+    room_id: int, after_id: int, limit: int, since: datetime | None = None
+) -> list[RoomMessage]:
+    return chat_after(_room_messages(room_id), RoomMessage, after_id, limit, since)
 
 
 @dataclass(frozen=True)

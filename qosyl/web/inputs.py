@@ -15,6 +15,11 @@ is refused, 415, before anything reads it (`refuse_non_form_body`).
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import datetime
+from datetime import UTC
+
 from flask import abort
 from flask import request
 from werkzeug.routing import IntegerConverter
@@ -49,6 +54,16 @@ def event_int(value, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     return _bounded(value, minimum, maximum)
+
+
+def event_time(value) -> datetime | None:
+    """A moment a Socket.IO event carries, as seconds since 1970 (a JSON number), no later than
+    a minute from now; None for anything else."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    if not 0 <= value <= time.time() + 60:
+        return None
+    return datetime.fromtimestamp(value, UTC)
 
 
 def text_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:

@@ -1,6 +1,5 @@
-"""Faults under load (issue 15): the cluster keeps chatting through a dead process and
-dropped PostgreSQL connections. (A Redis restart is not here yet: python-socketio drops what
-it cannot publish while Redis is away, and no tab is told; see the note of issue 15.)
+"""Faults under load (issue 15): the cluster keeps chatting through a dead process, a Redis
+restart and dropped PostgreSQL connections.
 
 Each test starts the cluster `make cluster` starts (qosyl/ops/cluster.py: two app processes
 behind nginx) on a database, port, run directory and Redis channel of its own, seeds 100
@@ -8,7 +7,8 @@ members of one room (bench/chat_fanout.py's seed), signs them in and connects th
 python-socketio clients, half pinned to each process by the `qosyl_node` cookie. A few of
 them send numbered messages with client ids; a client that hears no acknowledgement sends
 the same client id again (the server stores it once), and on every (re)connection each
-client subscribes with `after_id` = the last id it holds, as js/chat/main.js does. Then the
+client subscribes with `after_id` = the last id it holds, as js/chat/main.js does (and on
+`live:resync`, with the `since` it carries: qosyl/live/queue.py). Then the
 fault; then the database and what every client holds must agree: every stored message
 held by every client once (a tab keeps one copy of each id), every acknowledged message
 stored exactly once under its id.
@@ -44,6 +44,7 @@ from tests.e2e.conftest import drop_server_database
 from tests.e2e.conftest import REDIS_URL
 from tests.e2e.conftest import ROOT
 from tests.helpers import IN_CI
+from tests.helpers import PrivateRedis
 from tests.helpers import require_service
 
 MEMBERS = 100
@@ -223,6 +224,7 @@ class Member:
     ids: set[int] = field(default_factory=set)
     live: Counter = field(default_factory=Counter)  # id -> times pushed live
     connects: int = 0
+    resyncs: int = 0  # live:resync heard (a process lost Redis and came back)
     refused: list = field(default_factory=list)  # error replies (then sent again)
     acked: dict[str, int] = field(default_factory=dict)  # client id -> stored id
     unacked: set[str] = field(default_factory=set)
@@ -237,6 +239,7 @@ class Member:
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
         self.sio.on("room:message", self.on_message)
+        self.sio.on("live:resync", self.on_resync)
         self.closing = False
         self.subscribed = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
@@ -262,11 +265,18 @@ class Member:
             self.live[data["id"]] += 1
             self.ids.add(data["id"])
 
-    async def subscribe(self) -> None:
+    def on_resync(self, data: dict) -> None:
+        """As main.js: catch up from the last id held now and from `since`."""
+        self.resyncs += 1
+        self.spawn(self.subscribe(max(self.ids, default=0), data["since"]))
+
+    async def subscribe(self, after_id: int | None = None, since: float | None = None) -> None:
         import socketio
 
         while self.online:
             request = {"room_id": self.room_id, "after_id": max(self.ids, default=0)}
+            if after_id is not None:
+                request.update(after_id=after_id, since=since)
             try:
                 reply = await self.sio.call("room:subscribe", request, timeout=5)
             except socketio.exceptions.SocketIOError:
@@ -470,6 +480,24 @@ def test_kill_9_one_process_while_100_clients_chat(stage_for):
     check(outcome, stage)
     on_victim = [m for m in outcome.members if m.index % 2 == sorted(stage.pins).index("node1")]
     assert all(m.connects >= 2 for m in on_victim), "node1's clients did not reconnect"
+    assert_serves(stage.cluster.url)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    with PrivateRedis(tmp_path) as server:
+        yield server
+
+
+def test_redis_restarted_while_100_clients_chat(stage_for, private_redis):
+    services(private_redis.url)
+    stage = stage_for(private_redis.url)
+    outcome = chat_through(stage, lambda: private_redis.restart(down=1.5))
+    check(outcome, stage)
+    # Every process lost its subscription and told its tabs to catch up.
+    assert all(m.resyncs >= 1 for m in outcome.members), [m.resyncs for m in outcome.members]
+    logs = "".join(stage.log(name) for name in stage.pins)
+    assert "Redis is back: published" in logs and "tabs catch up" in logs
     assert_serves(stage.cluster.url)
 
 

@@ -4,7 +4,9 @@ Each event is `<kind>:<verb>` (`room:subscribe`, `conversation:send` ...), with 
 named by `<kind>_id`, and answers with an acknowledgement: {"ok": True, ...} or, raised as a
 domain error and translated by errors.socket_error, {"error": "..."}.
 
-- subscribe: start hearing a stream; with `after_id`, first receive what was missed since.
+- subscribe: start hearing a stream; with `after_id`, first receive what was missed since;
+  with `since` too (seconds since 1970), from the last message the tab held before that
+  moment (a `live:resync` after a Redis outage, qosyl/live/queue.py).
   Rooms' tabs join a Socket.IO room per member (the audience rule of rooms); conversations
   reach every tab through `user:<id>` already, so subscribing marks the conversation as open
   in this tab (no notification while it is open, see qosyl/live/viewing.py).
@@ -58,6 +60,7 @@ from qosyl.reads.conversations import conversation_messages_after
 from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import room_messages_after
 from qosyl.web.inputs import event_int
+from qosyl.web.inputs import event_time
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class StreamKind:
     # This tab starts or stops hearing the stream.
     opened: Callable[[Any], None]
     closed: Callable[[Any], None]
-    messages_after: Callable[[int, int, int], list]
+    messages_after: Callable[..., list]
     send: Callable[..., Any]
 
 
@@ -152,9 +155,12 @@ def subscribe(kind: StreamKind, data):
     # ways, and the tab keeps one copy of each id.
     kind.opened(stream)
     after_id = event_int(data.get("after_id"))
+    since = event_time(data.get("since"))
+    if since is None and data.get("since") is not None:
+        raise ActionError("`since` is a moment in seconds since 1970, not in the future.")
     if after_id is None:
         return {"ok": True, "messages": []}
-    missed = kind.messages_after(stream.id, after_id, chat.CATCH_UP_LIMIT)
+    missed = kind.messages_after(stream.id, after_id, chat.CATCH_UP_LIMIT, since)
     if len(missed) > chat.CATCH_UP_LIMIT:
         return {"ok": True, "reload": True}
     if is_token_socket():

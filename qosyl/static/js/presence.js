@@ -22,6 +22,8 @@ function listen() {
   }
 
   socket.on("connect", () => { reported = false; report(); });
+  // Redis may have restarted empty (qosyl/live/queue.py): say this tab's state again.
+  socket.on("live:resync", () => report(true));
   if (socket.connected) report();
 
   document.addEventListener("visibilitychange", () => {

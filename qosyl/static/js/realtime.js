@@ -35,6 +35,14 @@ function listen() {
     toast(text);
   });
 
+  // The server's process lost Redis for a while (qosyl/live/queue.py): pushes of other
+  // processes were missed, so the badges and lists that listen refetch.
+  socket.on("live:resync", () => {
+    for (const name of ["notifications-changed", "messages-changed", "relations-changed"]) {
+      htmx.trigger(document.body, name);
+    }
+  });
+
   socket.on("connect", () => document.body.classList.remove("is-offline"));
   socket.on("disconnect", (reason) => {
     document.body.classList.add("is-offline");

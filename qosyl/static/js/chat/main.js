@@ -23,9 +23,12 @@ import { regroup } from "./render.js";
 import { removeMessage } from "./render.js";
 import { replaceMessage } from "./render.js";
 
-function subscribe(box) {
+// `since` (seconds since 1970): after a Redis outage, catch up from the last message held from
+// before then, even if later ones came meanwhile (live:resync, qosyl/live/queue.py).
+function subscribe(box, since) {
   const kind = kindOf(box);
   const request = { [`${kind}_id`]: idOf(box), after_id: lastId(box) };
+  if (typeof since === "number") request.since = since;
   socket.emit(`${kind}:subscribe`, request, (reply) => {
     if (!reply || reply.error) {
       status(box, (reply && reply.error) || "Could not connect to the room.");
@@ -51,7 +54,8 @@ function setUp(box) {
 }
 
 function listen() {
-  socket.on("connect", () => boxes().forEach(subscribe));
+  socket.on("connect", () => boxes().forEach((box) => subscribe(box)));
+  socket.on("live:resync", ({ since }) => boxes().forEach((box) => subscribe(box, since)));
   socket.on("disconnect", () => boxes().forEach((box) => status(box, "Connection lost. Reconnecting…")));
 
   socket.on("room:message", ({ room_id, html }) => {

@@ -1,0 +1,169 @@
+"""The Socket.IO queue through a Redis restart (qosyl/live/queue.py, issue 15), on a
+redis-server of each test's own: what could not be published waits and goes out in order,
+the listener subscribes again by itself and tells this process's tabs to catch up, and the
+stores and rate limits that live in Redis answer without it meanwhile.
+
+tests/e2e/test_cluster_faults.py restarts Redis under two processes and 100 chatting clients.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from qosyl import create_app
+from qosyl import ratelimits
+from qosyl.extensions import socketio
+from qosyl.live import presence
+from qosyl.live.queue import ResilientRedisManager
+from qosyl.live.queue import RESYNC_EVENT
+from qosyl.live.queue import RESYNC_SLACK_SECONDS
+from tests.helpers import PrivateRedis
+
+
+def wait_for(condition, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    with PrivateRedis(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def queued_app(app, redis_server, database_url):
+    """An app as one process of a cluster makes it, on the private Redis. Made after `app`
+    (which empties the tables afterwards), so Socket.IO's server is this one's."""
+    return create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SOCKETIO_MESSAGE_QUEUE=redis_server.url,
+        SOCKETIO_CHANNEL=f"test-queue-{uuid.uuid4().hex}",
+    )
+
+
+def listener(url: str, channel: str):
+    """Another process's view of the channel: a plain Redis subscriber, subscribed once
+    this returns."""
+    import redis
+
+    pubsub = redis.Redis.from_url(url).pubsub()
+    pubsub.subscribe(channel)
+    wait_for(lambda: (pubsub.get_message(timeout=0.1) or {}).get("type") == "subscribe",
+             "the subscription")  # fmt: skip
+    return pubsub
+
+
+def events_heard(pubsub, wanted: int) -> list[int]:
+    heard: list[int] = []
+
+    def enough() -> bool:
+        while (message := pubsub.get_message(timeout=0.05)) is not None:
+            data = json.loads(message["data"])
+            if data.get("method") == "emit":
+                heard.append(data["data"][0]["n"])
+        return len(heard) >= wanted
+
+    wait_for(enough, f"{wanted} events on the channel")
+    return heard
+
+
+def test_a_redis_queue_gets_the_manager_that_rides_out_restarts(queued_app):
+    assert isinstance(socketio.server.manager, ResilientRedisManager)
+
+
+def test_events_published_while_redis_is_away_go_out_in_order_when_it_is_back(
+    queued_app, redis_server
+):
+    manager = socketio.server.manager
+    redis_server.stop()
+    for n in range(5):
+        socketio.emit("note", {"n": n}, to="somewhere")
+    assert manager.held == 5  # held, none dropped
+    # The backlog cannot go out before the other process listens again.
+    with manager._publishing:
+        redis_server.start()
+        other_process = listener(redis_server.url, manager.channel)
+    socketio.emit("note", {"n": 5}, to="somewhere")  # behind the backlog, or after it
+    assert events_heard(other_process, 6) == [0, 1, 2, 3, 4, 5]
+    assert manager.held == 0 and manager.dropped == 0
+
+
+def test_the_backlog_keeps_the_newest_when_full(queued_app, redis_server, monkeypatch):
+    import qosyl.live.queue
+
+    monkeypatch.setattr(qosyl.live.queue, "BACKLOG_LIMIT", 3)
+    manager = socketio.server.manager
+    redis_server.stop()
+    for n in range(5):
+        socketio.emit("note", {"n": n}, to="somewhere")
+    assert manager.held == 3 and manager.dropped == 2
+    assert [event["data"][0]["n"] for event in manager._backlog] == [2, 3, 4]
+
+
+def test_after_a_restart_this_process_tabs_are_told_to_catch_up(
+    queued_app, redis_server, monkeypatch
+):
+    manager = socketio.server.manager
+    told: list[tuple] = []
+    emit = manager.emit
+
+    def record(event, data, namespace=None, room=None, **kwargs):
+        # (Flask-SocketIO's test client refuses a queue: the manager's emit is watched.)
+        told.append((event, data, namespace, room, kwargs.get("ignore_queue")))
+        return emit(event, data, namespace=namespace, room=room, **kwargs)
+
+    monkeypatch.setattr(manager, "emit", record)
+    # The server starts the listener with its first connection; no browser comes here.
+    socketio.server.manager_initialized = True
+    manager.initialize()
+    wait_for(lambda: manager.pubsub is not None and manager.pubsub.subscribed, "subscription")
+    lost = time.time()
+    redis_server.restart(down=0.3)
+    wait_for(lambda: told, "live:resync")
+    [(event, data, namespace, room, local)] = told
+    # To every tab of this process (no room), not through Redis: each process tells its own.
+    assert (event, namespace, room, local) == (RESYNC_EVENT, "/", None, True)
+    # A little before the subscription broke: what was in flight then is caught up too.
+    assert lost - RESYNC_SLACK_SECONDS - 1 < data["since"] <= lost - RESYNC_SLACK_SECONDS + 1
+
+
+def test_presence_stores_answer_without_redis(queued_app, redis_server, caplog):
+    redis_server.stop()
+    with queued_app.app_context():
+        store = presence.app_store("")
+        assert store.update(7, "tab", "online") == ([], [])
+        assert store.tab_states([7, 8]) == {7: [], 8: []}
+        assert store.tabs(7) == {}
+        assert store.first_within("typing:7", 1.0) is True
+        store.touch(7)
+        assert presence.states([7]) == {7: presence.OFFLINE}
+    assert "unreachable" in caplog.text
+
+
+def test_rate_limits_let_actions_through_uncounted_without_redis(
+    redis_server, database_url, caplog
+):
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_server.url,
+        RATELIMIT_CHAT="1 per minute",
+    )
+    with app.app_context():
+        assert ratelimits.allow_chat_message(7) is True
+        assert ratelimits.allow_chat_message(7) is False  # counted while Redis is there
+        redis_server.stop()
+        assert ratelimits.allow_chat_message(7) is True
+        assert ratelimits.chat_retry_after(7) == 0
+        assert ratelimits.count_sign_in_attempt("127.0.0.1", "user:7") is None
+    assert "rate-limit store" in caplog.text
