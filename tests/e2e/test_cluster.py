@@ -5,7 +5,8 @@ run directory and Redis channel of its own. Each browser is pinned to one proces
 `qosyl_node` cookie nginx hashes on; the processes' X-Qosyl-Node header and nginx's access
 log show, from the server side, that the two people really are served by different ones.
 Then everything live crosses between them: presence, a notification, room chat, a
-conversation and typing.
+conversation and typing; and a message sent while Redis restarts still reaches the other
+process.
 
 Runs in the PostgreSQL e2e run only (`make test-postgres`); the SQLite run leaves it out.
 """
@@ -32,6 +33,7 @@ from tests.e2e.conftest import user_maker
 from tests.e2e.conftest import wait_for_live_channel
 from tests.e2e.conftest import wait_until
 from tests.helpers import IN_CI
+from tests.helpers import PrivateRedis
 from tests.helpers import require_service
 
 
@@ -171,3 +173,52 @@ def test_two_people_on_two_processes_share_everything_live(browser, cluster):
     assert upgraded >= {cookie_a, cookie_b}, log[-2000:]
     for node, cookie in ((node_a, cookie_a), (node_b, cookie_b)):
         assert {upstream for _, upstream, c in sockets if c == cookie} == {nodes[node]}
+
+
+def test_a_message_sent_while_redis_restarts_reaches_the_other_process(browser, tmp_path):
+    """Redis goes away while two people chat on two processes: what Ana sends meanwhile is
+    stored, shows in her own tab at once, and reaches Bo once Redis is back (held and
+    published, or caught up on live:resync: qosyl/live/queue.py)."""
+    with PrivateRedis(tmp_path) as redis_server:
+        env = cluster_env(tmp_path, redis_server.url, "redis-restart")
+        own = Cluster(env)
+        try:
+            started = own.command("start")
+            assert started.returncode == 0, started.stdout + started.stderr
+            server = LiveServer(own.url, env, log=Path(own.run_dir) / "node1.log")
+            make_user = user_maker(server)
+            ana = make_user(first_name="Ana", last_name="Alpha")
+            bo = make_user(first_name="Bo", last_name="Beta")
+            with server.app().app_context():
+                from qosyl.actions.accounts import user_by_username
+                from qosyl.actions.rooms import create_room
+                from qosyl.actions.rooms import join
+
+                room = create_room(user_by_username(ana), "Outage", "Scale", "")
+                join(user_by_username(bo), room)
+                room_url = f"/rooms/{room.id}"
+            server.close()
+
+            (node_a, cookie_a), (node_b, cookie_b) = sorted(cookie_per_node(own.url).items())
+            a_context, a = open_on(browser, own, cookie_a, ana)
+            b_context, b = open_on(browser, own, cookie_b, bo)
+            for page, node in ((a, node_a), (b, node_b)):
+                assert served_by(page, room_url) == node
+                chat_ready(page, "room")
+
+            redis_server.stop()
+            send(a, "room", "Sent while Redis was away")
+            expect(messages(a, "room")).to_contain_text("Sent while Redis was away")
+            redis_server.start()
+            expect(messages(b, "room")).to_contain_text("Sent while Redis was away")
+            # And the channel works both ways again.
+            send(b, "room", "Redis is back")
+            expect(messages(a, "room")).to_contain_text("Redis is back")
+            for page in (a, b):
+                expect(page.locator("[data-chat-room] .message")).to_have_count(2)
+            for context in (a_context, b_context):
+                context.close()
+        finally:
+            stopped = own.command("stop")
+            drop_server_database(env["DATABASE_URL"])
+        assert stopped.returncode == 0, stopped.stderr
