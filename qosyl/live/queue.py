@@ -78,9 +78,12 @@ class ResilientRedisManager(socketio.RedisManager):
             return False
 
     def _publish(self, data) -> None:
+        # The usual case takes no lock: publishes run side by side, as python-socketio's do.
+        if not self._backlog and self._send(data):
+            return
         with self._publishing:
             if not self._backlog and self._send(data):
-                return
+                return  # the backlog went out meanwhile
             if not self._backlog:
                 self._get_logger().warning("Redis is away: holding events until it is back")
             if len(self._backlog) >= BACKLOG_LIMIT:

@@ -35,13 +35,19 @@ Connect to the site's Socket.IO endpoint (`/socket.io/`, Engine.IO 4) with
 | `meeting:started` | `{meeting_id, host_id, host_name, room_id, conversation_id}` |
 | `meeting:ended` | `{meeting_id, room_id, conversation_id}` |
 | `session_expired` | `{message}`, just before a socket whose token expired is closed |
+| `live:resync` | `{since}`: events may have been missed; subscribe again (see below) |
 
 `message` is shaped as in the history endpoints. After `session_expired`, refresh the
 tokens and connect again. Your own events (`notification`, `friend_request`,
 `online_status`) come without asking.
 For a room's or a conversation's messages, emit `room:subscribe` with `{"room_id": id}`
 or `conversation:subscribe` with `{"conversation_id": id}` (acknowledged with `{ok: true}`
-or `{error}`); `room:unsubscribe` / `conversation:unsubscribe` stop them.
+or `{error}`); `room:unsubscribe` / `conversation:unsubscribe` stop them. After a
+reconnection add `"after_id"`, the last message id you hold: the acknowledgement brings what
+you missed, `{ok: true, messages: [...]}` (or `{ok: true, reload: true}` past 200 messages:
+read the history endpoint instead). After `live:resync` add its `"since"` too (seconds since
+1970): the catch-up then starts from the last message written before that moment, as you may
+hold later ones.
 `conversation:typing` with `{"conversation_id": id}` says you are typing.
 """
 
