@@ -321,3 +321,43 @@ def test_a_group_with_an_invite_accepted_and_a_member_removed(
     expect(chat(c)).not_to_contain_text("Cy should not see this")
     for context in (a_context, b_context, c_context):
         context.close()
+
+
+def test_a_message_heard_before_the_connection_opens_hides_nothing_missed(
+    browser, base_url, make_live_user, live_server
+):
+    """A conversation's messages reach a tab through the user's room from the moment its
+    connection opens, and Socket.IO hands over events that came before "connect" first. One
+    heard that early must not hide what was missed offline: the catch-up starts from what
+    the tab held when its connection dropped (js/chat/main.js)."""
+    ana = make_live_user(first_name="Ana", last_name="Online")
+    bo = make_live_user(first_name="Bo", last_name="Away")
+    url = conversation_url(live_server, ana, bo)
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    for page in (a, b):
+        page.goto(url)
+        open_conversation(page)
+    # What the server pushes, as Ana's own tab hears it.
+    a.evaluate(
+        "window.heard = []; "
+        "window.qosyl.socket.on('conversation:message', (push) => window.heard.push(push))"
+    )
+
+    b_context.set_offline(True)
+    wait_until(b, "window.qosyl.socket.connected === false", timeout=30)
+    send(a, "missed while Bo was offline")
+    send(a, "heard as the connection opened")
+    wait_until(a, "window.heard.length === 2")
+    # The second reaches Bo's tab before its connection's "connect", as Socket.IO would
+    # hand it over.
+    b.evaluate(
+        "(push) => window.qosyl.socket.listeners('conversation:message').forEach((f) => f(push))",
+        a.evaluate("window.heard[1]"),
+    )
+    expect(chat(b)).to_contain_text("heard as the connection opened")
+    b_context.set_offline(False)
+    expect(chat(b)).to_contain_text("missed while Bo was offline")
+    expect(chat(b).locator(".message")).to_have_count(2)
+    a_context.close()
+    b_context.close()

@@ -23,11 +23,24 @@ import { regroup } from "./render.js";
 import { removeMessage } from "./render.js";
 import { replaceMessage } from "./render.js";
 
+// The last id a box held before its connection (re)opened. Socket.IO hands a tab the events that
+// came before "connect" first, and a conversation's messages come through the user's room from
+// the moment a connection opens: one heard that early would hide what was missed before it.
+function markResumePoint(box) {
+  box.dataset.resumeAfter = String(lastId(box));
+}
+
+function resumePoint(box) {
+  const mark = box.dataset.resumeAfter;
+  delete box.dataset.resumeAfter;
+  return mark === undefined ? lastId(box) : Number(mark);
+}
+
 // `since` (seconds since 1970): after a Redis outage, catch up from the last message held from
 // before then, even if later ones came meanwhile (live:resync, qosyl/live/queue.py).
 function subscribe(box, since) {
   const kind = kindOf(box);
-  const request = { [`${kind}_id`]: idOf(box), after_id: lastId(box) };
+  const request = { [`${kind}_id`]: idOf(box), after_id: resumePoint(box) };
   if (typeof since === "number") request.since = since;
   socket.emit(`${kind}:subscribe`, request, (reply) => {
     if (!reply || reply.error) {
@@ -50,13 +63,17 @@ function setUp(box) {
   watchOlder(box);
   if (kindOf(box) === "conversation") { conversation.markRead(box); conversation.showSeen(box); }
   if (socket.connected) subscribe(box);
+  else markResumePoint(box);
   outbox.resumeOutbox(box);  // messages written before a reload are still waiting
 }
 
 function listen() {
   socket.on("connect", () => boxes().forEach((box) => subscribe(box)));
   socket.on("live:resync", ({ since }) => boxes().forEach((box) => subscribe(box, since)));
-  socket.on("disconnect", () => boxes().forEach((box) => status(box, "Connection lost. Reconnecting…")));
+  socket.on("disconnect", () => boxes().forEach((box) => {
+    markResumePoint(box);
+    status(box, "Connection lost. Reconnecting…");
+  }));
 
   socket.on("room:message", ({ room_id, html }) => {
     const box = boxFor("room", room_id);
