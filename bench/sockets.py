@@ -8,21 +8,33 @@ are held it times `--probes` sequential GET /healthz from another process, and p
 p50 and p99 of each and their ratio, the server's memory per held connection, how many
 sockets were refused and why, and what one account's tab past the per-account cap gets.
 
+With `--broadcast` it then times room broadcasts (issue 15): the client sockets are spread
+over `--client-processes` processes, each with its own event loop, so that no one client
+process has to work through every copy of a message. Sends and receipts are timed on
+time.monotonic() (CLOCK_MONOTONIC, one clock for every process on the machine). For each
+room size it prints the p50/p99 from the send to the last receipt and over every delivery,
+the server's CPU seconds per broadcast (from /proc: the floor of what the server can do on
+one core) and each client process's.
+
     .venv/bin/pip install -e ".[bench]"
     .venv/bin/python bench/sockets.py                # 1,500 sockets, cap 1,400 per process
     .venv/bin/python bench/sockets.py --sockets 3000 --process-cap 2900 --users 200
+    .venv/bin/python bench/sockets.py --sockets 5000 --users 250 --process-cap 5100 \
+        --broadcast 1000,5000 --broadcasts 30 --probes 300     # issue 15
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 import requests
@@ -30,6 +42,7 @@ import requests
 # bench/ is on sys.path when this file runs as a script: share the other benches' plumbing.
 from chat_fanout import seed
 from chat_fanout import sign_in_all
+from chat_fanout import spread
 from chat_fanout import USER_AGENT
 from feed import app_env
 from feed import bench_database
@@ -81,11 +94,14 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-async def open_sockets(base: str, cookies: list[str]) -> tuple[list, Counter]:
-    """Connect one client per cookie; (connected clients, refusal messages counted)."""
+async def open_sockets(
+    base: str, cookies: list[str], in_flight: int = CONNECT_CONCURRENCY
+) -> tuple[list, Counter]:
+    """Connect one client per cookie, at most `in_flight` handshakes at once; (connected
+    clients, refusal messages counted)."""
     import socketio
 
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    gate = asyncio.Semaphore(in_flight)
     refusals: Counter = Counter()
 
     async def one(cookie: str):
@@ -116,53 +132,40 @@ async def open_sockets(base: str, cookies: list[str]) -> tuple[list, Counter]:
     return [client for client in clients if client is not None], refusals
 
 
-async def hold_and_measure(base: str, cookies: list[str], opts: dict, pid: int) -> dict:
-    results: dict = {}
-    started = time.perf_counter()
-    clients, refusals = await open_sockets(
-        base, [cookies[i % len(cookies)] for i in range(opts["sockets"])]
-    )
-    results["connect_seconds"] = time.perf_counter() - started
-    results["held"], results["refused"] = len(clients), refusals
-    await asyncio.sleep(2)  # let the last handshakes settle before measuring
-    results["rss_held"] = rss_kib(pid)
+# --- client processes: each holds its share of the sockets on its own event loop ---------
+
+
+def client_process(conn: Any, base: str, cookies: list[str], in_flight: int) -> None:
+    """Entry point of one client process (spawned): hold one socket per cookie, answer the
+    coordinator's commands over `conn` until it says "close"."""
+    try:
+        asyncio.run(client_loop(conn, base, cookies, in_flight))
+    except KeyboardInterrupt:
+        pass
+
+
+async def client_loop(conn: Any, base: str, cookies: list[str], in_flight: int) -> None:
+    """Commands, each answered once: open; connected; subscribe <count> (this process's
+    first `count` sockets join the room); send <size> <n> (the first socket sends one
+    message; the send time and the message's id); await <id> <count> <deadline> (the
+    receipt times of message `id` once each still connected subscriber among the first
+    `count` has it, or at the deadline); close. Times are time.monotonic(): CLOCK_MONOTONIC,
+    one clock for every process on the machine, so a receipt here is comparable with a send
+    timed in another process."""
     loop = asyncio.get_running_loop()
-    results["probe_held"] = await loop.run_in_executor(
-        None, probe_in_process, f"{base}/healthz", opts["probes"]
-    )
-    still = sum(1 for client in clients if client.connected)
-    results["still_connected"] = still
-    results["broadcasts"] = await broadcasts(clients, opts)
-    # One account past its cap, on a process with room to spare once the crowd is gone.
-    for client in clients:
-        await client.disconnect()
-    await asyncio.sleep(1)
-    extra, extra_refusals = await open_sockets(base, [cookies[0]] * (opts["account_cap"] + 1))
-    results["one_account"] = (len(extra), extra_refusals)
-    for client in extra:
-        await client.disconnect()
-    return results
-
-
-async def broadcasts(clients: list, opts: dict) -> dict:
-    """For each size in --broadcast: the first `size` held sockets subscribe to the room
-    (`room:subscribe`, as a browser tab does), then the first of them sends `--broadcasts`
-    messages (`room:send`) one after another; for each, the seconds from the send to the
-    last subscriber's receipt (None: not every subscriber had it within BROADCAST_TIMEOUT)."""
-    sizes = sorted(int(size) for size in opts["broadcast"].split(",") if size.strip())
-    out: dict[int, list[float | None]] = {}
-    client_cpu: dict[int, float] = {}
-    dropped: dict[int, int] = {}
-    receipts: dict[int, list] = {}  # message id -> [count, last receipt time]
+    clients: list = []
+    subscribed = 0
+    receipts: dict[Any, list[float]] = {}  # message id -> receipt times, one per socket
+    waiting: dict[Any, tuple[int, asyncio.Event]] = {}  # message id -> (receipts wanted, set)
 
     def on_message(data: dict) -> None:
-        entry = receipts.setdefault(data.get("id"), [0, 0.0])
-        entry[0] += 1
-        entry[1] = time.perf_counter()
+        got = receipts.setdefault(data.get("id"), [])
+        got.append(time.monotonic())
+        wait = waiting.get(data.get("id"))
+        if wait is not None and len(got) >= wait[0]:
+            wait[1].set()
 
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-
-    async def subscribe(client) -> bool:
+    async def subscribe(client, gate: asyncio.Semaphore) -> bool:
         async with gate:
             client.on("room:message", on_message)
             reply = await client.call(
@@ -170,53 +173,265 @@ async def broadcasts(clients: list, opts: dict) -> dict:
             )
             return isinstance(reply, dict) and bool(reply.get("ok"))
 
-    subscribed = 0
-    for size in sizes:
-        if size > len(clients):
-            click.echo(f"broadcast to {size}: only {len(clients)} sockets held; skipped")
+    async def receipts_of(message_id: Any, count: int, deadline: float) -> dict:
+        event = asyncio.Event()
+        while True:
+            # Every subscriber still connected (a dropped one is reported, not waited for).
+            wanted = sum(1 for client in clients[:count] if client.connected)
+            got = receipts.get(message_id, [])
+            left = deadline - time.monotonic()
+            if len(got) >= wanted or left <= 0:
+                break
+            event.clear()
+            waiting[message_id] = (wanted, event)
+            try:  # woken by the last receipt; every 50 ms, to count disconnections
+                await asyncio.wait_for(event.wait(), min(0.05, left))
+            except TimeoutError:
+                pass
+        waiting.pop(message_id, None)
+        return {"times": receipts.pop(message_id, []), "wanted": wanted}
+
+    while True:
+        command, *args = await loop.run_in_executor(None, conn.recv)
+        try:
+            if command == "open":
+                clients, refusals = await open_sockets(base, cookies, in_flight)
+                answer: Any = (len(clients), dict(refusals))
+            elif command == "connected":
+                answer = sum(1 for client in clients if client.connected)
+            elif command == "subscribe":
+                (count,) = args
+                gate = asyncio.Semaphore(in_flight)
+                todo = clients[subscribed:count]
+                done = await asyncio.gather(*(subscribe(client, gate) for client in todo))
+                subscribed = max(subscribed, count)
+                answer = done.count(False)
+            elif command == "send":
+                size, n = args
+                started = time.monotonic()
+                reply = await clients[0].call(
+                    "room:send",
+                    {
+                        "room_id": ROOM_ID,
+                        "body": f"broadcast {size} #{n}",
+                        "client_id": f"b{size}n{n}",
+                    },
+                    timeout=BROADCAST_TIMEOUT,
+                )
+                if not (isinstance(reply, dict) and reply.get("ok")):
+                    raise RuntimeError(f"room:send answered {reply!r}")
+                answer = (started, reply["id"])
+            elif command == "await":
+                answer = await receipts_of(*args)
+            elif command == "dropped":
+                (count,) = args
+                answer = sum(1 for client in clients[:count] if not client.connected)
+            elif command == "close":
+                await asyncio.gather(
+                    *(client.disconnect() for client in clients), return_exceptions=True
+                )
+                conn.send(("closed", None))
+                return
+            else:
+                raise RuntimeError(f"unknown command {command!r}")
+        except Exception as error:  # told to the coordinator, which stops the run
+            conn.send(("error", f"{command}: {type(error).__name__}: {error}"))
             continue
-        done = await asyncio.gather(*(subscribe(c) for c in clients[subscribed:size]))
-        if not all(done):
-            raise click.ClickException(f"{done.count(False)} sockets could not subscribe")
-        subscribed = size
-        sender = clients[0]
-        times: list[float | None] = []
-        cpu = time.process_time()
-        for n in range(opts["broadcasts"] + 1):  # the first one warms up
-            started = time.perf_counter()
-            reply = await sender.call(
-                "room:send",
-                {"room_id": ROOM_ID, "body": f"broadcast {size} #{n}", "client_id": f"b{size}n{n}"},
-                timeout=BROADCAST_TIMEOUT,
+        conn.send((command, answer))
+
+
+class ClientProcesses:
+    """The bench's client sockets spread over `processes` spawned processes, socket i in
+    process i % processes (so each account's sockets are spread over them too)."""
+
+    def __init__(self, base: str, cookies: list[str], processes: int):
+        ctx = multiprocessing.get_context("spawn")
+        # The handshakes in flight at once stay CONNECT_CONCURRENCY over all processes.
+        in_flight = max(1, -(-CONNECT_CONCURRENCY // processes))
+        self.workers: list[tuple[Any, Any]] = []
+        for k in range(processes):
+            share = cookies[k::processes]
+            if not share:
+                continue
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(
+                target=client_process, args=(theirs, base, share, in_flight), daemon=True
             )
-            if not (isinstance(reply, dict) and reply.get("ok")):
-                raise click.ClickException(f"room:send answered {reply!r}")
+            proc.start()
+            self.workers.append((proc, ours))
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc, _ in self.workers]
+
+    def __enter__(self) -> ClientProcesses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.ask("close", timeout=60)
+        except (click.ClickException, OSError):
+            pass
+        for proc, _ in self.workers:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+    def tell(self, k: int, *command: Any) -> None:
+        self.workers[k][1].send(command)
+
+    def hear(self, k: int, command: str, timeout: float) -> Any:
+        proc, conn = self.workers[k]
+        if not conn.poll(timeout):
+            raise click.ClickException(
+                f"client process {k}: no answer to {command!r} in {timeout:.0f} s"
+            )
+        try:
+            answer, value = conn.recv()
+        except EOFError:
+            raise click.ClickException(f"client process {k} exited ({proc.exitcode})") from None
+        if answer != command:
+            raise click.ClickException(f"client process {k}: {value}")
+        return value
+
+    def ask(self, command: str, *args: Any, timeout: float) -> list[Any]:
+        """The same command to every process; their answers, in order."""
+        for k in range(len(self.workers)):
+            self.tell(k, command, *args)
+        return [self.hear(k, command, timeout) for k in range(len(self.workers))]
+
+    def ask_each(self, command: str, args: list[tuple], timeout: float) -> list[Any]:
+        """`command` with its own arguments to each process; their answers, in order."""
+        for k, own in enumerate(args):
+            self.tell(k, command, *own)
+        return [self.hear(k, command, timeout) for k in range(len(self.workers))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process `pid` (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of process `pid` have spent runnable but waiting for a core
+    (/proc/<pid>/task/*/schedstat, second field, in ns): time the machine, not the
+    process, cost it."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):  # a thread that ended
+            pass
+    return total / 1e9
+
+
+IDLE_WINDOW = 5.0  # seconds the server's CPU is read with every socket held and nothing sent
+
+
+def hold_and_measure(base: str, cookies: list[str], opts: dict, pid: int) -> dict:
+    results: dict = {}
+    sockets = [cookies[i % len(cookies)] for i in range(opts["sockets"])]
+    with ClientProcesses(base, sockets, opts["client_processes"]) as pool:
+        started = time.monotonic()
+        opened = pool.ask("open", timeout=900)
+        results["connect_seconds"] = time.monotonic() - started
+        results["held_each"] = [held for held, _ in opened]
+        results["held"] = sum(results["held_each"])
+        results["refused"] = sum((Counter(refused) for _, refused in opened), Counter())
+        time.sleep(2)  # let the last handshakes settle before measuring
+        results["rss_held"] = rss_kib(pid)
+        results["probe_held"] = probe_in_process(f"{base}/healthz", opts["probes"])
+        results["still_connected"] = sum(pool.ask("connected", timeout=60))
+        cpu = cpu_seconds(pid)
+        time.sleep(IDLE_WINDOW)
+        results["server_idle_cpu"] = (cpu_seconds(pid) - cpu) / IDLE_WINDOW  # per second
+        results["broadcasts"] = broadcasts(pool, results["held_each"], opts, pid)
+    # One account past its cap, on a process with room to spare once the crowd is gone.
+    time.sleep(1)
+    results["one_account"] = asyncio.run(one_account(base, cookies[0], opts["account_cap"] + 1))
+    return results
+
+
+async def one_account(base: str, cookie: str, tabs: int) -> tuple[int, Counter]:
+    extra, refusals = await open_sockets(base, [cookie] * tabs)
+    for client in extra:
+        await client.disconnect()
+    return len(extra), refusals
+
+
+def broadcasts(pool: ClientProcesses, held: list[int], opts: dict, pid: int) -> dict:
+    """For each size in --broadcast: `size` held sockets, spread evenly over the client
+    processes, subscribe to the room (`room:subscribe`, as a browser tab does), then the
+    first socket of the first process sends `--broadcasts` messages (`room:send`) one after
+    another. For each message: the seconds from the send to every subscriber's receipt
+    (the last of them: None if not every subscriber had it within BROADCAST_TIMEOUT). For
+    each size: the server's and each client process's CPU seconds per broadcast."""
+    sizes = sorted(int(size) for size in opts["broadcast"].split(",") if size.strip())
+    out: dict[int, dict] = {}
+    for size in sizes:
+        shares = spread(size, len(held))
+        if any(share > own for share, own in zip(shares, held, strict=True)):
+            click.echo(f"broadcast to {size}: only {sum(held)} sockets held {held}; skipped")
+            continue
+        failed = pool.ask_each("subscribe", [(share,) for share in shares], timeout=600)
+        if sum(failed):
+            raise click.ClickException(f"{sum(failed)} sockets could not subscribe")
+        last: list[float | None] = []
+        every: list[float] = []
+        missing = 0
+        watched = [pid, *pool.pids]
+        cpu = [cpu_seconds(p) for p in watched]
+        queued = [run_queue_seconds(p) for p in watched]
+        began = time.monotonic()
+        for n in range(opts["broadcasts"] + 1):  # the first one warms up
+            pool.tell(0, "send", size, n)
+            started, message_id = pool.hear(0, "send", timeout=BROADCAST_TIMEOUT + 30)
             deadline = started + BROADCAST_TIMEOUT
-            entry = receipts.setdefault(reply["id"], [0, 0.0])
-            # Every subscriber still connected (a client whose connection dropped is counted
-            # in `dropped`, not waited for).
-            wanted = sum(1 for client in clients[:size] if client.connected)
-            while entry[0] < wanted and time.perf_counter() < deadline:
-                await asyncio.sleep(0.002)
+            got = pool.ask_each(
+                "await",
+                [(message_id, share, deadline) for share in shares],
+                timeout=BROADCAST_TIMEOUT + 30,
+            )
             if n:
-                times.append(entry[1] - started if entry[0] >= wanted else None)
-            await asyncio.sleep(0.1)
-        out[size] = times
-        dropped[size] = sum(1 for client in clients[:size] if not client.connected)
-        # The receiving clients all run in this process: their CPU time bounds how soon the
-        # last one can have a message, whatever the server does.
-        client_cpu[size] = (time.process_time() - cpu) / (opts["broadcasts"] + 1)
-        ok = [t for t in times if t is not None]
+                times = [t - started for each in got for t in each["times"]]
+                complete = all(len(each["times"]) >= each["wanted"] for each in got)
+                last.append(max(times, default=0.0) if complete else None)
+                every.extend(times)
+                missing += sum(max(0, each["wanted"] - len(each["times"])) for each in got)
+            time.sleep(0.1)
+        per = opts["broadcasts"] + 1
+        wall = (time.monotonic() - began) / per
+        used = [(cpu_seconds(p) - before) / per for p, before in zip(watched, cpu, strict=True)]
+        waited = [
+            (run_queue_seconds(p) - before) / per for p, before in zip(watched, queued, strict=True)
+        ]
+        dropped = sum(pool.ask_each("dropped", [(share,) for share in shares], timeout=60))
+        out[size] = {
+            "last": last,
+            "every": every,
+            "missing": missing,
+            "dropped": dropped,
+            "server_cpu": used[0],
+            "wall": wall,
+            "client_cpu": used[1:],
+            "server_waited": waited[0],
+            "client_waited": waited[1:],
+        }
+        ok = [t for t in last if t is not None]
         click.echo(
-            f"broadcast to {size:,}: p50 {ms(statistics.median(ok)) if ok else '-'},"
-            f" p99 {ms(percentile(ok, 0.99)) if ok else '-'}; {len(times) - len(ok)} incomplete",
+            f"broadcast to {size:,}: last receipt p50 {ms(statistics.median(ok)) if ok else '-'},"
+            f" p99 {ms(percentile(ok, 0.99)) if ok else '-'}; {len(last) - len(ok)} incomplete;"
+            f" server CPU {ms(used[0])} per broadcast",
             err=True,
         )
-    return {"times": out, "client_cpu": client_cpu, "dropped": dropped}
+    return out
 
 
 def raise_open_files(wanted: int) -> None:
-    """This process holds every client socket: lift its open-file limit as far as allowed."""
+    """Lift this process's open-file limit as far as allowed: the client processes it
+    spawns inherit it, and between them they hold every client socket."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -224,7 +439,7 @@ def raise_open_files(wanted: int) -> None:
     if soft != resource.RLIM_INFINITY and soft < ceiling:
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
     if ceiling < wanted:
-        click.echo(f"open-file limit {hard}: this process cannot hold {wanted} sockets", err=True)
+        click.echo(f"open-file limit {hard}: the clients cannot hold {wanted} sockets", err=True)
 
 
 def ms(seconds: float) -> str:
@@ -243,6 +458,13 @@ def ms(seconds: float) -> str:
     help="Room sizes to time a broadcast to (comma-separated, at most --sockets; '' for none).",
 )
 @click.option("--broadcasts", default=50, help="Messages timed per room size.")
+@click.option(
+    "--client-processes",
+    default=4,
+    type=click.IntRange(1),
+    help="Processes the client sockets are spread over, each with its own event loop"
+    " (1: every receiver in one process, as before).",
+)
 @click.option(
     "--database-url",
     default=None,
@@ -273,7 +495,7 @@ def main(**opts) -> None:
                 cookies = sign_in_all(server.base, opts["users"])
                 rss_idle = rss_kib(server.proc.pid)
                 probe_idle = probe_in_process(f"{server.base}/healthz", opts["probes"])
-                results = asyncio.run(hold_and_measure(server.base, cookies, opts, server.proc.pid))
+                results = hold_and_measure(server.base, cookies, opts, server.proc.pid)
                 server.check_alive("after the run")
     report(opts, label, rss_idle, probe_idle, results)
 
@@ -313,21 +535,47 @@ def report(opts: dict, label: str, rss_idle: int, probe_idle: list, results: dic
         f"  server memory: {rss_idle / 1024:.0f} MB idle, {results['rss_held'] / 1024:.0f} MB"
         f" holding {held:,}: {grown / max(held, 1):.1f} KB per connection"
     )
-    for size, times in results["broadcasts"]["times"].items():
-        ok = [t for t in times if t is not None]
-        if ok:
-            print(
-                f"  room broadcast to {size:,} subscribed sockets, {len(times)} messages (send to"
-                f" the last receipt): p50 {ms(statistics.median(ok))},"
-                f" p99 {ms(percentile(ok, 0.99))}, max {ms(max(ok))}; the clients' CPU"
-                f" {ms(results['broadcasts']['client_cpu'][size])} per broadcast (one process)"
-                + (f"; {len(times) - len(ok)} not received by all" if len(ok) < len(times) else "")
-                + (
-                    f"; {results['broadcasts']['dropped'][size]} of them disconnected by then"
-                    if results["broadcasts"]["dropped"][size]
-                    else ""
-                )
+    idle_cpu = results["server_idle_cpu"]
+    print(
+        f"  server CPU holding {held:,} idle sockets: {ms(idle_cpu)} per second"
+        f" (read over {IDLE_WINDOW:.0f} s with nothing sent)"
+    )
+    processes = len(results["held_each"])
+    for size, b in results["broadcasts"].items():
+        last = [t for t in b["last"] if t is not None]
+        every = b["every"]
+        if not last:
+            print(f"  room broadcast to {size:,}: not one message reached every subscriber")
+            continue
+        print(
+            f"  room broadcast to {size:,} subscribed sockets over {processes} client"
+            f" process{'es' if processes > 1 else ''}, {len(b['last'])} messages:"
+        )
+        print(
+            f"    send to the last receipt:  p50 {ms(statistics.median(last))},"
+            f" p99 {ms(percentile(last, 0.99))}, max {ms(max(last))}"
+            + (
+                f"; {len(b['last']) - len(last)} not received by all"
+                if len(last) < len(b["last"])
+                else ""
             )
+        )
+        print(
+            f"    every delivery ({len(every):,}): p50 {ms(statistics.median(every))},"
+            f" p99 {ms(percentile(every, 0.99))}"
+            + (f"; {b['missing']:,} never arrived" if b["missing"] else "")
+        )
+        print(
+            f"    server CPU per broadcast {ms(b['server_cpu'])} ({ms(idle_cpu * b['wall'])} of"
+            f" it the idle rate over the {ms(b['wall'])} between sends); it waited"
+            f" {ms(b['server_waited'])} per broadcast for a core"
+        )
+        print(
+            "    each client process's CPU per broadcast:"
+            f" {', '.join(f'{cpu * 1000:.0f}' for cpu in b['client_cpu'])} ms; waiting for a"
+            f" core: {', '.join(f'{wait * 1000:.0f}' for wait in b['client_waited'])} ms"
+            + (f"; {b['dropped']} subscribers disconnected by then" if b["dropped"] else "")
+        )
     accepted, refusals = results["one_account"]
     print(
         f"  one account opening {opts['account_cap'] + 1} tabs: {accepted} accepted;"
