@@ -94,7 +94,9 @@ def messages(page, kind: str):
     return page.locator(f"[data-chat-{kind}] .chat__messages")
 
 
-def test_two_people_on_two_processes_share_everything_live(browser, cluster):
+def two_people(cluster: Cluster, room_name: str) -> tuple[str, str, str, str]:
+    """On the cluster's database, Ana hosts a room Bo joins, and they have a conversation:
+    their usernames, the room's path and the conversation's."""
     # An app of this process on the cluster's database and channel, as in the other journeys.
     server = LiveServer(cluster.url, cluster.env, log=Path(cluster.run_dir) / "node1.log")
     make_user = user_maker(server)
@@ -106,14 +108,18 @@ def test_two_people_on_two_processes_share_everything_live(browser, cluster):
         from qosyl.actions.rooms import create_room
         from qosyl.actions.rooms import join
 
-        room = create_room(user_by_username(ana), "Across", "Scale", "")
+        room = create_room(user_by_username(ana), room_name, "Scale", "")
         join(user_by_username(bo), room)
-        room_url = f"/rooms/{room.id}"
         conversation = conversations.direct_conversation(
             user_by_username(ana), user_by_username(bo)
         )
-        conversation_url = f"/messages/{conversation.id}"
+        paths = f"/rooms/{room.id}", f"/messages/{conversation.id}"
     server.close()
+    return ana, bo, *paths
+
+
+def test_two_people_on_two_processes_share_everything_live(browser, cluster):
+    ana, bo, room_url, conversation_url = two_people(cluster, "Across")
 
     pins = cookie_per_node(cluster.url)
     (node_a, cookie_a), (node_b, cookie_b) = sorted(pins.items())
@@ -185,19 +191,7 @@ def test_a_message_sent_while_redis_restarts_reaches_the_other_process(browser, 
         try:
             started = own.command("start")
             assert started.returncode == 0, started.stdout + started.stderr
-            server = LiveServer(own.url, env, log=Path(own.run_dir) / "node1.log")
-            make_user = user_maker(server)
-            ana = make_user(first_name="Ana", last_name="Alpha")
-            bo = make_user(first_name="Bo", last_name="Beta")
-            with server.app().app_context():
-                from qosyl.actions.accounts import user_by_username
-                from qosyl.actions.rooms import create_room
-                from qosyl.actions.rooms import join
-
-                room = create_room(user_by_username(ana), "Outage", "Scale", "")
-                join(user_by_username(bo), room)
-                room_url = f"/rooms/{room.id}"
-            server.close()
+            ana, bo, room_url, _ = two_people(own, "Outage")
 
             (node_a, cookie_a), (node_b, cookie_b) = sorted(cookie_per_node(own.url).items())
             a_context, a = open_on(browser, own, cookie_a, ana)

@@ -39,6 +39,20 @@ def conversation_url(live_server, first: str, second: str) -> str:
         return f"/messages/{conversation.id}"
 
 
+def two_in_a_conversation(browser, base_url, make_live_user, live_server, ana_last, bo_last):
+    """Ana and Bo (last names given), each in a browser with their conversation open: the
+    conversation's path, and (context, page) for each."""
+    ana = make_live_user(first_name="Ana", last_name=ana_last)
+    bo = make_live_user(first_name="Bo", last_name=bo_last)
+    url = conversation_url(live_server, ana, bo)
+    a_context, a = open_as(browser, base_url, ana)
+    b_context, b = open_as(browser, base_url, bo)
+    for page in (a, b):
+        page.goto(url)
+        open_conversation(page)
+    return url, (a_context, a), (b_context, b)
+
+
 def test_a_one_to_one_conversation_live_both_ways_with_seen(browser, base_url, make_live_user):
     ana = make_live_user(first_name="Ana", last_name="Writer")
     make_live_user(first_name="Bo", last_name="Reader", username="boreader")
@@ -152,14 +166,9 @@ def test_an_attachment_is_sent_downloaded_and_refused_to_outsiders(
 
 
 def test_typing_is_shown_and_then_cleared(browser, base_url, make_live_user, live_server):
-    ana = make_live_user(first_name="Ana", last_name="Typist")
-    bo = make_live_user(first_name="Bo", last_name="Watching")
-    url = conversation_url(live_server, ana, bo)
-    a_context, a = open_as(browser, base_url, ana)
-    b_context, b = open_as(browser, base_url, bo)
-    for page in (a, b):
-        page.goto(url)
-        open_conversation(page)
+    _, (a_context, a), (b_context, b) = two_in_a_conversation(
+        browser, base_url, make_live_user, live_server, "Typist", "Watching"
+    )
     a.locator("[data-chat-conversation]").get_by_label("Message").press_sequentially("Hel")
     typing = b.locator("[data-chat-typing]")
     expect(typing).to_have_text("Ana is typing…")
@@ -176,14 +185,9 @@ def test_typing_is_shown_and_then_cleared(browser, base_url, make_live_user, liv
 def test_a_message_written_offline_is_delivered_once(
     browser, base_url, make_live_user, live_server
 ):
-    ana = make_live_user(first_name="Ana", last_name="Online")
-    bo = make_live_user(first_name="Bo", last_name="Offline")
-    url = conversation_url(live_server, ana, bo)
-    a_context, a = open_as(browser, base_url, ana)
-    b_context, b = open_as(browser, base_url, bo)
-    for page in (a, b):
-        page.goto(url)
-        open_conversation(page)
+    url, (a_context, a), (b_context, b) = two_in_a_conversation(
+        browser, base_url, make_live_user, live_server, "Online", "Offline"
+    )
 
     # Offline: the message waits in the page, shown as pending.
     b_context.set_offline(True)
@@ -330,14 +334,9 @@ def test_a_message_heard_before_the_connection_opens_hides_nothing_missed(
     connection opens, and Socket.IO hands over events that came before "connect" first. One
     heard that early must not hide what was missed offline: the catch-up starts from what
     the tab held when its connection dropped (js/chat/main.js)."""
-    ana = make_live_user(first_name="Ana", last_name="Online")
-    bo = make_live_user(first_name="Bo", last_name="Away")
-    url = conversation_url(live_server, ana, bo)
-    a_context, a = open_as(browser, base_url, ana)
-    b_context, b = open_as(browser, base_url, bo)
-    for page in (a, b):
-        page.goto(url)
-        open_conversation(page)
+    _, (a_context, a), (b_context, b) = two_in_a_conversation(
+        browser, base_url, make_live_user, live_server, "Online", "Away"
+    )
     # What the server pushes, as Ana's own tab hears it.
     a.evaluate(
         "window.heard = []; "
