@@ -32,6 +32,7 @@ from insights import generate
 from insights import HEAVY
 from insights import percentile
 from insights import rebuild_rollups
+from insights import recount_counters
 from insights import Sizes
 from insights import Timing
 from insights import write_plans
@@ -297,14 +298,17 @@ def main(
             seconds["migrate"] = time.perf_counter() - began
             began = time.perf_counter()
             os.environ.update(env)
-            # Triggers (the insights rollups, foreign keys) are off while loading
-            # (session_replication_role = replica); the rollups are rebuilt below.
+            # Triggers (the insights rollups, profile counters, foreign keys) are off while
+            # loading (session_replication_role = replica); their counts are rebuilt below.
             counts = generate(dsn, sizes, random_seed, post_body=post_body)
             counts["notifications"] = add_notifications(dsn, sizes, notifications, random_seed)
             seconds["generate"] = time.perf_counter() - began
             began = time.perf_counter()
             rebuild_rollups(env)
             seconds["rebuild rollups"] = time.perf_counter() - began
+            began = time.perf_counter()
+            recount_counters(env)
+            seconds["recount counters"] = time.perf_counter() - began
             began = time.perf_counter()
             import psycopg
 
