@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from qosyl.extensions import db
@@ -18,6 +19,7 @@ from qosyl.models import User
 from qosyl.reads import search
 from qosyl.reads.search import fts5_expression
 from qosyl.reads.search import parse_query
+from qosyl.reads.search import people_statement
 from qosyl.reads.search import PostQuery
 from qosyl.reads.search import search_people
 from qosyl.reads.search import search_posts
@@ -483,3 +485,17 @@ def test_people_search_runs_one_query(app, user, make_user, members):
     with assert_query_count(app, 1), app.app_context():
         found_people = search_people(user.id, "member")
     assert len(found_people) == min(members, 20)
+
+
+def test_people_search_reads_the_trigram_indexes_on_postgresql(app, user):
+    """The query's expressions are those migration 0013 indexed, character for character:
+    otherwise PostgreSQL reads every user (85 ms for 100,000)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the trigram indexes are PostgreSQL's")
+        statement = people_statement(user.id, ("ann", "smi"), 5)
+        sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(db.session.scalars(text("EXPLAIN " + sql)))
+        db.session.rollback()
+    assert "ix_users_username_trgm" in plan and "ix_users_names_trgm" in plan, plan

@@ -23,11 +23,11 @@ from sqlalchemy import case
 from sqlalchemy import column
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import String
 from sqlalchemy import table
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import contains_eager
@@ -65,6 +65,12 @@ PER_PAGE = 20
 # be part of it, so "#python's" is the tag "python", as it is in a post.
 TAG_MAX_LENGTH = 64
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}(?![A-Za-z0-9_])")
+
+# " first last" with hyphens as spaces, lower-cased: " word" in it starts a name or a part
+# of one. Written out, so that on PostgreSQL it is the expression migration 0013 gave a
+# trigram index, as is lower(username): the indexes find the names without reading every
+# user (85 ms for 100,000 users).
+NAMES_SQL = "replace(' ' || lower(users.first_name) || ' ' || lower(users.last_name), '-', ' ')"
 
 # The FTS5 table, as a lightweight construct: it is not on the models.
 _posts_fts = table("posts_fts", column("rowid"))
@@ -320,11 +326,13 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
     words = _people_words(q)
     if not words:
         return []
+    return list(db.session.scalars(people_statement(viewer_id, words, limit)))
+
+
+def people_statement(viewer_id: int, words: tuple[str, ...], limit: int) -> Select:
+    """search_people's query for these words (not empty)."""
     username = func.lower(User.username)
-    # " first last" with hyphens as spaces: " word" in it starts a name or a part of one.
-    names = func.replace(
-        literal(" ") + func.lower(User.first_name) + " " + func.lower(User.last_name), "-", " "
-    )
+    names = literal_column(NAMES_SQL, String)
     conditions: list[ColumnElement[bool]] = [
         or_(
             username.startswith(word, autoescape=True),
@@ -337,7 +345,7 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
         (or_(*(username.startswith(word, autoescape=True) for word in words)), 1),
         else_=2,
     )
-    statement = (
+    return (
         select(User)
         .where(
             User.email_verified_at.is_not(None),
@@ -352,7 +360,6 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
         )
         .limit(limit)
     )
-    return list(db.session.scalars(statement))
 
 
 # Rooms: full text over name and description, or the topic named in the query.
