@@ -1,5 +1,5 @@
 """Command-line tasks: `flask seed`, `flask rerender`, `flask lobby`, `flask admin`,
-`flask insights rebuild`."""
+`flask insights rebuild`, `flask counters recount`."""
 
 from __future__ import annotations
 
@@ -112,6 +112,23 @@ def register_cli(app: Flask) -> None:
         for table, rows in written.items():
             click.echo(f"{table}: {rows} rows")
         click.echo(f"Rebuilt in {took:.1f} s.")
+
+    @app.cli.group("counters")
+    def counters_group() -> None:
+        """The counts profiles show (stored on users, kept by database triggers)."""
+
+    @counters_group.command("recount")
+    def recount() -> None:
+        """Count every user's posts, friends, followers and following again from the rows,
+        in one transaction (on PostgreSQL, writes to those tables wait meanwhile). For after
+        a restore or a bulk load that bypassed the triggers."""
+        from qosyl.models import counters
+
+        started = time.perf_counter()
+        with db.engine.begin() as connection:
+            fixed = counters.recount(connection)
+        took = time.perf_counter() - started
+        click.echo(f"Recounted in {took:.1f} s: {fixed} users' counts were wrong, now right.")
 
 
 def _set_admin(username: str, admin: bool) -> None:

@@ -17,6 +17,8 @@ from qosyl.models import Post
 from qosyl.models import PostLike
 from qosyl.models import PostMention
 from qosyl.models import User
+from qosyl.reads import posts as posts_reads
+from qosyl.reads.posts import feed_page
 from tests import factories
 from tests import images
 from tests.factories import befriend
@@ -304,6 +306,44 @@ def test_feed_pages_by_cursor(app, logged_in, user):
     more = hx_get(logged_in, f"/feed?before={ids[5]}").get_data(as_text=True)
     assert more.count('class="post"') == 5 and "revealed" not in more
     assert logged_in.get(f"/feed?before={ids[5]}").headers["Location"] == f"/?before={ids[5]}"
+
+
+def feed_ids(app, viewer: User, limit: int) -> list[int]:
+    """Every id of the viewer's feed, page after page."""
+    ids: list[int] = []
+    before = None
+    with app.app_context():
+        while True:
+            posts, before = feed_page(viewer.id, before=before, limit=limit)
+            ids += [post.id for post in posts]
+            if before is None:
+                return ids
+
+
+@pytest.mark.parametrize("window", [1, 3, 6, 2000])
+def test_feed_pages_are_the_same_whatever_the_window(app, user, make_user, monkeypatch, window):
+    """The feed looks among the site's newest posts first, then (when they hold no page)
+    through its authors' older ones: either way the pages are every post of the viewer,
+    the people they follow and their friends, newest first, none twice or skipped."""
+    followed, friend, stranger, blocked = (
+        make_user(username=name) for name in ("followed", "friend", "stranger", "blocked")
+    )
+    with app.app_context():
+        social.follow(db.session.get(User, user.id), db.session.get(User, followed.id))
+    befriend(app, user, friend)
+    factories.block(app, blocked, user)
+    authors = [user, followed, friend, stranger, stranger, stranger, blocked]
+    ids = {author.id: [] for author in authors}
+    for n in range(40):
+        # Runs of strangers' posts between the feed's, so that windows hold few or none.
+        author = authors[(n * 7 + n // 5) % len(authors)]
+        ids[author.id].append(write_post(app, author, f"post {n}"))
+    expected = sorted(ids[user.id] + ids[followed.id] + ids[friend.id], reverse=True)
+    monkeypatch.setattr(posts_reads, "FEED_WINDOW", window)
+    assert feed_ids(app, user, limit=4) == expected
+    assert feed_ids(app, user, limit=20) == expected
+    # Someone who follows nobody sees their own posts only.
+    assert feed_ids(app, stranger, limit=4) == sorted(ids[stranger.id], reverse=True)
 
 
 @pytest.mark.parametrize("posts", [2, 15])

@@ -67,8 +67,15 @@ def render_migration_item(type_, obj, autogen_context):
 
 
 # Full-text search objects live outside the models (see search.py and migration 0002):
-# an FTS5 table on SQLite, a generated tsvector column on PostgreSQL.
-SEARCH_OBJECTS = {"search_vector", "ix_posts_search_vector", "ix_rooms_search_vector"}
+# an FTS5 table on SQLite, a generated tsvector column on PostgreSQL; and the trigram
+# indexes people search uses on PostgreSQL (migration 0013).
+SEARCH_OBJECTS = {
+    "search_vector",
+    "ix_posts_search_vector",
+    "ix_rooms_search_vector",
+    "ix_users_username_trgm",
+    "ix_users_names_trgm",
+}
 SEARCH_TABLE_PREFIXES = ("posts_fts", "rooms_fts")
 
 

@@ -52,6 +52,11 @@ class User(UserMixin, db.Model):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     # Sees the site overview; set with `flask admin grant USERNAME`.
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The counts the profile shows, kept by database triggers (models/counters.py), not here.
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    friend_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    following_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -20,7 +20,6 @@ from qosyl.models import Block
 from qosyl.models import Follow
 from qosyl.models import FriendRequest
 from qosyl.models import Friendship
-from qosyl.models import Post
 from qosyl.models import Room
 from qosyl.models import RoomMember
 from qosyl.models import User
@@ -127,17 +126,11 @@ def relations_for(viewer_id: int, user_ids) -> dict[int, Relation]:
 
 
 def profile_counts(user_id: int) -> dict[str, int]:
-    """Posts, friends, followers and following of a profile, in one query."""
-
-    def count(model, column):
-        return select(func.count()).select_from(model).where(column == user_id).scalar_subquery()
-
+    """Posts, friends, followers and following of a profile: one row, whatever the numbers
+    (stored on the user, kept by triggers: models/counters.py)."""
     row = db.session.execute(
-        select(
-            count(Post, Post.author_id),
-            count(Friendship, Friendship.user_id),
-            count(Follow, Follow.followed_id),
-            count(Follow, Follow.follower_id),
+        select(User.post_count, User.friend_count, User.follower_count, User.following_count).where(
+            User.id == user_id
         )
     ).one()
     return dict(zip(("posts", "friends", "followers", "following"), row, strict=True))

@@ -23,11 +23,11 @@ from sqlalchemy import case
 from sqlalchemy import column
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import String
 from sqlalchemy import table
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import contains_eager
@@ -52,6 +52,12 @@ MAX_QUERY_CHARS = 1000
 MAX_WORD_CHARS = 100
 # Deeper pages are not served (and the OFFSET stays a small integer on every backend).
 MAX_PAGE = 500
+# A search with words ranks only this many of the newest matching posts (10 pages of 20):
+# finding them newest first stops early however common the words, and at issue 15's scale
+# (1M posts) no word costs more than ~12 ms (500: up to ~40 ms; see bench/README.md).
+MAX_CANDIDATES = 200
+# Posts on a page of the search page.
+PER_PAGE = 20
 
 # The shapes markup.py gives hashtags and mentions in a post: a tag is 1-64 letters,
 # digits, underscores or combining marks with at least one letter; a username is 3-30
@@ -59,6 +65,12 @@ MAX_PAGE = 500
 # be part of it, so "#python's" is the tag "python", as it is in a post.
 TAG_MAX_LENGTH = 64
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}(?![A-Za-z0-9_])")
+
+# " first last" with hyphens as spaces, lower-cased: " word" in it starts a name or a part
+# of one. Written out, so that on PostgreSQL it is the expression migration 0013 gave a
+# trigram index, as is lower(username): the indexes find the names without reading every
+# user (85 ms for 100,000 users).
+NAMES_SQL = "replace(' ' || lower(users.first_name) || ' ' || lower(users.last_name), '-', ' ')"
 
 # The FTS5 table, as a lightweight construct: it is not on the models.
 _posts_fts = table("posts_fts", column("rowid"))
@@ -183,19 +195,11 @@ def _dialect_name() -> str:
 
 def _post_search_statement(viewer_id: int, query: PostQuery, dialect: str) -> Select:
     """The whole search as one SELECT of posts with their authors, best matches first."""
-    statement = (
-        select(Post)
-        .join(Post.author)
-        # Every result shows its author: the join that keeps to verified authors loads them.
-        .options(contains_eager(Post.author))
-        .where(
-            User.email_verified_at.is_not(None),
-            Post.author_id.not_in(blocked_ids(viewer_id)),
-        )
-    )
+    # Posts the viewer may see that carry every tag and name every @user.
+    conditions: list[ColumnElement[bool]] = [Post.author_id.not_in(blocked_ids(viewer_id))]
     if query.tags:
         # Posts carrying every tag: one row per (post, tag), and tag names are unique.
-        statement = statement.where(
+        conditions.append(
             Post.id.in_(
                 select(PostHashtag.post_id)
                 .join(Hashtag, Hashtag.id == PostHashtag.hashtag_id)
@@ -205,43 +209,62 @@ def _post_search_statement(viewer_id: int, query: PostQuery, dialect: str) -> Se
             )
         )
     for name in query.users:
-        # An unknown name gives NULL, which matches nothing. An alias: `users` is joined above.
+        # An unknown name gives NULL, which matches nothing. An alias: `users` is joined below.
         named = aliased(User)
         user_id = select(named.id).where(func.lower(named.username) == name).scalar_subquery()
-        statement = statement.where(
+        conditions.append(
             or_(
                 Post.author_id == user_id,
                 Post.id.in_(select(PostMention.post_id).where(PostMention.user_id == user_id)),
             )
         )
+    statement = (
+        select(Post)
+        .join(Post.author)
+        # Every result shows its author: the join that keeps to verified authors loads them.
+        .options(contains_eager(Post.author))
+        .where(User.email_verified_at.is_not(None))
+    )
     if not query.words:
-        return statement.order_by(Post.id.desc())
+        return statement.where(*conditions).order_by(Post.id.desc())
     if dialect == "postgresql":
         # plainto_tsquery ANDs the lexemes of all the words and reads no operators.
         tsquery = func.plainto_tsquery(_english, bindparam("words", " ".join(query.words)))
-        return statement.where(_search_vector.bool_op("@@")(tsquery)).order_by(
-            func.ts_rank_cd(_search_vector, tsquery).desc(), Post.id.desc()
+        match = _search_vector.bool_op("@@")(tsquery)
+        rank = func.ts_rank_cd(_search_vector, tsquery).desc()
+        candidates = select(Post.id).where(match, *conditions)
+    else:
+        # SQLite: the quoted words side by side are an implicit AND; bm25 is lower for better,
+        # and only known in a query that MATCHes, so the ranking query matches again.
+        words = bindparam("match", fts5_expression(query.words))
+        match = _posts_fts_name.bool_op("MATCH")(words)
+        rank = func.bm25(_posts_fts_name)
+        candidates = (
+            select(Post.id)
+            .join(_posts_fts, _posts_fts.c.rowid == Post.id)
+            .where(match, *conditions)
         )
-    # SQLite: the quoted words side by side are an implicit AND; bm25 is lower for better.
-    return (
-        statement.join(_posts_fts, _posts_fts.c.rowid == Post.id)
-        .where(_posts_fts_name.bool_op("MATCH")(bindparam("match", fts5_expression(query.words))))
-        .order_by(func.bm25(_posts_fts_name), Post.id.desc())
-    )
+        statement = statement.join(_posts_fts, _posts_fts.c.rowid == Post.id).where(match)
+    # Only the newest matches are ranked: a common word matches most posts, and ranking them
+    # all took seconds (bench/scale.py). Newest first, the database stops after
+    # MAX_CANDIDATES matches; a rare word's few matches come from the full-text index.
+    newest = candidates.order_by(Post.id.desc()).limit(MAX_CANDIDATES)
+    return statement.where(Post.id.in_(newest.scalar_subquery())).order_by(rank, Post.id.desc())
 
 
 def search_posts(
-    viewer_id: int, q: str, *, page: int = 1, per_page: int = 20
+    viewer_id: int, q: str, *, page: int = 1, per_page: int = PER_PAGE
 ) -> tuple[list[Post], bool]:
     """One page of the posts matching `q` that `viewer_id` may see, and whether more follow.
 
     A post matches when its body holds every word (English stemming), it carries every
     #tag, and for each @name it is written by that user or mentions them. Only posts of
     verified authors outside any block relation with the viewer (either direction) are
-    returned. With words, the best match comes first (SQLite: bm25; PostgreSQL:
-    ts_rank_cd), ties newest first; without words, newest first. Each post's `author`
-    is loaded. Runs exactly one SQL query, or none when the query has nothing to search
-    for or `page` is past MAX_PAGE.
+    returned. With words, the newest MAX_CANDIDATES matches are taken and ranked, the best
+    first (SQLite: bm25; PostgreSQL: ts_rank_cd), ties newest first: older matches are not
+    found (the page says so), and pages end after MAX_CANDIDATES results. Without words,
+    newest first, to page MAX_PAGE. Each post's `author` is loaded. Runs exactly one SQL
+    query, or none when the query has nothing to search for or `page` is past MAX_PAGE.
 
     On PostgreSQL English stop words ("the", "and", ...) are ignored; a query of only
     stop words finds nothing. On SQLite every word must be in the post.
@@ -261,6 +284,14 @@ def search_posts(
     )
     posts = list(db.session.scalars(statement))
     return posts[:per_page], len(posts) > per_page
+
+
+def ranked_only_the_newest(q: str, page: int, per_page: int, shown: int, more: bool) -> int:
+    """MAX_CANDIDATES when this page of a search ends where the newest matches that were
+    ranked end (so older posts may match too), else 0: for the last page's note. `shown`
+    posts are on the page, `more` says whether another follows."""
+    ended = not more and (page - 1) * per_page + shown >= MAX_CANDIDATES
+    return MAX_CANDIDATES if ended and parse_query(q).words else 0
 
 
 def _people_words(q: str) -> tuple[str, ...]:
@@ -295,11 +326,13 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
     words = _people_words(q)
     if not words:
         return []
+    return list(db.session.scalars(people_statement(viewer_id, words, limit)))
+
+
+def people_statement(viewer_id: int, words: tuple[str, ...], limit: int) -> Select:
+    """search_people's query for these words (not empty)."""
     username = func.lower(User.username)
-    # " first last" with hyphens as spaces: " word" in it starts a name or a part of one.
-    names = func.replace(
-        literal(" ") + func.lower(User.first_name) + " " + func.lower(User.last_name), "-", " "
-    )
+    names = literal_column(NAMES_SQL, String)
     conditions: list[ColumnElement[bool]] = [
         or_(
             username.startswith(word, autoescape=True),
@@ -312,7 +345,7 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
         (or_(*(username.startswith(word, autoescape=True) for word in words)), 1),
         else_=2,
     )
-    statement = (
+    return (
         select(User)
         .where(
             User.email_verified_at.is_not(None),
@@ -327,7 +360,6 @@ def search_people(viewer_id: int, q: str, *, limit: int = 20) -> list[User]:
         )
         .limit(limit)
     )
-    return list(db.session.scalars(statement))
 
 
 # Rooms: full text over name and description, or the topic named in the query.

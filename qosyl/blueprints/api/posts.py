@@ -288,7 +288,8 @@ def feed(args):
 @bp.response(200, PostPage)
 def list_posts(args):
     """Posts by one person (`author`), with a hashtag (`tag`), or matching a search (`q`):
-    give exactly one. People in a block with the caller, and their posts, are left out."""
+    give exactly one. People in a block with the caller, and their posts, are left out. A
+    search with words ranks the newest 200 matching posts, best first."""
     limit = args["limit"]
     if "q" in args:
         # Ranked by relevance, so paged by number as the search page is.

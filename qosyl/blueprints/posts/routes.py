@@ -36,6 +36,8 @@ from qosyl.reads.posts import trending_hashtags
 from qosyl.reads.rooms import can_read_room
 from qosyl.reads.rooms import lobby
 from qosyl.reads.rooms import room_messages_page
+from qosyl.reads.search import PER_PAGE as SEARCH_PER_PAGE
+from qosyl.reads.search import ranked_only_the_newest
 from qosyl.reads.search import search_people
 from qosyl.reads.search import search_posts
 from qosyl.render.markup import hashtags
@@ -302,4 +304,5 @@ def search():
         people=people,
         liked=_liked(posts),
         has_more=has_more,
+        newest_only=ranked_only_the_newest(query, page, SEARCH_PER_PAGE, len(posts), has_more),
     )
