@@ -167,3 +167,21 @@ def test_rate_limits_let_actions_through_uncounted_without_redis(
         assert ratelimits.chat_retry_after(7) == 0
         assert ratelimits.count_sign_in_attempt("127.0.0.1", "user:7") is None
     assert "rate-limit store" in caplog.text
+
+
+def test_a_redis_that_stops_answering_counts_as_unreachable_too(app, caplog):
+    """A Redis that accepts connections but answers nothing (hung, or a network partition):
+    the store's calls time out, and answer as without Redis."""
+    import socket
+
+    import redis
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel accepts; nobody ever answers
+        host, port = silent.getsockname()
+        client = redis.Redis(host=host, port=port, socket_timeout=0.2, retry=None)
+        store = presence.RedisStore(client, "test-silent")
+        with app.app_context():
+            assert store.tab_states([7]) == {7: []}
+    assert "unreachable" in caplog.text

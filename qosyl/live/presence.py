@@ -130,7 +130,7 @@ def _unreachable(fallback):
 
             try:
                 return method(self, *args)
-            except redis.ConnectionError as error:  # TimeoutError is one too
+            except (redis.ConnectionError, redis.TimeoutError) as error:  # and BusyLoadingError
                 warn_unreachable(f"Redis ({self.prefix})", error)
                 return fallback(*args)
 
@@ -195,8 +195,19 @@ def make_store(queue_url: str | None, prefix: str) -> Store:
     """Redis when Socket.IO's queue is Redis (several processes), else this process's memory."""
     if queue_url and queue_url.startswith(("redis://", "rediss://")):
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
-        return RedisStore(redis.Redis.from_url(queue_url, decode_responses=True), prefix)
+        # A Redis that stops answering costs a call about two seconds before the store
+        # answers without it (redis-py's default: ten retries, several seconds).
+        client = redis.Redis.from_url(
+            queue_url,
+            decode_responses=True,
+            socket_connect_timeout=1,
+            socket_timeout=1,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        )
+        return RedisStore(client, prefix)
     return MemoryStore()
 
 
