@@ -269,9 +269,20 @@ def _init_extensions(app: Flask) -> None:
     extensions.mail.init_app(app)
     # Deployments sharing one Redis count apart: keys are "LIMITS:<channel>:...". Errors of an
     # unreachable store come as StorageError, which qosyl/ratelimits.py lets through.
+    # A Redis that stops answering costs a count about two seconds (redis-py's default
+    # retries ten times), then the action goes uncounted.
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",
-        {"key_prefix": f"LIMITS:{app.config['SOCKETIO_CHANNEL']}", "wrap_exceptions": True},
+        {
+            "key_prefix": f"LIMITS:{app.config['SOCKETIO_CHANNEL']}",
+            "wrap_exceptions": True,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        },
     )
     limiter.init_app(app)
     # Handlers must be declared before init_app, which hands them to each new server.

@@ -185,3 +185,25 @@ def test_a_redis_that_stops_answering_counts_as_unreachable_too(app, caplog):
         with app.app_context():
             assert store.tab_states([7]) == {7: []}
     assert "unreachable" in caplog.text
+
+
+def test_rate_limits_on_a_redis_that_stops_answering_let_actions_through_soon(database_url, caplog):
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        host, port = silent.getsockname()
+        app = create_app(
+            "testing",
+            SQLALCHEMY_DATABASE_URI=database_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI=f"redis://{host}:{port}/0",
+        )
+        with app.app_context():
+            started = time.monotonic()
+            assert ratelimits.allow_chat_message(7) is True
+            took = time.monotonic() - started
+    # One retry of a one-second timeout, not redis-py's ten.
+    assert took < 4, took
+    assert "rate-limit store" in caplog.text
