@@ -32,6 +32,15 @@ def wait_for(condition, what: str, timeout: float = 10.0):
     return result
 
 
+@pytest.fixture(autouse=True)
+def warnings_anew(monkeypatch):
+    """Each test sees its own "unreachable" warnings: they are logged once a minute per
+    service in a process, and another test may have logged one just before."""
+    import qosyl.errors
+
+    monkeypatch.setattr(qosyl.errors, "_warned_at", {})
+
+
 @pytest.fixture
 def redis_server(tmp_path):
     with PrivateRedis(tmp_path) as server:
