@@ -83,8 +83,9 @@ class Config:
         else "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
-    # A counter store that is unreachable (Redis restarting) lets requests through uncounted
-    # instead of failing them.
+    # While the counter store is unreachable (Redis restarting), each process counts in its
+    # own memory: the limits hold per process instead of requests failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN_PER_IP = os.environ.get("RATELIMIT_LOGIN_PER_IP", "20 per minute")
     # Failed sign-ins from one address (an IPv6 /64) to one account; the right

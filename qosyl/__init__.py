@@ -270,7 +270,7 @@ def _init_extensions(app: Flask) -> None:
     # Deployments sharing one Redis count apart: keys are "LIMITS:<channel>:...". Errors of an
     # unreachable store come as StorageError, which qosyl/ratelimits.py lets through.
     # A Redis that stops answering costs a count about two seconds (redis-py's default
-    # retries ten times), then the action goes uncounted.
+    # retries ten times), then the count goes to this process's memory (qosyl/ratelimits.py).
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
 

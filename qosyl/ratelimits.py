@@ -22,6 +22,8 @@ from limits import parse
 from limits import parse_many
 from limits import RateLimitItem
 from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 
 from qosyl.errors import warn_unreachable
 from qosyl.extensions import limiter
@@ -37,15 +39,26 @@ def _limits(kind: str) -> list[RateLimitItem]:
     return parse_many(current_app.config[f"RATELIMIT_{kind.upper()}"])
 
 
-def _uncounted(count: Callable[[], T], fallback: T) -> T:
-    """One call to the counter store; `fallback` when it is unreachable (Redis restarting):
-    the action goes uncounted rather than failing. (The store wraps its errors as
-    StorageError: RATELIMIT_STORAGE_OPTIONS, qosyl/__init__.py.)"""
+def _in_this_process() -> RateLimiter:
+    """The same kind of limiter as the app's, counting in this process's memory: the counts
+    while the shared store is unreachable."""
+    fallback = current_app.extensions.get("qosyl.ratelimit_fallback")
+    if fallback is None:
+        fallback = type(limiter.limiter)(MemoryStorage())
+        current_app.extensions["qosyl.ratelimit_fallback"] = fallback
+    return fallback
+
+
+def _counted(count: Callable[[RateLimiter], T]) -> T:
+    """`count` on the shared counter store; while it is unreachable (Redis restarting), on
+    this process's memory instead: every limit still holds, per process, rather than the
+    action failing or going uncounted (sign-in guesses included). The store wraps its errors
+    as StorageError (RATELIMIT_STORAGE_OPTIONS, qosyl/__init__.py)."""
     try:
-        return count()
+        return count(limiter.limiter)
     except StorageError as error:
-        warn_unreachable("the rate-limit store (actions go uncounted)", error)
-        return fallback
+        warn_unreachable("the rate-limit store (counting in each process meanwhile)", error)
+        return count(_in_this_process())
 
 
 def allow(kind: str, user_id: int) -> bool:
@@ -53,29 +66,29 @@ def allow(kind: str, user_id: int) -> bool:
     any of its limits."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return True
-    strategy, key, limits = limiter.limiter, str(user_id), _limits(kind)
+    key, limits = str(user_id), _limits(kind)
 
-    def count() -> bool:
+    def count(strategy: RateLimiter) -> bool:
         if not all(strategy.test(limit, kind, key) for limit in limits):
             return False
         # Two requests may both pass the test; hit() then refuses the one over the limit.
         return all([strategy.hit(limit, kind, key) for limit in limits])
 
-    return _uncounted(count, True)
+    return _counted(count)
 
 
 def seconds_until_allowed(kind: str, user_id: int) -> int:
     """How long until `user_id` may do `kind` again (0 when they may now)."""
-    strategy, key = limiter.limiter, str(user_id)
+    key = str(user_id)
 
-    def resets() -> list[float]:
+    def resets(strategy: RateLimiter) -> list[float]:
         return [
             strategy.get_window_stats(limit, kind, key).reset_time
             for limit in _limits(kind)
             if not strategy.test(limit, kind, key)
         ]
 
-    return max(0, math.ceil(max(_uncounted(resets, []), default=0) - time.time()))
+    return max(0, math.ceil(max(_counted(resets), default=0) - time.time()))
 
 
 def wait_text(kind: str, user_id: int) -> str:
@@ -145,16 +158,16 @@ def count_sign_in_attempt(client: str, account: str) -> int | None:
         return None
     limit = _sign_in_limit()
 
-    def count() -> int | None:
-        if limiter.limiter.hit(limit, "login-failures", client, account):
+    def count(strategy: RateLimiter) -> int | None:
+        if strategy.hit(limit, "login-failures", client, account):
             return None
-        stats = limiter.limiter.get_window_stats(limit, "login-failures", client, account)
+        stats = strategy.get_window_stats(limit, "login-failures", client, account)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
-    return _uncounted(count, None)
+    return _counted(count)
 
 
 def forget_sign_in_failures(client: str, account: str) -> None:
     if current_app.config["RATELIMIT_ENABLED"]:
         limit = _sign_in_limit()
-        _uncounted(lambda: limiter.limiter.clear(limit, "login-failures", client, account), None)
+        _counted(lambda strategy: strategy.clear(limit, "login-failures", client, account))

@@ -1,7 +1,8 @@
 """The Socket.IO queue through a Redis restart (qosyl/live/queue.py, issue 15), on a
 redis-server of each test's own: what could not be published waits and goes out in order,
 the listener subscribes again by itself and tells this process's tabs to catch up, and the
-stores and rate limits that live in Redis answer without it meanwhile.
+stores that live in Redis answer without it meanwhile, and rate limits count in each
+process's memory.
 
 tests/e2e/test_cluster_faults.py restarts Redis under two processes and 100 chatting clients.
 """
@@ -158,23 +159,26 @@ def test_presence_stores_answer_without_redis(queued_app, redis_server, caplog):
     assert "unreachable" in caplog.text
 
 
-def test_rate_limits_let_actions_through_uncounted_without_redis(
-    redis_server, database_url, caplog
-):
+def test_rate_limits_count_in_this_process_while_redis_is_away(redis_server, database_url, caplog):
     app = create_app(
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI=redis_server.url,
         RATELIMIT_CHAT="1 per minute",
+        RATELIMIT_LOGIN_FAILURES="2 per minute",
     )
     with app.app_context():
         assert ratelimits.allow_chat_message(7) is True
-        assert ratelimits.allow_chat_message(7) is False  # counted while Redis is there
+        assert ratelimits.allow_chat_message(7) is False  # counted in Redis
         redis_server.stop()
+        # This process's memory counts from nothing, and the limit holds again.
         assert ratelimits.allow_chat_message(7) is True
-        assert ratelimits.chat_retry_after(7) == 0
-        assert ratelimits.count_sign_in_attempt("127.0.0.1", "user:7") is None
+        assert ratelimits.allow_chat_message(7) is False
+        assert 0 < ratelimits.chat_retry_after(7) <= 60
+        # Sign-in guesses too: a Redis outage opens no door to guessing.
+        attempts = [ratelimits.count_sign_in_attempt("127.0.0.1", "user:7") for _ in range(3)]
+        assert attempts[:2] == [None, None] and attempts[2] > 0
     assert "rate-limit store" in caplog.text
 
 
@@ -196,7 +200,9 @@ def test_a_redis_that_stops_answering_counts_as_unreachable_too(app, caplog):
     assert "unreachable" in caplog.text
 
 
-def test_rate_limits_on_a_redis_that_stops_answering_let_actions_through_soon(database_url, caplog):
+def test_rate_limits_on_a_redis_that_stops_answering_count_in_this_process_soon(
+    database_url, caplog
+):
     import socket
 
     with socket.socket() as silent:
@@ -211,8 +217,32 @@ def test_rate_limits_on_a_redis_that_stops_answering_let_actions_through_soon(da
         )
         with app.app_context():
             started = time.monotonic()
-            assert ratelimits.allow_chat_message(7) is True
+            assert ratelimits.allow_chat_message(7) is True  # counted in this process
             took = time.monotonic() - started
     # One retry of a one-second timeout, not redis-py's ten.
     assert took < 4, took
     assert "rate-limit store" in caplog.text
+
+
+def test_route_limits_hold_in_this_process_while_redis_is_away(redis_server, app, caplog):
+    """Flask-Limiter's own limits (the sign-in page's per address) fall back to this
+    process's memory too (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)."""
+    from tests.helpers import csrf_token
+
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_server.url,
+        RATELIMIT_LOGIN_PER_IP="3 per minute",
+    )
+    client = limited.test_client()
+    token = csrf_token(client)
+    redis_server.stop()
+    codes = [
+        client.post(
+            "/login", data={"login": f"user{n}", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(4)
+    ]
+    assert codes == [422, 422, 422, 429]
