@@ -71,6 +71,8 @@ def test_the_operation_keeps_to_the_document(app, user, other_user, make_user, p
     def check(case):
         # Signing out revokes the token the next examples would use: each has its own.
         token = api_tokens(app, user)["access_token"]
-        case.call_and_validate(headers=bearer(token), excluded_checks=[positive_data_acceptance])
+        # Schemathesis asks for gzip but reads a WSGI app's body as it comes: ask for none.
+        headers = {**bearer(token), "Accept-Encoding": "identity"}
+        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
     check()

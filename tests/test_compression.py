@@ -1,4 +1,5 @@
-"""Pages are sent brotli- or gzip-compressed to browsers that accept it (qosyl/web/compress.py)."""
+"""Pages and the JSON API's answers are sent brotli- or gzip-compressed to clients that accept
+it (qosyl/web/compress.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ def test_a_page_is_compressed_as_the_browser_accepts(client, accept, encoding, d
     assert int(response.headers["Content-Length"]) == len(response.data) < len(plain) / 2
     assert without_csrf_token(decode(response.data)) == without_csrf_token(plain)
     assert b'"X-CSRFToken": "' in plain  # the pattern finds the token it masks
+
+
+def test_the_json_api_is_compressed_too(client):
+    plain = client.get("/api/openapi.json")
+    response = client.get("/api/openapi.json", headers={"Accept-Encoding": "br, gzip"})
+    assert plain.mimetype == "application/json" and "Content-Encoding" not in plain.headers
+    assert response.headers["Content-Encoding"] == "br"
+    assert len(response.data) < len(plain.data) / 4
+    assert brotli.decompress(response.data) == plain.data
 
 
 def test_nothing_is_compressed_without_being_accepted_or_when_small(client):
