@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -11,10 +12,22 @@ from tests.e2e.conftest import wait_until
 
 
 def wait_for_service_worker(page) -> None:
+    """Until the worker is active and controls the page."""
     page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
     # The first load is not controlled yet; clients.claim() takes it over, after the new
     # worker has cleared old caches: more than 10 s once on a machine running three suites.
-    wait_until(page, "navigator.serviceWorker.controller !== null", timeout=30)
+    # But a page whose navigation began before the worker was active, and that became a
+    # client only after its claim, stays uncontrolled (failed once in CI): its next load
+    # is controlled, as a person's next visit is. So the page loads again now and then.
+    deadline = time.monotonic() + 45
+    while True:
+        try:
+            wait_until(page, "navigator.serviceWorker.controller !== null", timeout=15)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
 
 
 def test_chromium_reports_the_app_installable(
