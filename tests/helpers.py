@@ -55,6 +55,18 @@ def csrf_token(client: FlaskClient) -> str:
     return match.group(1)
 
 
+def sign_in_attempts(client: FlaskClient, count: int) -> list[int]:
+    """The statuses of `count` sign-ins to unknown accounts, one after another, from one
+    address."""
+    token = csrf_token(client)
+    return [
+        client.post(
+            "/login", data={"login": f"user{n}", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(count)
+    ]
+
+
 def post(
     client: FlaskClient, url: str, data=None, *, csrf: bool = True, htmx: bool = False, **kwargs
 ):

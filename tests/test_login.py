@@ -10,6 +10,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token
 from tests.helpers import post
+from tests.helpers import sign_in_attempts
 
 
 def sign_in(client, login, password=PASSWORD, **extra):
@@ -254,14 +255,7 @@ def test_the_failure_limit_is_configurable(client, user):
 @limited
 def test_sign_ins_are_limited_per_address(app, client):
     app.config["RATELIMIT_LOGIN_PER_IP"] = "3 per minute"
-    token = csrf_token(client)
-    codes = [
-        client.post(
-            "/login", data={"login": f"user{n}", "password": "x", "csrf_token": token}
-        ).status_code
-        for n in range(4)
-    ]
-    assert codes == [422, 422, 422, 429]
+    assert sign_in_attempts(client, 4) == [422, 422, 422, 429]
 
 
 @limited

@@ -51,34 +51,33 @@ def _bump(table: str, row: str, by: str) -> list[str]:
     ]
 
 
+def _body(statements: list[str]) -> str:
+    """Statements as a trigger's body runs them."""
+    return " ".join(f"{statement};" for statement in statements)
+
+
 def _owners(table: str) -> str:
     return ", ".join(counter.owner for counter in _of(table))
 
 
 def _sqlite_install(table: str) -> list[str]:
-    def body(statements: list[str]) -> str:
-        return " ".join(f"{statement};" for statement in statements)
-
     name = f"counter_{table}"
     return [
         f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} "
-        f"BEGIN {body(_bump(table, 'NEW', '+'))} END",
+        f"BEGIN {_body(_bump(table, 'NEW', '+'))} END",
         f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} "
-        f"BEGIN {body(_bump(table, 'OLD', '-'))} END",
+        f"BEGIN {_body(_bump(table, 'OLD', '-'))} END",
         f"CREATE TRIGGER {name}_update AFTER UPDATE OF {_owners(table)} ON {table} "
-        f"BEGIN {body(_bump(table, 'OLD', '-') + _bump(table, 'NEW', '+'))} END",
+        f"BEGIN {_body(_bump(table, 'OLD', '-') + _bump(table, 'NEW', '+'))} END",
     ]
 
 
 def _postgresql_install(table: str) -> list[str]:
-    def body(statements: list[str]) -> str:
-        return " ".join(f"{statement};" for statement in statements)
-
     name = f"counter_{table}"
     return [
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF TG_OP IN ('DELETE', 'UPDATE') THEN {body(_bump(table, 'OLD', '-'))} END IF; "
-        f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {body(_bump(table, 'NEW', '+'))} END IF; "
+        f"IF TG_OP IN ('DELETE', 'UPDATE') THEN {_body(_bump(table, 'OLD', '-'))} END IF; "
+        f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {_body(_bump(table, 'NEW', '+'))} END IF; "
         "RETURN NULL; END $$",
         f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {_owners(table)} "
         f"ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
